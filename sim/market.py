@@ -1,0 +1,130 @@
+"""The market: service quality, SERVQUAL satisfaction, relationships, churn, Bass growth, sales, CLV.
+
+Small functions over whole arrays (one entry per customer or per encounter); the model strings
+them together in the order of DESIGN.md "One step". Nothing here loops over customers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Maturity (Liew, seed 000): how likely the front line consults the stores for an item it does not
+# know (1 transaction data, 2 information for decisions, 3 knowledge-based relationships).
+LOOKUP_QUALITY = {1: 0.3, 2: 0.7, 3: 0.9}
+# Up-sell/cross-sell use of customer knowledge: level 1 sells blind, level 2+ makes informed offers.
+INFORMED_SELLING = {1: 0.4, 2: 1.0, 3: 1.0}
+# Seed 004: how readily customers share what they know, by role.
+ROLE_SHARING = {"passive": 1.0, "captive": 1.5, "active": 3.0}
+FIT_WEIGHT = 0.3  # share of perceived quality that is product fit (the rest is service)
+COMPETITOR_WEIGHT = 0.5  # expectations anchor half on experienced quality, half on competitors
+
+
+def need_weights(segments: int, customer_items: np.ndarray, process_items: np.ndarray, K: int) -> np.ndarray:
+    """Need weight of each item per segment, rows summing to 1.
+
+    Each segment cares most about its own block of customer items (weight 1), a little about the
+    others' (0.2), and about service know-how (process items, 0.5).
+    """
+    W = np.zeros((segments, K))
+    blocks = np.array_split(customer_items, segments)
+    for s in range(segments):
+        W[s, customer_items] = 0.2
+        W[s, blocks[s]] = 1.0
+        W[s, process_items] = 0.5
+    return W / W.sum(axis=1, keepdims=True)
+
+
+def answer(tacit: np.ndarray, explicit: np.ndarray, lookup_quality: float, rng: np.random.Generator) -> np.ndarray:
+    """What the front line answers: its own belief, else -- if it consults the stores in this
+    encounter (probability ``lookup_quality``) -- the record."""
+    consult = rng.random((tacit.shape[0], 1)) < lookup_quality
+    return np.where(tacit != 0, tacit, np.where(consult, explicit, 0)).astype(np.int8)
+
+
+def service_quality(answers: np.ndarray, reality: np.ndarray, weights: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Weighted share of the customer's need items answered right (rows: encounters).
+
+    ``weights`` is the (segments, K) need-weight table, ``segment`` each encounter's segment.
+    """
+    right = answers == reality
+    out = np.empty(answers.shape[0])
+    for s in range(weights.shape[0]):
+        rows = segment == s
+        out[rows] = right[rows] @ weights[s]
+    return out
+
+
+def perceived_quality(service: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """Quality a customer perceives: service plus product fit."""
+    return (1.0 - FIT_WEIGHT) * service + FIT_WEIGHT * fit
+
+
+def servqual(satisfaction, expectation, quality, competitor_quality, sat_rate, exp_rate):
+    """SERVQUAL (seed 003): satisfaction follows perception - expectation; expectations adapt.
+
+    Returns new (satisfaction, expectation). The gap is doubled so that a quality 0.5 above
+    expectation saturates satisfaction at +1.
+    """
+    gap = quality - expectation
+    target = np.clip(2.0 * gap, -1.0, 1.0)
+    sat = (1.0 - sat_rate) * satisfaction + sat_rate * target
+    anchor = (1.0 - COMPETITOR_WEIGHT) * quality + COMPETITOR_WEIGHT * competitor_quality
+    exp = (1.0 - exp_rate) * expectation + exp_rate * anchor
+    return np.clip(sat, -1.0, 1.0), np.clip(exp, 0.0, 1.0)
+
+
+def relationship_update(strength, gap, gain, decay):
+    """Good encounters (gap >= 0) strengthen a relationship toward 1, bad ones erode it toward 0."""
+    return np.where(gap >= 0, strength + gain * (1.0 - strength), strength * (1.0 - decay))
+
+
+def churn_hazard(satisfaction, relationship, base, dissatisfaction_churn, protection, loyalty, competition):
+    """Weekly churn probability.
+
+    ``(base + dissatisfaction_churn * max(0, -satisfaction)) * (1 + competition)``, lowered by the
+    relationship (a full-strength one removes ``protection`` of it) and by a loyalty scheme
+    (``loyalty`` in [0, 1] removes up to half).
+    """
+    dissatisfaction = np.maximum(0.0, -satisfaction)
+    h = (base + dissatisfaction_churn * dissatisfaction) * (1.0 + competition)
+    h = h * (1.0 - protection * relationship) * (1.0 - 0.5 * loyalty)
+    return np.clip(h, 0.0, 1.0)
+
+
+def bass_hazard(p: float, q: float, referrers: int, potential: int) -> float:
+    """Bass (1969) adoption hazard for one prospect: ``p + q * referrers / potential``."""
+    if potential <= 0:
+        return 0.0
+    return float(min(1.0, max(0.0, p + q * referrers / potential)))
+
+
+def bass_adoptions(prospects: int, p: float, q: float, referrers: int, potential: int, rng) -> int:
+    """New customers this step: each remaining prospect converts with the Bass hazard."""
+    if prospects <= 0:
+        return 0
+    return int(rng.binomial(prospects, bass_hazard(p, q, referrers, potential)))
+
+
+def sale_probability(base_rate: float, needs_known: np.ndarray, informed: float, satisfaction: np.ndarray) -> np.ndarray:
+    """Chance of an up-sell or cross-sell in an encounter.
+
+    Grows with how well the serving employee knows the customer's needs (level-2 informed
+    decisions); a dissatisfied customer does not buy more.
+    """
+    return np.clip(base_rate * informed * needs_known * (satisfaction > 0), 0.0, 1.0)
+
+
+def gupta_lehmann_clv(margin_per_year: float, retention: float, discount: float) -> float:
+    """Gupta & Lehmann (2003) closed form: ``m * r / (1 + i - r)``, annual margin, retention, rate."""
+    denom = 1.0 + discount - retention
+    return float(margin_per_year * retention / denom) if denom > 0 else float("inf")
+
+
+def annualized(rate_per_week: float) -> float:
+    """A weekly survival share as an annual one."""
+    return float(max(0.0, min(1.0, rate_per_week)) ** 52)
+
+
+def weekly(annual_probability: float) -> float:
+    """An annual event probability as a weekly hazard."""
+    return float(1.0 - (1.0 - annual_probability) ** (1.0 / 52.0))

@@ -1,0 +1,94 @@
+"""One run of a scenario: ``run(scenario, seed, steps)`` -> ``RunResult``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from sim.model import CRMKnowledgeModel
+from sim.scorecard import build_scorecard, firm_kpis, perspective_scores, realized_clv, team_scorecards, weighted_score
+
+CHURN_COLUMNS = ["step", "customer", "segment", "team", "tenure", "products"]
+ACQUISITION_COLUMNS = ["step", "customer", "segment", "team"]
+
+
+@dataclass
+class RunResult:
+    """What a run gives: the step table, the scorecards, a summary and the event tables."""
+
+    scenario: object
+    seed: int | None
+    steps: pd.DataFrame
+    scorecard: pd.DataFrame
+    team_scorecards: pd.DataFrame
+    summary: dict
+    events: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"RunResult(scenario={s['scenario']!r}, seed={self.seed}, steps={s['steps']}, "
+                f"score={s['score']:.1f}, retention={s['retention_rate']:.3f})")
+
+
+def _events(model: CRMKnowledgeModel) -> dict[str, pd.DataFrame]:
+    def table(chunks, columns):
+        data = np.concatenate(chunks) if chunks else np.empty((0, len(columns)), dtype=np.int64)
+        return pd.DataFrame(data.astype(np.int64), columns=columns)
+
+    return {"churns": table(model.events["churns"], CHURN_COLUMNS),
+            "acquisitions": table(model.events["acquisitions"], ACQUISITION_COLUMNS)}
+
+
+def step_table(model: CRMKnowledgeModel) -> pd.DataFrame:
+    """The DataCollector's model table with ``step`` as a column (row 0: the initial state)."""
+    df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    return df.astype({c: "int64" for c in df.columns if c == "step" or c.startswith("transfers_")})
+
+
+def summarize(model: CRMKnowledgeModel, steps: pd.DataFrame, seed) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Firm scorecard, team scorecards and a flat summary of a finished model."""
+    sc = model.scenario
+    discount = float(sc.get("market.discount_rate"))
+    values = firm_kpis(steps, discount)
+    card = build_scorecard(values, sc)
+    teams = team_scorecards(model, steps)
+    summary = {"scenario": sc.name, "seed": seed, "steps": int(steps["step"].iloc[-1]), **values,
+               "clv_gupta_lehmann": values["clv"],
+               "clv_realized": realized_clv(steps, discount, model.initial_customers),
+               "score": weighted_score(card)}
+    summary.update({f"score_{p.split()[0].replace('&', '')}": v for p, v in perspective_scores(card).items()})
+    return card, teams, summary
+
+
+def run(scenario="baseline", seed: int | None = 0, steps: int | None = None,
+        params: dict | None = None, progress: Callable[[int], None] | None = None) -> RunResult:
+    """Run a scenario (a ``Scenario``, name or path) for ``steps`` weeks (default: the scenario's)."""
+    from sim.scenario import Scenario, load_scenario
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if params:
+        sc = sc.with_params(params)
+    n_steps = int(sc.steps if steps is None else steps)
+    if n_steps < 0:
+        raise ValueError(f"steps: expected an integer >= 0, got {n_steps}")
+    model = CRMKnowledgeModel(scenario=sc, rng=seed)
+    for _ in range(n_steps):
+        model.step()
+        if progress is not None:
+            progress(1)
+    table = step_table(model)
+    card, teams, summary = summarize(model, table, seed)
+    result = RunResult(scenario=sc, seed=seed, steps=table, scorecard=card, team_scorecards=teams,
+                       summary=summary, events=_events(model))
+    release(model)
+    return result
+
+
+def release(model: CRMKnowledgeModel) -> None:
+    """Free a finished model: Mesa 3.3 keeps agents reachable (DESIGN.md traps)."""
+    for agent in list(model.agents):
+        agent.remove()
+    model.datacollector = None
