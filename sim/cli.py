@@ -1,0 +1,113 @@
+"""The command line: ``python run.py COMMAND ...``.
+
+Each command's work lives in its own module (``cli_<command>(args)``); this module only defines
+the arguments and turns bad input into one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+HANDLERS = {
+    "run": ("sim.experiments", "cli_run"),
+    "compare": ("sim.experiments", "cli_compare"),
+    "sweep": ("sim.sweep", "cli_sweep"),
+    "sensitivity": ("sim.sensitivity", "cli_sensitivity"),
+    "query": ("sim.storage", "cli_query"),
+    "validate": ("sim.validation", "cli_validate"),
+    "app": ("sim.app", "cli_app"),
+    "scenarios": ("sim.scenario", "cli_scenarios"),
+}
+
+
+def _common(p: argparse.ArgumentParser, steps: bool = True) -> None:
+    if steps:
+        p.add_argument("--steps", type=int, default=None, help="weeks to simulate (default: the scenario's)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter, e.g. --set market.base_churn=0.01 (repeatable)")
+    p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: outputs/<command>-...)")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+
+
+def _executor(p: argparse.ArgumentParser, dask: bool = True) -> None:
+    choices = ["none", "process", "dask"] if dask else ["none", "process"]
+    p.add_argument("--executor", choices=choices, default="process",
+                   help="where runs execute: in this process, a local process pool (default)" + (", or Dask" if dask else ""))
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    if dask:
+        p.add_argument("--dask-address", default=None, metavar="ADDR",
+                       help="a running Dask scheduler, e.g. tcp://HOST:8786 (default: start a LocalCluster)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python run.py",
+        description="Agent-based simulation of knowledge transfer in customer relationship management.")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run one scenario; scorecard, tables, plots and report.html")
+    p.add_argument("scenario", help="a scenario name (see `scenarios`) or a path to a TOML file")
+    p.add_argument("--seed", type=int, default=0)
+    _common(p)
+
+    p = sub.add_parser("compare", help="compare scenarios over replications (common random numbers)")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--reps", type=int, default=10, help="replications per scenario (default 10)")
+    p.add_argument("--reference", default=None, help="scenario the others are compared with (default: the first)")
+    _common(p)
+    _executor(p, dask=False)
+
+    p = sub.add_parser("sweep", help="parameter sweep (grid, Latin hypercube, Sobol) into a results store")
+    p.add_argument("scenario")
+    p.add_argument("--param", dest="params", action="append", default=[], metavar="NAME=LOW:HIGH",
+                   help="a parameter and its range (repeatable)")
+    p.add_argument("--design", choices=["grid", "lhs", "sobol"], default="lhs")
+    p.add_argument("--samples", type=int, default=16, help="design points (grid: levels per parameter)")
+    p.add_argument("--reps", type=int, default=1, help="replications per design point")
+    _common(p)
+    _executor(p)
+
+    p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib Sobol or Morris) of a KPI")
+    p.add_argument("scenario")
+    p.add_argument("--param", dest="params", action="append", default=[], metavar="NAME=LOW:HIGH")
+    p.add_argument("--kpi", default="retention_rate", help="KPI of the run summary to analyse")
+    p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
+    p.add_argument("--samples", type=int, default=64, help="base sample size N (Sobol) or trajectories (Morris)")
+    _common(p)
+    _executor(p)
+
+    p = sub.add_parser("query", help="SQL (DuckDB) over a sweep's results store: tables runs and steps")
+    p.add_argument("folder")
+    p.add_argument("sql")
+
+    p = sub.add_parser("validate", help="reproduce March (1991) on the knowledge engine: pass/fail with figures")
+    p.add_argument("--reps", type=int, default=80, help="replications per setting (default 80)")
+    p.add_argument("--out", default=None, metavar="DIR")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+
+    p = sub.add_parser("app", help="the browser app (Mesa SolaraViz)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--scenario", default="baseline")
+
+    sub.add_parser("scenarios", help="list the scenarios with their descriptions")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sim.outputs import InputError
+    from sim.scenario import ScenarioError
+
+    args = parser().parse_args(argv)
+    module, name = HANDLERS[args.command]
+    try:
+        handler = getattr(import_module(module), name)
+        return int(handler(args) or 0)
+    except (ScenarioError, InputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
