@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test app bench validate clean
+.PHONY: run test app bench validate clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) run.py compare baseline km crm ckm --reps 8 --steps 104
 
-test: $(STAMP)
+# The app's browser test needs Debian's chromium; install it once if it is missing (root on CI).
+BROWSER := $(VENV)/.browser
+$(BROWSER): $(STAMP)
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	touch $(BROWSER)
+
+browser: $(BROWSER)
+
+test: $(STAMP) $(BROWSER)
 	$(PY) -m pytest -q
 
 app: $(STAMP)

@@ -220,7 +220,8 @@ def supplier_dispatch(model, rate, effort):
     prod_staff = np.flatnonzero(st.unit == model.unit_index["production"])
     if who.size == 0 or prod_staff.size == 0:
         return 0, 0
-    partner = prod_staff[rng.integers(prod_staff.size, size=who.size)]
+    who = who[: prod_staff.size]  # one dispatched pair per production staff member at most
+    partner = rng.choice(prod_staff, size=who.size, replace=False)
     P = st.beliefs[partner]
     moved = socialization(P, S.beliefs[who] * model.space.mask("supply"), rate, rng)
     st.beliefs[partner] = P
@@ -237,7 +238,9 @@ def buy_knowhow(model, rate, effort):
     who = np.flatnonzero((Q.kind == "consultancy") & (model.rng.random(Q.kind.size) < effort))
     moved = 0
     for q in who:
-        moved += combination(model.kb, Q.beliefs[q], rate * (1.0 + Q.relationship[q]) / 2.0, model.rng)
+        # what a consultancy sells is documented know-how: only the codifiable part (1 - tacitness)
+        moved += combination(model.kb, Q.beliefs[q], rate * (1.0 + Q.relationship[q]) / 2.0
+                             * (1.0 - model.space.tacitness), model.rng)
     return moved, who.size
 
 
@@ -280,16 +283,16 @@ CHANNELS: tuple[Channel, ...] = (
             "working practices and guidelines of the team", team_practice),
     Channel("codification", INTERNAL, "individual -> organization", "externalization", "codification",
             "collating, summarizing and coding into the knowledge base", codification),
+    Channel("task_summaries", INTERNAL, "team -> organization", "externalization", None,
+            "end-of-task summaries of the better-performing members", task_summaries),
+    Channel("briefings", INTERNAL, "team -> organization", "combination", None,
+            "briefings on work in progress by the better-performing teams", briefings),
     Channel("manuals", INTERNAL, "organization -> individual", "internalization", "training",
             "manuals, service-skill handbooks and training", manuals),
     Channel("staff_exchange", INTERNAL, "team <-> team", "socialization", "job_rotation",
             "sending staff to learn from another team", staff_exchange),
     Channel("team_communication", INTERNAL, "team <-> team", "combination", None,
             "practices and service records exchanged between teams", team_communication),
-    Channel("briefings", INTERNAL, "team -> organization", "combination", None,
-            "briefings on work in progress by the better-performing teams", briefings),
-    Channel("task_summaries", INTERNAL, "team -> organization", "externalization", None,
-            "end-of-task summaries of the better-performing members", task_summaries),
     Channel("customer_insight", CROSS_LEVEL, "CRM unit -> R&D/production", "combination", None,
             "customer needs passed to R&D and production", customer_insight),
     Channel("product_briefing", CROSS_LEVEL, "R&D/production -> CRM unit", "combination", None,

@@ -113,13 +113,13 @@ def drift(reality: np.ndarray, prob: float | np.ndarray, rng: np.random.Generato
     """Turbulence: each item of reality flips with ``prob`` (per item or scalar). Returns flips."""
     flip = rng.random(reality.shape) < prob
     reality[flip] *= -1
-    return int(flip.sum())
+    return int(np.count_nonzero(flip))
 
 
 def forget(beliefs: np.ndarray, prob: float | np.ndarray, rng: np.random.Generator) -> int:
     """People's beliefs decay to 0 (does not know) with ``prob`` per known item."""
     B = np.asarray(beliefs)
-    idx = np.flatnonzero(B)
+    idx = _flatnonzero(B)
     if idx.size == 0:
         return 0
     hit = rng.random(idx.size) < _at(prob, B.shape, idx)
@@ -131,6 +131,11 @@ def forget(beliefs: np.ndarray, prob: float | np.ndarray, rng: np.random.Generat
 # --- flat-index helpers (row-major order, any number of dimensions) ---------------------------
 
 
+def _flatnonzero(a: np.ndarray) -> np.ndarray:
+    """Flat indices of the non-zero cells, row-major (``np.flatnonzero`` minus its overhead)."""
+    return a.ravel().nonzero()[0]
+
+
 def _at(a: float | np.ndarray, shape: tuple[int, ...], idx: np.ndarray) -> np.ndarray | float:
     """Values of ``a`` broadcast to ``shape`` at the flat (row-major) indices ``idx``."""
     a = np.asarray(a)
@@ -138,8 +143,11 @@ def _at(a: float | np.ndarray, shape: tuple[int, ...], idx: np.ndarray) -> np.nd
         return a[()]
     if a.shape == shape:
         return a.reshape(-1)[idx]
-    if a.shape == shape[:-1] + (1,):  # one value per row (e.g. per-person rates): no big copy
-        return a.reshape(-1)[idx // shape[-1]]
+    K = shape[-1]
+    if a.size == K and a.shape[-1] == K:  # one value per item (e.g. a code, per-item rates)
+        return a.reshape(-1)[idx % K]
+    if a.shape == shape[:-1] + (1,):  # one value per row (e.g. per-person rates)
+        return a.reshape(-1)[idx // K]
     return np.broadcast_to(a, shape).reshape(-1)[idx]
 
 
@@ -168,15 +176,18 @@ def adopt(
     drawn only for the differing cells, in row-major order, so cost follows what can move.
     """
     T = np.asarray(target)
-    S = np.broadcast_to(source, T.shape)
-    idx = np.flatnonzero((S != 0) & (T != S))
+    S = np.asarray(source)
+    differ = (S != 0) & (T != S)
+    if differ.shape != T.shape:
+        raise ValueError(f"source {S.shape} does not broadcast to target {T.shape}")
+    idx = _flatnonzero(differ)
     if idx.size == 0:
         return 0
-    hit = rng.random(idx.size) < _at(prob, T.shape, idx)
-    idx = idx[hit]
+    idx = idx[rng.random(idx.size) < _at(prob, T.shape, idx)]
     new = _at(S, T.shape, idx)
     if gradual:
-        new = np.where(_at(T, T.shape, idx) == 0, new, 0).astype(np.int8)
+        # where they differ, T is 0 or -S: T + S is S (0 learns the source) or 0 (unlearning)
+        new = _at(T, T.shape, idx) + new
     _put(T, idx, new)
     return int(idx.size)
 
@@ -235,13 +246,12 @@ def code_learning(
         return _code_learning_groups(code, votes, p2, rng, group)
     if votes.shape[0] == 0:
         return 0
-    balance = (votes == 1).sum(axis=0, dtype=np.int64) - (votes == -1).sum(axis=0, dtype=np.int64)
+    balance = votes.sum(axis=0, dtype=np.int64)  # votes in {-1, 0, 1}: #(+1) - #(-1)
     majority = np.sign(balance).astype(np.int8)
     cand = np.flatnonzero((majority != 0) & (majority != code))
     if cand.size == 0:
         return 0
-    p = np.broadcast_to(np.asarray(p2, float), code.shape)[cand]
-    prob = 1.0 - (1.0 - p) ** np.abs(balance[cand])
+    prob = 1.0 - (1.0 - _at(np.asarray(p2, float), code.shape, cand)) ** np.abs(balance[cand])
     hit = cand[rng.random(cand.size) < prob]
     code[hit] = majority[hit]
     return int(hit.size)

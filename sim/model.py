@@ -95,6 +95,7 @@ class CRMKnowledgeModel(mesa.Model):
         self._build_knowledge()
         self._build_organization()
         self._build_partners()
+        self._build_stores()
         self._build_customers()
 
         self.stats: dict[str, float] = {}
@@ -204,6 +205,24 @@ class CRMKnowledgeModel(mesa.Model):
         self.supplier_agents = list(Supplier.create_agents(self, n_sup, row=list(range(n_sup))))
         self.source_agents = list(KnowledgeSource.create_agents(self, q_kind.size, row=list(range(q_kind.size))))
 
+    def _build_stores(self):
+        """What the firm has written down before the run: for a share ``initial_codification`` of
+        the items, each store holds the majority view of its people (0: every store starts empty)."""
+        share, rng, E = self.org.initial_codification, self.rng, self.employees
+
+        def seed(store, people, items=None):
+            chosen = (rng.random(self.K) < share).astype(float)
+            if items is not None:
+                chosen *= items
+            code_learning(store, people, chosen, rng)
+
+        for t in range(self.teams.beliefs.shape[0]):
+            seed(self.teams.beliefs[t], E.beliefs[E.team == t])
+        seed(self.kb, E.beliefs)
+        seed(self.crm_db, E.beliefs[self.front_line], self.space.mask("customer"))
+        for u in range(self.units.beliefs.shape[0]):
+            seed(self.units.beliefs[u], self.unit_staff.beliefs[self.unit_staff.unit == u])
+
     def _build_customers(self):
         mkt = self.mkt
         n0, cap = int(mkt.initial_customers), int(mkt.initial_customers) + int(mkt.market_potential)
@@ -309,7 +328,7 @@ class CRMKnowledgeModel(mesa.Model):
         servers = self.front_line[self._front_offset[team] + pick]
         if self.maturity >= 3 and customers.size:
             value = C.products[customers] * (1.0 + C.premium[customers])
-            priority = (C.satisfaction[customers] < 0) | (value >= np.quantile(value, 0.8))
+            priority = (C.satisfaction[customers] < 0) | (value > np.quantile(value, 0.8))
             cust = self.space.items("customer")
             know = proportion_correct(self.employees.beliefs[self.front_line][:, cust], self.reality[cust])
             best = np.zeros(self._front_count.size, dtype=np.int64)

@@ -37,6 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from sim.channels import CHANNELS as _CHANNEL_REGISTRY
+from sim.scorecard import KPIS as _KPI_REGISTRY
+
 __all__ = [
     "SCHEMA",
     "SECTIONS",
@@ -237,6 +240,8 @@ _share("organization.employee_turnover", "Annual probability that an employee le
 _share("organization.initial_knowledge", "Share of items an incumbent employee knows at the start")
 _share("organization.initial_accuracy", "Share of an incumbent's known items that are right")
 _share("organization.newcomer_knowledge", "Share of items a newcomer knows")
+_share("organization.initial_codification",
+       "Share of items each store starts with, written down from the majority of its people (0: empty stores)")
 _share("organization.absorptive_capacity", "Mean absorptive capacity: scales what a person learns")
 _share("organization.willingness_to_share", "Mean willingness to share: scales what a person teaches")
 _share("organization.network_within", "Probability of a tie between two members of a team")
@@ -244,7 +249,6 @@ _share("organization.network_across", "Probability of a tie between members of d
 _p("organization.rnd_staff", int, "Staff of the R&D unit", 0)
 _p("organization.production_staff", int, "Staff of the production unit", 0)
 _p("organization.suppliers", int, "Number of suppliers", 0)
-_p("organization.supplier_staff", int, "People per supplier", 1)
 _p("organization.universities", int, "Universities (external knowledge sources)", 0)
 _p("organization.consultancies", int, "Consultancies (external knowledge sources)", 0)
 
@@ -289,29 +293,9 @@ _share("policy.supplier_collaboration", "Effort on knowledge exchange with suppl
 _share("policy.external_knowhow", "Effort on buying know-how and attending conferences")
 _share("policy.retention_programme", "Employee retention programme: lowers turnover at a cost")
 
-# [channels.<name>] -- (name, help); each has rate in [0, 1] and cost >= 0.
-# The help says who learns from whom (Xie's group) and the SECI mode, as intended by DESIGN.md.
-_CHANNEL_HELP: tuple[tuple[str, str], ...] = (
-    ("working_together", "person <-> person, colleagues who are tied (3.1; socialization)"),
-    ("mentoring", "senior -> junior person, guidance (3.1; socialization)"),
-    ("team_practice", "team -> member, learning in practice (3.1; socialization)"),
-    ("team_guidance", "manager -> team members, guidance (3.1; socialization)"),
-    ("codification", "person -> team repository, writing down (3.1; externalization)"),
-    ("manuals", "organization's knowledge base -> person, manuals and seminars (3.1; internalization)"),
-    ("staff_exchange", "team <-> team, sending staff to another team (3.1; socialization)"),
-    ("team_communication", "team repository <-> team repository, documents (3.1; combination)"),
-    ("briefings", "organization's knowledge base -> team repositories (3.1; combination)"),
-    ("task_summaries", "better members/teams -> organization's knowledge base, March's code learning (3.1; externalization)"),
-    ("customer_insight", "CRM unit -> R&D/production documentation (3.2; combination)"),
-    ("product_briefing", "R&D/production -> CRM unit (3.2; combination)"),
-    ("customer_voice", "customer -> serving employee in an encounter (3.3; socialization)"),
-    ("customer_education", "serving employee -> customer, product competence (3.3; socialization)"),
-    ("crm_records", "serving employee -> CRM customer database (3.3; externalization)"),
-    ("supplier_seminars", "supplier <-> R&D/production, seminars (3.3; combination)"),
-    ("supplier_dispatch", "supplier <-> R&D/production, dispatching personnel (3.3; socialization)"),
-    ("buy_knowhow", "consultancy/university -> organization's knowledge base, buying know-how (3.3; combination)"),
-    ("conferences", "knowledge sources -> employees, conferences (3.3; socialization)"),
-    ("giving_back", "firm -> knowledge sources and suppliers (3.3; socialization)"),
+# [channels.<name>] -- each has rate in [0, 1] and cost >= 0; the help comes from the channel registry.
+_CHANNEL_HELP: tuple[tuple[str, str], ...] = tuple(
+    (c.name, f"{c.mechanism}, {c.description} (Xie {c.group.split()[0]}; {c.seci})") for c in _CHANNEL_REGISTRY
 )
 CHANNELS: tuple[str, ...] = tuple(name for name, _ in _CHANNEL_HELP)
 for _name, _help in _CHANNEL_HELP:
@@ -320,25 +304,8 @@ for _name, _help in _CHANNEL_HELP:
 
 # [scorecard] and [scorecard.kpi.<name>] -- (name, perspective and meaning)
 _p("scorecard.mission", str, "The mission the scorecard's goals and KPIs derive from")
-_KPI_HELP: tuple[tuple[str, str], ...] = (
-    ("revenue", "financial: revenue over the run"),
-    ("profit", "financial: profit over the run"),
-    ("clv", "financial: mean customer lifetime value"),
-    ("knowledge_cost", "financial: cost of knowledge activities over the run"),
-    ("retention_rate", "customer: annual customer retention"),
-    ("satisfaction_mean", "customer: mean satisfaction of active customers"),
-    ("acquired_total", "customer: customers acquired over the run"),
-    ("referrers_share", "customer: share of active customers satisfied enough to refer"),
-    ("products_per_customer", "customer: mean products held (up-sell, cross-sell)"),
-    ("service_quality", "internal process: mean quality of service encounters"),
-    ("knowledge_gap", "internal process: share of customer items the front line gets wrong"),
-    ("codification", "internal process: share of knowledge held in stores"),
-    ("product_fit", "internal process: how well R&D/production know customer and supply items"),
-    ("knowledge_individual", "learning & growth: employees' mean knowledge"),
-    ("knowledge_team", "learning & growth: teams' mean knowledge (members and repository)"),
-    ("knowledge_org", "learning & growth: knowledge of the organization's knowledge base"),
-    ("employee_retention", "learning & growth: annual employee retention"),
-    ("transfers_per_employee", "learning & growth: knowledge transfers per employee"),
+_KPI_HELP: tuple[tuple[str, str], ...] = tuple(
+    (name, f"{perspective}: {description} [{unit}]") for name, (perspective, description, unit) in _KPI_REGISTRY.items()
 )
 KPIS: tuple[str, ...] = tuple(name for name, _ in _KPI_HELP)
 for _name, _help in _KPI_HELP:

@@ -90,6 +90,11 @@ def realized_clv(steps: pd.DataFrame, discount_weekly: float, initial_customers:
 
 
 def _attainment(value: float, target: float, direction: str) -> float:
+    """value / target (or target / value when lower is better), never below 0."""
+    return max(0.0, _ratio(value, target, direction))
+
+
+def _ratio(value: float, target: float, direction: str) -> float:
     if not np.isfinite(value):
         return 0.0
     if direction == "lower":

@@ -89,6 +89,11 @@ def run(scenario="baseline", seed: int | None = 0, steps: int | None = None,
 
 def release(model: CRMKnowledgeModel) -> None:
     """Free a finished model: Mesa 3.3 keeps agents reachable (DESIGN.md traps)."""
+    import mesa
+
     for agent in list(model.agents):
         agent.remove()
     model.datacollector = None
+    # Agent._ids is a class-level defaultdict keyed by the model: it keeps every finished model
+    # (and all its arrays) alive unless the key is dropped.
+    mesa.Agent._ids.pop(model, None)

@@ -1,0 +1,536 @@
+"""The browser app: watch knowledge move through the firm and customers answer (Mesa SolaraViz).
+
+    python run.py app [--port 8765] [--host 127.0.0.1] [--scenario baseline]
+
+serves this module with Solara (``solara run sim.app:Page``) and prints its address. The page
+shows, live and step by step:
+
+* the organization as a network: employees grouped by team (managers in the middle of their
+  team), coloured by knowledge (share of items right); the stores -- each team's repository, the
+  knowledge base and the CRM database -- as extra nodes; R&D and production, suppliers,
+  universities and consultancies around it;
+* customers: a sample coloured by satisfaction (churned ones as grey crosses) and counts by status;
+* the customer KPIs (retention, satisfaction, relational capital), knowledge per level and the
+  knowledge gap over time;
+* this step's knowledge flows, one bar per channel, coloured by its SECI mode.
+
+The sliders set the policy levers and the main environment parameters of the scenario given with
+``--scenario``; press *Reset* to start a new model with them. ``AppModel`` is the thin subclass of
+``CRMKnowledgeModel`` that takes these flat keyword arguments (SolaraViz re-creates the model with
+them). The app uses the matplotlib backend throughout.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import warnings
+import zlib
+
+import numpy as np
+import solara
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+# Mesa 3.3.1's ComponentsView trips Solara's hook checker, and Solara warns about cookies on plain
+# http on every page load; neither matters for a local app.
+warnings.filterwarnings("ignore", message=r"(?s).*use_state` found despite early return", category=UserWarning)
+warnings.filterwarnings("ignore", message=r"Cookies with samesite=none require https", category=UserWarning)
+
+from mesa.visualization import Slider, SolaraViz  # noqa: E402
+from mesa.visualization.utils import update_counter  # noqa: E402
+from sim.agents import CustomerStatus, Level  # noqa: E402
+from sim.channels import CHANNELS, SECI_MODES  # noqa: E402
+from sim.knowledge import proportion_correct  # noqa: E402
+from sim.model import CRMKnowledgeModel  # noqa: E402
+
+SCENARIO_ENV = "CRM_APP_SCENARIO"  # how `run.py app --scenario` reaches the served module
+APP_CUSTOMERS = 2000  # default market size in the app: small, so each step is quick
+
+# Slider name -> dotted scenario key. Policy levers first, then the environment.
+LEVERS: dict[str, str] = {
+    "crm_maturity": "policy.crm_maturity",
+    "customer_role": "policy.customer_role",
+    "codification": "policy.codification",
+    "socialization": "policy.socialization",
+    "job_rotation": "policy.job_rotation",
+    "training": "policy.training",
+    "loyalty_scheme": "policy.loyalty_scheme",
+    "co_creation": "policy.co_creation",
+    "supplier_collaboration": "policy.supplier_collaboration",
+    "external_knowhow": "policy.external_knowhow",
+    "retention_programme": "policy.retention_programme",
+    "turbulence": "environment.turbulence",
+    "employee_turnover": "organization.employee_turnover",
+    "competition": "environment.competition",
+}
+
+SECI_COLORS = {
+    "socialization": "#1b9e77",
+    "externalization": "#d95f02",
+    "combination": "#7570b3",
+    "internalization": "#e7298a",
+}
+KNOWLEDGE_CMAP = "viridis"
+SATISFACTION_CMAP = "RdYlGn"
+
+
+def default_scenario() -> str:
+    return os.environ.get(SCENARIO_ENV, "baseline")
+
+
+def _seed(value) -> int:
+    """The seed box gives text: digits are the seed, anything else is hashed to one."""
+    text = str(value).strip()
+    try:
+        return int(text)
+    except ValueError:
+        return zlib.crc32(text.encode())
+
+
+class AppModel(CRMKnowledgeModel):
+    """``CRMKnowledgeModel`` with the app's sliders as flat keyword arguments.
+
+    Every lever left at ``None`` keeps the scenario's value. ``initial_customers`` sets the market
+    size; the market potential is scaled by the same factor, so the market keeps its shape.
+
+    >>> m = AppModel(crm_maturity=3, customer_role="active", turbulence=2.0, seed=1)
+    >>> m.scenario.get("policy.crm_maturity")
+    3
+    """
+
+    def __init__(
+        self,
+        scenario: str | None = None,
+        seed=42,
+        rng=None,
+        initial_customers: int | None = APP_CUSTOMERS,
+        crm_maturity: int | None = None,
+        customer_role: str | None = None,
+        codification: float | None = None,
+        socialization: float | None = None,
+        job_rotation: float | None = None,
+        training: float | None = None,
+        loyalty_scheme: float | None = None,
+        co_creation: float | None = None,
+        supplier_collaboration: float | None = None,
+        external_knowhow: float | None = None,
+        retention_programme: float | None = None,
+        turbulence: float | None = None,
+        employee_turnover: float | None = None,
+        competition: float | None = None,
+    ):
+        from sim.scenario import load_scenario
+
+        sc = load_scenario(scenario or default_scenario())
+        values = dict(crm_maturity=crm_maturity, customer_role=customer_role, codification=codification,
+                      socialization=socialization, job_rotation=job_rotation, training=training,
+                      loyalty_scheme=loyalty_scheme, co_creation=co_creation,
+                      supplier_collaboration=supplier_collaboration, external_knowhow=external_knowhow,
+                      retention_programme=retention_programme, turbulence=turbulence,
+                      employee_turnover=employee_turnover, competition=competition)
+        params: dict = {}
+        for name, value in values.items():
+            if value is None:
+                continue
+            key = LEVERS[name]
+            kind = type(sc.get(key))
+            params[key] = kind(value) if kind is not float else round(float(value), 6)
+        if initial_customers is not None:
+            n0 = int(sc.get("market.initial_customers"))
+            params["market.initial_customers"] = int(initial_customers)
+            potential = int(sc.get("market.market_potential"))
+            params["market.market_potential"] = (int(round(potential * int(initial_customers) / n0))
+                                                 if n0 else potential)
+        super().__init__(scenario=sc, params=params, rng=_seed(seed) if rng is None else rng)
+        self.layout = network_layout(self)
+
+
+# --- model_params: the sidebar controls ---------------------------------------------------------
+
+
+def model_params(scenario: str | None = None) -> dict:
+    """SolaraViz controls, with the scenario's values as defaults."""
+    from sim.scenario import load_scenario
+
+    name = scenario or default_scenario()
+    sc = load_scenario(name)
+
+    def share(label, key, hi=1.0, step=0.05):
+        return Slider(label, value=float(sc.get(key)), min=0.0, max=hi, step=step, dtype=float)
+
+    n0 = int(sc.get("market.initial_customers"))
+    return {
+        "scenario": name,  # fixed: chosen on the command line
+        "seed": {"type": "InputText", "value": "42", "label": "Random seed"},
+        "crm_maturity": Slider("CRM maturity (1 data, 2 information, 3 knowledge)",
+                               value=int(sc.get("policy.crm_maturity")), min=1, max=3, step=1, dtype=int),
+        "customer_role": {"type": "Select", "value": sc.get("policy.customer_role"),
+                          "values": ["passive", "captive", "active"], "label": "Customer role (KM/CRM/CKM)"},
+        "codification": share("Codification", "policy.codification"),
+        "socialization": share("Socialization (mentoring)", "policy.socialization"),
+        "job_rotation": share("Job rotation", "policy.job_rotation"),
+        "training": share("Training (manuals)", "policy.training"),
+        "loyalty_scheme": share("Loyalty scheme", "policy.loyalty_scheme"),
+        "co_creation": share("Co-creation with customers", "policy.co_creation"),
+        "supplier_collaboration": share("Supplier collaboration", "policy.supplier_collaboration"),
+        "external_knowhow": share("External know-how", "policy.external_knowhow"),
+        "retention_programme": share("Employee retention programme", "policy.retention_programme"),
+        "turbulence": Slider("Turbulence (x drift)", value=float(sc.get("environment.turbulence")),
+                             min=0.0, max=5.0, step=0.1, dtype=float),
+        "employee_turnover": share("Employee turnover (annual)", "organization.employee_turnover", hi=0.6,
+                                   step=0.01),
+        "competition": share("Competition", "environment.competition"),
+        "initial_customers": Slider("Initial customers", value=min(APP_CUSTOMERS, n0) if n0 else 0,
+                                    min=0, max=20000, step=500, dtype=int),
+    }
+
+
+# --- the pictures -------------------------------------------------------------------------------
+
+
+def network_layout(model: CRMKnowledgeModel) -> dict[str, np.ndarray]:
+    """Fixed positions: teams on a circle (manager in the middle, members around it), each team's
+    repository outside its team, the knowledge base and CRM database in the centre, R&D and
+    production on the left, suppliers and outside sources on the right."""
+    E = model.employees
+    n_teams = model.teams.beliefs.shape[0]
+    angle = 2 * np.pi * np.arange(n_teams) / max(n_teams, 1) + np.pi / 2
+    centre = np.column_stack([np.cos(angle), np.sin(angle)])
+    radius = 0.2 + 0.05 * min(1.0, E.team.size / max(n_teams, 1) / 40)
+    pos = np.zeros((E.team.size, 2))
+    for t in range(n_teams):
+        rows = np.flatnonzero(E.team == t)
+        managers = rows[E.level[rows] == int(Level.MANAGER)]
+        others = rows[E.level[rows] != int(Level.MANAGER)]
+        pos[managers] = centre[t]
+        a = 2 * np.pi * np.arange(others.size) / max(others.size, 1)
+        pos[others] = centre[t] + radius * np.column_stack([np.cos(a), np.sin(a)])
+    n_sup, n_src = model.suppliers.beliefs.shape[0], model.sources.beliefs.shape[0]
+    right = np.linspace(1.0, -1.0, n_sup + n_src) if n_sup + n_src > 1 else np.zeros(n_sup + n_src)
+    return {
+        "employees": pos,
+        "repositories": 1.5 * centre,
+        "stores": np.array([[0.0, 0.15], [0.0, -0.15]]),  # knowledge base, CRM database
+        "units": np.array([[-2.2, 0.35], [-2.2, -0.35]]),  # R&D, production
+        "suppliers": np.column_stack([np.full(n_sup, 2.2), right[:n_sup]]),
+        "sources": np.column_stack([np.full(n_src, 2.2), right[n_sup:]]),
+    }
+
+
+def _edges(model, pos) -> np.ndarray:
+    return np.array([[pos[a], pos[b]] for a, b in model.network.edges()]) if model.network.number_of_edges() \
+        else np.empty((0, 2, 2))
+
+
+def draw_organization(model: CRMKnowledgeModel) -> Figure:
+    """The organization as a network, every knowledge holder coloured by its share of items right."""
+    from matplotlib.collections import LineCollection
+
+    layout = getattr(model, "layout", None) or network_layout(model)
+    reality = model.reality
+    fig = Figure(figsize=(7.5, 5.2), layout="constrained")
+    ax = fig.add_subplot()
+    norm = Normalize(0.0, 1.0)
+    emp = layout["employees"]
+    ax.add_collection(LineCollection(_edges(model, emp), colors="#bbbbbb", linewidths=0.4, zorder=1))
+    E = model.employees
+    know = proportion_correct(E.beliefs, reality)
+    manager = E.level == int(Level.MANAGER)
+    # store links: team -> repository, repositories -> knowledge base, CRM database -> knowledge base
+    links = [[emp[np.flatnonzero(manager & (E.team == t))[0]] if (manager & (E.team == t)).any()
+              else layout["repositories"][t], layout["repositories"][t]]
+             for t in range(layout["repositories"].shape[0])]
+    links += [[layout["stores"][1], layout["stores"][0]]]
+    links += [[u, layout["stores"][0]] for u in layout["units"]]
+    links += [[s, layout["units"][1]] for s in layout["suppliers"]]
+    links += [[s, layout["stores"][0]] for s in layout["sources"]]
+    ax.add_collection(LineCollection(np.array(links), colors="#999999", linewidths=0.6, linestyles="dashed",
+                                     zorder=1))
+    sc = ax.scatter(emp[~manager, 0], emp[~manager, 1], c=know[~manager], cmap=KNOWLEDGE_CMAP, norm=norm,
+                    s=22, edgecolors="white", linewidths=0.3, zorder=3)
+    ax.scatter(emp[manager, 0], emp[manager, 1], c=know[manager], cmap=KNOWLEDGE_CMAP, norm=norm, s=70,
+               edgecolors="black", linewidths=0.8, zorder=4)
+    holders = [
+        ("repositories", proportion_correct(model.teams.beliefs, reality), "s", 80),
+        ("stores", np.array([proportion_correct(model.kb, reality), proportion_correct(model.crm_db, reality)]),
+         "D", 140),
+        ("units", proportion_correct(model.units.beliefs, reality), "p", 160),
+        ("suppliers", proportion_correct(model.suppliers.beliefs, reality), "^", 90),
+        ("sources", proportion_correct(model.sources.beliefs, reality), "*", 220),
+    ]
+    for key, values, marker, size in holders:
+        xy = layout[key]
+        if xy.shape[0]:
+            ax.scatter(xy[:, 0], xy[:, 1], c=values, cmap=KNOWLEDGE_CMAP, norm=norm, marker=marker, s=size,
+                       edgecolors="black", linewidths=0.8, zorder=5)
+    label = dict(fontsize=7, ha="center", zorder=6)
+    ax.text(0, 0.28, "knowledge base", va="bottom", **label)
+    ax.text(0, -0.28, "CRM database", va="top", **label)
+    for (x, y), name in zip(layout["units"], ["R&D", "production"]):
+        ax.text(x, y - 0.14, name, va="top", **label)
+    if layout["suppliers"].shape[0]:
+        ax.text(2.2, layout["suppliers"][:, 1].max() + 0.14, "suppliers", va="bottom", **label)
+    for (x, y), kind in zip(layout["sources"], model.sources.kind):
+        ax.text(x, y - 0.14, str(kind), va="top", **label)
+    legend = [
+        Line2D([], [], marker="o", ls="", color="grey", label="employee"),
+        Line2D([], [], marker="o", ls="", color="grey", mec="black", ms=9, label="manager"),
+        Line2D([], [], marker="s", ls="", color="grey", mec="black", label="team repository"),
+        Line2D([], [], marker="D", ls="", color="grey", mec="black", label="KB / CRM database"),
+        Line2D([], [], marker="p", ls="", color="grey", mec="black", ms=9, label="R&D / production"),
+        Line2D([], [], marker="^", ls="", color="grey", mec="black", label="supplier"),
+        Line2D([], [], marker="*", ls="", color="grey", mec="black", ms=11, label="university / consultancy"),
+    ]
+    ax.legend(handles=legend, loc="lower center", bbox_to_anchor=(0.5, -0.02), ncol=4, fontsize=7, frameon=False)
+    fig.colorbar(sc, ax=ax, shrink=0.7, label="knowledge (share of items right)")
+    ax.set_xlim(-2.6, 2.6)
+    ax.set_ylim(-1.95, 1.75)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(f"Organization at week {model.steps}: employees by team, stores and partners", fontsize=10)
+    return fig
+
+
+def customer_sample(model: CRMKnowledgeModel, size: int = 400) -> np.ndarray:
+    """Rows of an evenly spread sample of the customers won so far (no random draws)."""
+    n = model.n_customers
+    return np.arange(0, n, max(1, n // size)) if n else np.empty(0, dtype=np.int64)
+
+
+def draw_customers(model: CRMKnowledgeModel) -> Figure:
+    """A sample of customers by relationship strength and satisfaction, and counts by status."""
+    C = model.customers
+    n = model.n_customers
+    rows = customer_sample(model)
+    status = C.status[rows]
+    active = rows[status == int(CustomerStatus.ACTIVE)]
+    churned = rows[status == int(CustomerStatus.CHURNED)]
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    ax, bx = fig.subplots(1, 2, width_ratios=[3, 1.2])
+    ax.scatter(C.relationship[churned], C.satisfaction[churned], marker="x", s=14, color="#9e9e9e",
+               linewidths=0.8, label="churned")
+    sc = ax.scatter(C.relationship[active], C.satisfaction[active], c=C.satisfaction[active],
+                    cmap=SATISFACTION_CMAP, norm=Normalize(-1.0, 1.0), s=14, edgecolors="none", label="active")
+    fig.colorbar(sc, ax=ax, label="satisfaction", shrink=0.8)
+    ax.axhline(float(model.mkt.referral_min_satisfaction), color="#555555", lw=0.6, ls=":")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("relationship strength")
+    ax.set_ylabel("satisfaction")
+    ax.legend(loc="lower right", fontsize=7)
+    ax.set_title(f"Customers (sample of {rows.size})", fontsize=10)
+    n_active = int((C.status[:n] == int(CustomerStatus.ACTIVE)).sum())
+    n_churned = int((C.status[:n] == int(CustomerStatus.CHURNED)).sum())
+    prospects = max(0, int(model.mkt.market_potential) - model.acquired_total)
+    counts = [n_active, n_churned, prospects]
+    bars = bx.bar(["active", "churned", "prospects"], counts, color=["#1a9850", "#9e9e9e", "#74add1"])
+    bx.bar_label(bars, fontsize=7)
+    bx.tick_params(axis="x", labelsize=8, rotation=30)
+    bx.set_title("by status", fontsize=10)
+    return fig
+
+
+def _series(model, columns) -> dict[str, list]:
+    data = model.datacollector.model_vars
+    return {c: data[c] for c in columns}
+
+
+def _time_axes(ax, model):
+    ax.set_xlabel("week")
+    ax.set_xlim(0, max(10, model.steps))
+    ax.grid(alpha=0.3)
+
+
+def draw_customer_kpis(model: CRMKnowledgeModel) -> Figure:
+    """Retention (annualized), satisfaction and relational capital over time."""
+    cols = {"retention_rate": ("retention (annual)", "#1a9850"), "satisfaction_mean": ("satisfaction", "#d73027"),
+            "relational_capital": ("relational capital", "#4575b4")}
+    data = _series(model, cols)
+    steps = model.datacollector.model_vars["step"]
+    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    for c, (label, color) in cols.items():
+        ax.plot(steps, data[c], label=f"{label}: {data[c][-1]:.2f}", color=color)
+    ax.set_ylim(min(-0.1, min(np.nanmin(data["satisfaction_mean"]), 0) - 0.05), 1.02)
+    _time_axes(ax, model)
+    fig.legend(loc="outside lower center", fontsize=8, ncol=3, frameon=False)
+    ax.set_title("Customers: retention, satisfaction, relational capital", fontsize=10)
+    return fig
+
+
+def draw_knowledge(model: CRMKnowledgeModel) -> Figure:
+    """Knowledge per level (share of items right) and the front line's knowledge gap."""
+    cols = {"knowledge_individual": ("individuals", "#440154"), "knowledge_team": ("team repositories", "#21918c"),
+            "knowledge_org": ("knowledge base", "#fde725"), "knowledge_gap": ("knowledge gap", "#d62728")}
+    data = _series(model, cols)
+    steps = model.datacollector.model_vars["step"]
+    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    for c, (label, color) in cols.items():
+        ax.plot(steps, data[c], label=f"{label}: {data[c][-1]:.2f}", color=color,
+                ls="--" if c == "knowledge_gap" else "-", lw=1.6)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("share of items")
+    _time_axes(ax, model)
+    fig.legend(loc="outside lower center", fontsize=8, ncol=2, frameon=False)
+    ax.set_title("Knowledge per level and the knowledge gap", fontsize=10)
+    return fig
+
+
+def draw_flows(model: CRMKnowledgeModel) -> Figure:
+    """This step's transfers per channel, coloured by SECI mode, grouped by Xie's 3.1/3.2/3.3."""
+    names = [c.name for c in CHANNELS]
+    values = [model.stats.get(f"transfers_{n}", 0) for n in names]
+    colors = [SECI_COLORS[c.seci] for c in CHANNELS]
+    fig = Figure(figsize=(6.0, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(names))[::-1]
+    ax.barh(y, values, color=colors)
+    ax.set_yticks(y, [f"{c.name} ({c.group.split()[0]})" for c in CHANNELS], fontsize=7)
+    ax.set_xlabel("beliefs changed this week")
+    ax.grid(axis="x", alpha=0.3)
+    if max(values, default=0) > 0:
+        ax.set_xscale("symlog", linthresh=1)
+    ax.legend(handles=[Patch(color=SECI_COLORS[m], label=m) for m in SECI_MODES], fontsize=7, loc="lower right")
+    ax.set_title(f"Knowledge flows at week {model.steps} by channel (SECI mode)", fontsize=10)
+    return fig
+
+
+def _figure(fig: Figure):
+    solara.FigureMatplotlib(fig, format="png", dependencies=[update_counter.value, id(fig)])
+
+
+def Organization(model):
+    update_counter.get()
+    _figure(draw_organization(model))
+
+
+def Customers(model):
+    update_counter.get()
+    _figure(draw_customers(model))
+
+
+def CustomerKPIs(model):
+    update_counter.get()
+    _figure(draw_customer_kpis(model))
+
+
+def Knowledge(model):
+    update_counter.get()
+    _figure(draw_knowledge(model))
+
+
+def Flows(model):
+    update_counter.get()
+    _figure(draw_flows(model))
+
+
+def Summary(model):
+    """Headline numbers of the current week."""
+    update_counter.get()
+    s = model.stats
+    sc = model.scenario
+    solara.Markdown(
+        f"**Scenario `{sc.name}`** - week {model.steps}  \n"
+        f"CRM maturity {model.maturity}, customers {model.customer_role}  \n"
+        f"Active customers **{s['active_customers']}** (won {s['acquired_total']}, lost {s['churned_total']})  \n"
+        f"Retention {s['retention_rate']:.1%} a year, satisfaction {s['satisfaction_mean']:+.2f}  \n"
+        f"Knowledge gap {s['knowledge_gap']:.2f}, relational capital {s['relational_capital']:.2f}  \n"
+        f"Profit this week {s['profit']:,.0f} (revenue {s['revenue']:,.0f}, cost {s['cost']:,.0f})  \n"
+        f"Employees left this week: {s['employees_left']}"
+    )
+
+
+COMPONENTS = [Organization, Customers, CustomerKPIs, Knowledge, Flows, Summary]
+
+
+@solara.component
+def Page():
+    """One model per browser session; the sliders re-create it on Reset."""
+    params = solara.use_memo(model_params, [])
+    model = solara.use_memo(
+        lambda: AppModel(**{k: (v.value if isinstance(v, Slider) else v.get("value") if isinstance(v, dict) else v)
+                            for k, v in params.items()}), [])
+    SolaraViz(model, components=list(COMPONENTS), model_params=params,
+              name=f"CRM knowledge transfer - {params['scenario']}")
+
+
+# --- serving ------------------------------------------------------------------------------------
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """The Solara command that serves this module (production mode, no browser, no version check)."""
+    return [sys.executable, "-m", "solara", "run", "sim.app:Page", "--host", host, "--port", str(port),
+            "--production", "--no-open", "--no-check-version", "--log-level", "warning"]
+
+
+def server_env(scenario: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env[SCENARIO_ENV] = scenario
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def cli_app(args) -> int:
+    """``python run.py app``: serve the app until Ctrl+C."""
+    from sim.outputs import InputError
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(args.scenario)  # a bad name is a one-line error before anything starts
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port: expected an integer in [0, 65535], got {args.port}")
+    port = args.port
+    if port == 0:
+        with socket.socket() as s:
+            s.bind((args.host, 0))
+            port = s.getsockname()[1]
+    elif not _port_free(args.host, port):
+        raise InputError(f"--port: {args.host}:{port} is in use; pick another with --port N (0: any free port)")
+    scenario = str(sc.path) if sc.path is not None and sc.name not in _shipped() else sc.name
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Serving the CRM knowledge app (scenario {sc.name!r}) at http://{host}:{port}/  (Ctrl+C to stop)",
+          flush=True)
+    proc = subprocess.Popen(server_command(args.host, port), env=server_env(scenario))
+
+    def stop(signum, frame):  # a SIGTERM to `run.py app` stops the server too
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if signal.getsignal(signal.SIGTERM) is stop:
+            print("app stopped", file=sys.stderr)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _shipped() -> set[str]:
+    from sim.scenario import list_scenarios
+
+    return set(list_scenarios())

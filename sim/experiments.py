@@ -1,0 +1,560 @@
+"""Replications on common random numbers, scenario comparison, and the ``run`` / ``compare`` commands.
+
+    from sim.experiments import replication_seed, run_many, compare
+    cmp = compare(["baseline", "km", "crm", "ckm"], reps=8, steps=104)
+    cmp.summary; cmp.differences; cmp.plot_timeseries(); cmp.write("outputs/my-comparison")
+
+Seeds: replication ``r`` of *every* scenario runs with ``replication_seed(r)`` -- common random
+numbers, so differences between scenarios can be estimated on pairs of runs that share their
+random start (same network, beliefs, customers) and as much of their random path as the policies
+leave in step. Matplotlib is imported only when a figure is drawn, so worker processes stay light.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import sys
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.outputs import InputError, atomic_write_text, prepare, write_table
+from sim.scenario import Scenario, ScenarioError, load_scenario, parse_overrides
+
+MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
+# summary keys that are not KPIs, and an alias of "clv" left out of the statistics
+_NOT_KPIS = ("scenario", "seed", "steps", "clv_gupta_lehmann")
+Task = tuple  # (scenario: Scenario | str | Path, seed: int, steps: int | None)
+
+
+# --- seeds and parallel runs ---------------------------------------------------------------------
+
+
+def replication_seed(rep: int, base: int = 0) -> int:
+    """The seed of replication ``rep``, the same for every scenario (common random numbers).
+
+    It is the ``rep``-th child of ``numpy.random.SeedSequence(base)`` (``spawn_key=(rep,)``), so
+    seeds of different replications are statistically independent, reduced to 63 bits so it fits
+    an int64 column. Stable: a given (rep, base) always gives the same seed.
+    """
+    if isinstance(rep, bool) or not isinstance(rep, (int, np.integer)) or rep < 0:
+        raise ValueError(f"rep: expected an integer >= 0, got {rep!r}")
+    if isinstance(base, bool) or not isinstance(base, (int, np.integer)) or base < 0:
+        raise ValueError(f"base: expected an integer >= 0, got {base!r}")
+    state = np.random.SeedSequence(int(base), spawn_key=(int(rep),)).generate_state(1, np.uint64)[0]
+    return int(state) >> 1
+
+
+def run_task(task: Task):
+    """Run one (scenario, seed, steps) task: the top-level, importable function worker processes call."""
+    from sim.simulate import run
+
+    scenario, seed, steps = task
+    return run(scenario, seed=seed, steps=steps)
+
+
+def _mp_context():
+    """forkserver where available (safe with threads, cheap children), else spawn; never plain fork."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _describe(task) -> str:
+    try:
+        scenario, seed, steps = task
+        name = scenario.name if isinstance(scenario, Scenario) else str(scenario)
+        return f"scenario {name!r}, seed {seed}, steps {steps}"
+    except (TypeError, ValueError):
+        return repr(task)[:200]
+
+
+def _drain(pool: Executor, fn, tasks, results, bar, return_exceptions: bool) -> None:
+    futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+    try:
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                results[i] = fut.result()
+            except Exception as exc:
+                if not return_exceptions:
+                    exc.add_note(f"in the run of {_describe(tasks[i])}")
+                    raise
+                results[i] = exc
+            bar.update()
+    finally:
+        for fut in futures:
+            fut.cancel()
+
+
+def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process", workers: int | None = None,
+             progress: bool = True, *, fn: Callable[[Any], Any] = run_task, desc: str = "runs",
+             return_exceptions: bool = False) -> list:
+    """Run tasks and return their results in task order, whichever executor runs them.
+
+    Args:
+        tasks: ``(scenario, seed, steps)`` tuples (anything ``fn`` accepts).
+        executor: ``"process"`` (a local process pool, the default), ``"none"`` (in this process)
+            or any ``concurrent.futures.Executor`` (e.g. a Dask client's ``get_executor()``); a given
+            executor is used, not shut down.
+        workers: size of the process pool (default: all cores, at most one per task).
+        progress: a tqdm bar on stderr.
+        fn: a top-level (picklable) function of one task; default :func:`run_task` -> ``RunResult``.
+        return_exceptions: a failed task gives its exception instead of stopping everything.
+    """
+    from tqdm.auto import tqdm
+
+    tasks = list(tasks)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise InputError(f"workers = {workers!r}: expected an integer >= 1")
+    results: list = [None] * len(tasks)
+    bar = tqdm(total=len(tasks), desc=desc, unit="run", file=sys.stderr, disable=not progress,
+               dynamic_ncols=True)
+    try:
+        if executor in ("none", None):
+            for i, task in enumerate(tasks):
+                try:
+                    results[i] = fn(task)
+                except Exception as exc:
+                    if not return_exceptions:
+                        exc.add_note(f"in the run of {_describe(task)}")
+                        raise
+                    results[i] = exc
+                bar.update()
+        elif executor == "process":
+            if tasks:
+                n = min(workers or os.cpu_count() or 1, len(tasks))
+                with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
+                    _drain(pool, fn, tasks, results, bar, return_exceptions)
+        elif isinstance(executor, Executor):
+            _drain(executor, fn, tasks, results, bar, return_exceptions)
+        else:
+            raise InputError(f"executor = {executor!r}: expected 'process', 'none' or a "
+                             "concurrent.futures.Executor")
+    finally:
+        bar.close()
+    return results
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+
+def _t(n: int | float, level: float = 0.95) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + level / 2, n)) if n > 0 else float("nan")
+
+
+def mean_interval(x, level: float = 0.95) -> dict:
+    """mean, sd, n and the t interval of the mean of the finite values of ``x`` (NaN when n < 2)."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    mean = float(x.mean()) if n else float("nan")
+    sd = float(x.std(ddof=1)) if n > 1 else float("nan")
+    hw = _t(n - 1, level) * sd / np.sqrt(n) if n > 1 else float("nan")
+    return {"mean": mean, "sd": sd, "n": n, "ci_low": mean - hw, "ci_high": mean + hw}
+
+
+def welch_interval(a, b, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``a - b`` with the unpaired Welch t interval: (difference, low, high)."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    diff = float(a.mean() - b.mean()) if a.size and b.size else float("nan")
+    if a.size < 2 or b.size < 2:
+        return diff, float("nan"), float("nan")
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se2 = va + vb
+    if se2 == 0:
+        return diff, diff, diff
+    df = se2**2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    hw = _t(df, level) * np.sqrt(se2)
+    return diff, diff - hw, diff + hw
+
+
+# --- comparison ----------------------------------------------------------------------------------
+
+
+def _tidy(results, keys) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs table (one row per run) and stacked step tables, keyed by scenario, rep and seed."""
+    rows, frames = [], []
+    for (name, rep), res in zip(keys, results):
+        s = res.summary
+        rows.append({"scenario": name, "rep": rep, "seed": res.seed, "steps": s["steps"],
+                     **{k: v for k, v in s.items() if k not in ("scenario", "seed", "steps")}})
+        df = res.steps.copy()
+        df.insert(0, "scenario", name)
+        df.insert(1, "rep", rep)
+        df.insert(2, "seed", res.seed)
+        frames.append(df)
+    runs = pd.DataFrame(rows).astype({"rep": "int64", "seed": "int64", "steps": "int64"})
+    steps = pd.concat(frames, ignore_index=True).astype({"rep": "int64", "seed": "int64"})
+    return runs, steps
+
+
+def kpi_columns(runs: pd.DataFrame) -> list[str]:
+    return [c for c in runs.columns if c not in ("rep", *_NOT_KPIS)
+            and pd.api.types.is_numeric_dtype(runs[c])]
+
+
+def summarize_runs(runs: pd.DataFrame, names: Sequence[str], level: float = 0.95) -> pd.DataFrame:
+    """Per scenario x KPI: mean, sd, n, ci_low, ci_high (t interval over replications)."""
+    rows = []
+    for name in names:
+        r = runs.loc[runs["scenario"] == name]
+        for kpi in kpi_columns(runs):
+            rows.append({"scenario": name, "kpi": kpi, **mean_interval(r[kpi], level)})
+    return pd.DataFrame(rows, columns=["scenario", "kpi", "mean", "sd", "n", "ci_low", "ci_high"])
+
+
+def differences_to(runs: pd.DataFrame, names: Sequence[str], reference: str, level: float = 0.95) -> pd.DataFrame:
+    """Each scenario minus the reference, per KPI: paired t interval (pairs = replications sharing a
+    seed), the unpaired Welch interval for contrast, and the correlation of the pairs."""
+    cols = ["scenario", "reference", "kpi", "difference", "n", "paired_sd", "paired_ci_low", "paired_ci_high",
+            "welch_ci_low", "welch_ci_high", "excludes_zero", "correlation"]
+    ref = runs.loc[runs["scenario"] == reference].set_index("rep")
+    rows = []
+    for name in names:
+        if name == reference:
+            continue
+        other = runs.loc[runs["scenario"] == name].set_index("rep")
+        common = ref.index.intersection(other.index)
+        for kpi in kpi_columns(runs):
+            a, b = other.loc[common, kpi].to_numpy(float), ref.loc[common, kpi].to_numpy(float)
+            ok = np.isfinite(a) & np.isfinite(b)
+            paired = mean_interval(a[ok] - b[ok], level)
+            _, wlo, whi = welch_interval(other[kpi], ref[kpi], level)
+            lo, hi = paired["ci_low"], paired["ci_high"]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                corr = (float(np.corrcoef(a[ok], b[ok])[0, 1])
+                        if ok.sum() > 1 and a[ok].std() > 0 and b[ok].std() > 0 else float("nan"))
+            rows.append({"scenario": name, "reference": reference, "kpi": kpi, "difference": paired["mean"],
+                         "n": paired["n"], "paired_sd": paired["sd"], "paired_ci_low": lo, "paired_ci_high": hi,
+                         "welch_ci_low": wlo, "welch_ci_high": whi,
+                         "excludes_zero": bool(np.isfinite(lo) and (lo > 0 or hi < 0)), "correlation": corr})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def scorecards_side_by_side(scenarios: Sequence[Scenario], summary: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """The firm scorecard per scenario from the mean KPI values: kpi, perspective, target, weight, then
+    ``<scenario>_mean`` and ``<scenario>_status``. Target and weight are the reference's; a scenario
+    whose scorecard sets another target gets a ``<scenario>_target`` column (its status uses its own)."""
+    from sim.scorecard import KPIS, build_scorecard
+
+    means = summary.pivot(index="kpi", columns="scenario", values="mean")
+    cards = {sc.name: build_scorecard({k: means.loc[k, sc.name] for k in KPIS}, sc) for sc in scenarios}
+    base = cards[reference]
+    out = base[["kpi", "perspective", "description", "unit", "direction", "target", "weight"]].copy()
+    for sc in scenarios:
+        card = cards[sc.name]
+        out[f"{sc.name}_mean"] = card["value"].to_numpy()
+        out[f"{sc.name}_status"] = card["status"].to_numpy()
+        if not np.allclose(card["target"].to_numpy(), base["target"].to_numpy()):
+            out[f"{sc.name}_target"] = card["target"].to_numpy()
+    return out
+
+
+@dataclass
+class Comparison:
+    """Scenarios compared over replications on common random numbers (tidy tables + figures)."""
+
+    scenarios: list[Scenario]
+    reference: str
+    reps: int
+    weeks: int
+    seeds: list[int]
+    params: dict
+    runs: pd.DataFrame
+    steps: pd.DataFrame
+    summary: pd.DataFrame
+    differences: pd.DataFrame
+    scorecards: pd.DataFrame
+    base_seed: int = 0
+    executor: str = "process"
+    elapsed: float = 0.0
+    created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
+
+    @property
+    def names(self) -> list[str]:
+        return [sc.name for sc in self.scenarios]
+
+    def __repr__(self) -> str:
+        return (f"Comparison({', '.join(self.names)}; reference={self.reference!r}, reps={self.reps}, "
+                f"weeks={self.weeks})")
+
+    # figures
+    def plot_timeseries(self, columns=None):
+        from sim import plots
+        return plots.timeseries(self.steps, columns)
+
+    def plot_scorecard(self):
+        from sim import plots
+        return plots.scorecard_chart(self.runs)
+
+    def plot_flows(self):
+        from sim import plots
+        return plots.flows(self.steps)
+
+    def plot_differences(self, kpis=None):
+        from sim import plots
+        from sim.report import SCORECARD_KPIS
+        if kpis is None:
+            kpis = [k for k in [*SCORECARD_KPIS, "score"] if k in set(self.differences["kpi"])]
+        return plots.differences(self.differences, kpis)
+
+    def text(self) -> str:
+        from sim.report import comparison_text
+        return comparison_text(self)
+
+    def meta(self) -> dict:
+        from sim.report import versions
+        return {"scenarios": self.names, "reference": self.reference, "reps": self.reps, "weeks": self.weeks,
+                "seeds": self.seeds, "base_seed": self.base_seed, "params": self.params,
+                "executor": self.executor, "elapsed_s": round(self.elapsed, 3), "date": self.created,
+                "version": versions()}
+
+    def write(self, out_dir: str | Path | None = None, command: str | None = None) -> Path:
+        """Write tables (Parquet + CSV), each scenario as TOML, meta.json, PNGs and report.html (last).
+        Returns the report's path."""
+        from sim import plots
+        from sim.report import compare_report
+
+        out = prepare(out_dir, "compare", self.names)
+        for name in ("runs", "steps", "summary", "differences", "scorecards"):
+            write_table(getattr(self, name), out / name)
+        for sc in self.scenarios:
+            atomic_write_text(out / f"scenario-{_safe(sc.name)}.toml", sc.to_toml())
+        meta = {**self.meta(), "command": command or " ".join(sys.argv)}
+        atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, default=str) + "\n")
+        figures = {}
+        for key, make in (("timeseries", self.plot_timeseries), ("scorecard", self.plot_scorecard),
+                          ("flows", self.plot_flows), ("differences", self.plot_differences)):
+            figures[key] = plots.save_png(make(), out / f"{key}.png")
+        report = out / "report.html"
+        atomic_write_text(report, compare_report(self, figures, meta))
+        return report
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "scenario"
+
+
+def _check_int(value, label: str, minimum: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(f"{label} {value!r}: expected an integer >= {minimum} ({what})")
+    return int(value)
+
+
+@dataclass
+class _Plan:
+    scenarios: list[Scenario]
+    reference: str
+    reps: int
+    weeks: int
+    params: dict
+
+
+def plan_comparison(scenarios, reps=10, steps=None, reference=None, params=None, workers=None,
+                    cli: bool = False) -> _Plan:
+    """Check every input of :func:`compare` and load the scenarios; raises before any run.
+
+    ``cli`` words the messages with the command's flags (``--reps``) instead of argument names.
+    """
+    flag = (lambda f: f"--{f}") if cli else (lambda f: f"{f} =")
+    reps = _check_int(reps, flag("reps"), 1, "replications per scenario")
+    if steps is not None:
+        steps = _check_int(steps, flag("steps"), 0, "weeks to simulate")
+    if workers is not None:
+        _check_int(workers, flag("workers"), 1, "worker processes")
+    if isinstance(scenarios, (str, Path, Scenario)):
+        scenarios = [scenarios]
+    scenarios = list(scenarios or [])
+    if not scenarios:
+        raise InputError("no scenarios: expected at least one scenario name or path")
+    given = [s if isinstance(s, Scenario) else str(s) for s in scenarios]
+    seen = set()
+    for g in given:
+        if isinstance(g, str):
+            if g in seen:
+                raise InputError(f"scenario {g!r} given twice: expected each scenario once")
+            seen.add(g)
+    loaded = [load_scenario(s) for s in scenarios]
+    names = [sc.name for sc in loaded]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            j = names.index(name)
+            raise InputError(f"two scenarios are named {name!r} ({_shown(given[j])} and {_shown(given[i])}): "
+                             "expected distinct scenario names")
+    params = dict(params or {})
+    if params:
+        loaded = [sc.with_params(params) for sc in loaded]
+    if reference is None:
+        reference = names[0]
+    else:
+        ref = str(reference)
+        if ref not in names:
+            matches = [n for n, g in zip(names, given) if isinstance(g, str) and g == ref]
+            if not matches:
+                raise InputError(f"{flag('reference')} {ref!r}: not among the compared scenarios; expected one of "
+                                 + ", ".join(names))
+            ref = matches[0]
+        reference = ref
+    if steps is None:
+        horizons = {sc.name: sc.steps for sc in loaded}
+        if len(set(horizons.values())) > 1:
+            shown = ", ".join(f"{n} {w}" for n, w in horizons.items())
+            raise InputError(f"the scenarios run for different numbers of weeks ({shown}): expected the same; "
+                             f"set {flag('steps')} N")
+        steps = next(iter(horizons.values()))
+    return _Plan(loaded, reference, reps, int(steps), params)
+
+
+def _shown(g) -> str:
+    return repr(g.path or g.name) if isinstance(g, Scenario) else repr(g)
+
+
+def compare(scenarios, reps: int = 10, steps: int | None = None, reference: str | None = None,
+            params: dict | None = None, executor: str | Executor = "process", workers: int | None = None,
+            progress: bool = True, base_seed: int = 0) -> Comparison:
+    """Run every scenario ``reps`` times on common random numbers and compare them.
+
+    Args:
+        scenarios: names, paths or ``Scenario`` objects (distinct names).
+        reps: replications per scenario; replication r uses ``replication_seed(r, base_seed)``.
+        steps: weeks per run (default: the scenarios' own, which must agree).
+        reference: the scenario the others are compared with (default: the first).
+        params: dotted overrides applied to every scenario, validated before any run.
+        executor, workers, progress: see :func:`run_many`.
+    """
+    plan = plan_comparison(scenarios, reps, steps, reference, params, workers)
+    base_seed = _check_int(base_seed, "base_seed =", 0, "seed of the replication seeds")
+    seeds = [replication_seed(r, base_seed) for r in range(plan.reps)]
+    keys = [(sc.name, r) for sc in plan.scenarios for r in range(plan.reps)]
+    tasks = [(sc, seeds[r], plan.weeks) for sc in plan.scenarios for r in range(plan.reps)]
+    t0 = time.perf_counter()
+    results = run_many(tasks, executor=executor, workers=workers, progress=progress, desc="compare")
+    elapsed = time.perf_counter() - t0
+    names = [sc.name for sc in plan.scenarios]
+    runs, steps_df = _tidy(results, keys)
+    summary = summarize_runs(runs, names)
+    return Comparison(
+        scenarios=plan.scenarios, reference=plan.reference, reps=plan.reps, weeks=plan.weeks, seeds=seeds,
+        params=plan.params, runs=runs, steps=steps_df, summary=summary,
+        differences=differences_to(runs, names, plan.reference),
+        scorecards=scorecards_side_by_side(plan.scenarios, summary, plan.reference),
+        base_seed=base_seed, executor=executor if isinstance(executor, str) else type(executor).__name__,
+        elapsed=elapsed)
+
+
+# --- single run: outputs -------------------------------------------------------------------------
+
+
+def write_run(result, out_dir: str | Path | None = None, command: str | None = None) -> Path:
+    """Write a run's tables, scenario, summary, figures and report.html (last); returns the report's path."""
+    from sim import plots
+    from sim.report import run_report, versions
+
+    sc = result.scenario
+    out = prepare(out_dir, "run", [sc.name])
+    runs, steps = _tidy([result], [(sc.name, 0)])
+    write_table(result.steps, out / "steps")
+    write_table(result.scorecard, out / "scorecard", formats=("csv",))
+    write_table(result.team_scorecards, out / "team_scorecards", formats=("csv",))
+    for name, table in result.events.items():
+        write_table(table, out / name)
+    atomic_write_text(out / "scenario.toml", sc.to_toml())
+    meta = {"date": datetime.now().isoformat(timespec="seconds"), "version": versions(),
+            "command": command or " ".join(sys.argv)}
+    summary = {**result.summary, **meta}
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
+    figures = {"timeseries": plots.save_png(plots.timeseries(steps), out / "timeseries.png"),
+               "scorecard": plots.save_png(plots.scorecard_chart(runs), out / "scorecard.png"),
+               "flows": plots.save_png(plots.flows(steps), out / "flows.png")}
+    report = out / "report.html"
+    atomic_write_text(report, run_report(result, figures, meta))
+    return report
+
+
+def _json_default(x):
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating,)):
+        return float(x)
+    return str(x)
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def _overrides(args) -> dict:
+    return parse_overrides(getattr(args, "overrides", None) or [])
+
+
+def _command() -> str:
+    return "python run.py " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("run.py") else \
+        " ".join(sys.argv)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def cli_run(args) -> int:
+    """``python run.py run SCENARIO [--seed N] [--steps N] [--set K=V] [--out DIR] [--no-progress]``."""
+    from tqdm.auto import tqdm
+
+    from sim.scorecard import perspective_scores
+    from sim.simulate import run
+
+    sc = load_scenario(args.scenario)
+    overrides = _overrides(args)
+    if overrides:
+        sc = sc.with_params(overrides)
+    _check_int(args.seed, "--seed", 0, "random seed")
+    if args.seed > MAX_SEED:
+        raise InputError(f"--seed {args.seed}: expected an integer <= {MAX_SEED}")
+    steps = sc.steps if args.steps is None else _check_int(args.steps, "--steps", 0, "weeks to simulate")
+    out = prepare(args.out, "run", [sc.name])
+    with tqdm(total=steps, desc=f"run {sc.name}", unit="wk", file=sys.stderr, disable=not args.progress,
+              dynamic_ncols=True) as bar:
+        result = run(sc, seed=args.seed, steps=steps, progress=bar.update)
+    report = write_run(result, out, command=_command())
+    print(f"Scorecard of {sc.name!r} (seed {args.seed}, {steps} weeks)")
+    print(_scorecard_text(result, perspective_scores))
+    print(f"wrote {_shown_path(report)}")
+    return 0
+
+
+def _scorecard_text(result, perspective_scores) -> str:
+    from sim.report import scorecard_text
+
+    return scorecard_text(result.scorecard, result.summary["score"], perspective_scores(result.scorecard))
+
+
+def cli_compare(args) -> int:
+    """``python run.py compare S1 S2 ... [--reps N] [--steps N] [--reference S] [--set K=V] [--out DIR]
+    [--executor none|process] [--workers N] [--no-progress]``."""
+    params = _overrides(args)
+    plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, params, args.workers, cli=True)
+    out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
+    cmp = compare(plan.scenarios, reps=plan.reps, steps=plan.weeks, reference=plan.reference, params=None,
+                  executor=args.executor, workers=args.workers, progress=args.progress)
+    cmp.params = plan.params
+    report = cmp.write(out, command=_command())
+    print(f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "
+          f"{cmp.elapsed:.1f} s (executor {cmp.executor})")
+    print(cmp.text())
+    print(f"wrote {_shown_path(report)}")
+    return 0

@@ -1,0 +1,348 @@
+"""One self-contained ``report.html`` per run or comparison, and the terminal tables.
+
+The page is plain HTML with a small CSS block; figures are embedded as base64 PNG, so the file
+can be mailed or opened offline. Status colours are inline styles, so they survive mail clients
+that drop ``<style>``: met green, near amber, missed red.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import platform
+import sys
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from sim.scorecard import KPIS, PERSPECTIVES
+
+STATUS_COLORS = {"met": "#c8e6c9", "near": "#ffe0a3", "missed": "#f8c4c4"}
+SCORECARD_KPIS = list(KPIS)
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+def fmt(x, digits: int = 3) -> str:
+    """A number for people: thousands separators for large values, ``digits`` significant digits otherwise."""
+    if x is None or isinstance(x, str):
+        return "" if x is None else x
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(x):
+        return "-" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(x)))))
+    return f"{x:.{min(decimals, 6)}f}"
+
+
+def _decimals(hw: float) -> int:
+    """Decimals that show a half-width with two significant digits."""
+    return max(0, min(6, 1 - int(math.floor(math.log10(abs(hw))))))
+
+
+def fmt_pm(mean, hw, sign: bool = False) -> str:
+    """``mean ±hw`` with as many decimals as the interval supports."""
+    if mean is None or not np.isfinite(mean):
+        return "-"
+    if hw is None or not np.isfinite(hw) or hw == 0:
+        text = fmt(mean)
+        return ("+" + text if sign and mean > 0 else text) + ("" if hw is None or not np.isfinite(hw) else " ±0")
+    d = _decimals(hw)
+    plus = "+" if sign else ""
+    if abs(mean) >= 1000 or hw >= 100:
+        return f"{mean:{plus},.0f} ±{hw:,.0f}"
+    return f"{mean:{plus}.{d}f} ±{hw:.{d}f}"
+
+
+def fmt_ci(low, high) -> str:
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "-"
+    hw = (high - low) / 2
+    if hw == 0:
+        return f"[{fmt(low)}, {fmt(high)}]"
+    if max(abs(low), abs(high)) >= 1000 or hw >= 100:
+        return f"[{low:+,.0f}, {high:+,.0f}]"
+    d = _decimals(hw)
+    return f"[{low:+.{d}f}, {high:+.{d}f}]"
+
+
+def target_text(target: float, direction: str) -> str:
+    return ("<= " if direction == "lower" else ">= ") + fmt(target)
+
+
+# --- terminal ------------------------------------------------------------------------------------
+
+
+def _table(rows: list[list[str]], header: list[str], right: set[int] = frozenset()) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(r):
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def scorecard_text(card: pd.DataFrame, score: float, perspective_scores: pd.Series) -> str:
+    """The firm's scorecard as a terminal table, with the weighted scores."""
+    rows, last = [], None
+    for r in card.itertuples(index=False):
+        rows.append([r.perspective if r.perspective != last else "", r.kpi, fmt(r.value),
+                     target_text(r.target, r.direction), r.status.upper() if r.status == "missed" else r.status])
+        last = r.perspective
+    text = _table(rows, ["perspective", "KPI", "value", "target", "status"], right={2, 3})
+    parts = ", ".join(f"{p} {v:.1f}" for p, v in perspective_scores.items())
+    return f"{text}\nweighted score: {score:.1f} / 100  ({parts})"
+
+
+def comparison_text(cmp, kpis=None) -> str:
+    """KPI means with 95 % intervals per scenario, then paired differences to the reference."""
+    kpis = list(kpis or [k for k in [*SCORECARD_KPIS, "score"] if k in set(cmp.summary["kpi"])])
+    s = cmp.summary.set_index(["kpi", "scenario"])
+    head = [f"{n} (ref)" if n == cmp.reference else n for n in cmp.names]
+    rows = [[k, *(fmt_pm(s.loc[(k, n), "mean"], s.loc[(k, n), "mean"] - s.loc[(k, n), "ci_low"])
+                  for n in cmp.names)] for k in kpis]
+    n = int(cmp.summary["n"].max())
+    out = [f"KPI means ±95 % t half-width ({n} replications x {cmp.weeks} weeks)",
+           _table(rows, ["KPI", *head], right=set(range(1, len(head) + 1)))]
+    others = [n for n in cmp.names if n != cmp.reference]
+    if others:
+        d = cmp.differences.set_index(["kpi", "scenario"])
+        rows = []
+        for k in kpis:
+            row = [k]
+            for o in others:
+                r = d.loc[(k, o)]
+                cell = fmt_pm(r["difference"], r["difference"] - r["paired_ci_low"], sign=True)
+                row.append(cell + (" *" if r["excludes_zero"] else "  "))
+            rows.append(row)
+        out += ["", f"Differences to {cmp.reference} (paired by replication, ±95 % half-width; "
+                    "* = interval excludes 0)",
+                _table(rows, ["KPI", *[f"{o} - {cmp.reference}" for o in others]],
+                       right=set(range(1, len(others) + 1)))]
+    return "\n".join(out)
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; max-width: 1200px;
+       margin: 1.5em auto; padding: 0 1em; line-height: 1.4; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.6em;
+  border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+.muted { color: #666; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; vertical-align: top; }
+th { background: #f2f2f2; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.85em; }
+.legend span { display: inline-block; padding: 1px 8px; margin-right: 6px; border: 1px solid #ccc; }
+"""
+
+
+def esc(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def img(png: bytes, alt: str, caption: str = "") -> str:
+    data = base64.b64encode(png).decode("ascii")
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}">{cap}</figure>'
+
+
+def status_cell(text: str, status: str, title: str = "") -> str:
+    style = f"background:{STATUS_COLORS.get(status, '#fff')}"
+    tip = f' title="{esc(title)}"' if title else ""
+    return f'<td class="num" style="{style}"{tip}>{esc(text)}</td>'
+
+
+def legend() -> str:
+    return ('<p class="legend muted">' + "".join(
+        f'<span style="background:{c}">{s}</span>' for s, c in STATUS_COLORS.items())
+        + " met: target reached; near: within 10 % of it; missed: further away.</p>")
+
+
+def html_table(header: list[str], rows: list[list[str]]) -> str:
+    """Rows of already-rendered ``<td>`` cells (strings starting with ``<td``) or plain text."""
+    def cell(c):
+        return c if isinstance(c, str) and c.startswith("<td") else f"<td>{esc(c)}</td>"
+    body = "".join("<tr>" + "".join(cell(c) for c in r) + "</tr>" for r in rows)
+    return "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + f"</tr>{body}</table>"
+
+
+def kv_table(items: list[tuple[str, str]]) -> str:
+    return "<table>" + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in items) + "</table>"
+
+
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def v(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "?"
+    return (f"crm-knowledge-sim {v('crm-knowledge-sim')}, Mesa {v('mesa')}, numpy {v('numpy')}, "
+            f"pandas {v('pandas')}, Python {platform.python_version()}")
+
+
+def page(title: str, sections: list[str]) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
+            + "\n".join(sections) + "\n</body></html>\n")
+
+
+def _overrides(sc) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sc.overrides.items()) or "none"
+
+
+def _mission(sc) -> str:
+    try:
+        return str(sc.get("scorecard.mission"))
+    except KeyError:
+        return ""
+
+
+def _run_info(meta: dict) -> list[tuple[str, str]]:
+    return [("date", meta.get("date") or datetime.now().isoformat(timespec="seconds")),
+            ("command", meta.get("command") or " ".join(sys.argv)),
+            ("software", meta.get("version") or versions())]
+
+
+NOTES = ("<p class=\"muted\">KPI definitions: flows (revenue, profit, costs, acquisitions, transfers) are per "
+         "year over the run; states (knowledge, gap, satisfaction, products) are the mean of the last 13 weeks; "
+         "retention is annualised. Status compares the value with its target in the scenario's scorecard. "
+         "Scores are weight-averaged attainments, each KPI capped at its target (0-100).</p>")
+
+
+def run_report(result, figures: dict[str, bytes], meta: dict) -> str:
+    """The report of one run: what was run, scorecard, perspectives, time series, flows, team scorecards."""
+    sc, s = result.scenario, result.summary
+    card = result.scorecard
+    rows = [[r.perspective, r.kpi, r.description, f'<td class="num">{esc(fmt(r.value))}</td>',
+             f'<td class="num">{esc(target_text(r.target, r.direction))}</td>',
+             f'<td class="num">{esc(fmt(r.weight))}</td>', status_cell(r.status, r.status, f"attainment {r.attainment:.2f}")]
+            for r in card.itertuples(index=False)]
+    persp = ", ".join(f"{p} {s[c]:.1f}" for p, c in
+                      ((p, f"score_{p.split()[0].replace('&', '')}") for p in PERSPECTIVES) if c in s)
+    teams = result.team_scorecards
+    team_ids = sorted(teams["team"].unique())
+    trows = []
+    for kpi, g in teams.groupby("kpi", sort=False):
+        g = g.set_index("team")
+        trows.append([kpi, target_text(g["target"].iloc[0], g["direction"].iloc[0]),
+                      *(status_cell(fmt(g.loc[t, "value"]), g.loc[t, "status"]) for t in team_ids)])
+    ev = result.events
+    sections = [
+        f"<h1>Run: {esc(sc.name)}</h1>",
+        f"<p class=\"muted\">{esc(sc.description)}</p>",
+        "<h2>What was run</h2>",
+        kv_table([("scenario", sc.name), ("description", sc.description), ("mission", _mission(sc)),
+                  ("source", str(sc.path) if sc.path else "(built in Python)"),
+                  ("overrides", _overrides(sc)), ("seed", str(result.seed)),
+                  ("weeks", str(s["steps"])), *_run_info(meta)]),
+        "<h2>Balanced scorecard (firm)</h2>",
+        f"<p><b>Weighted score: {s['score']:.1f} / 100</b> ({esc(persp)})</p>",
+        legend(),
+        html_table(["perspective", "KPI", "what it measures", "value", "target", "weight", "status"], rows),
+        img(figures["scorecard"], "four-perspective chart", "Weighted score per perspective (0-100)."),
+        "<h2>KPI time series</h2>",
+        img(figures["timeseries"], "KPI time series", "One run: no bands (use compare for 95 % intervals)."),
+        "<h2>Knowledge flows</h2>",
+        img(figures["flows"], "knowledge flows by channel",
+            "Beliefs moved per year through each channel, by SECI mode and by Xie's group of transfer."),
+        "<h2>Team scorecards</h2>",
+        "<p class=\"muted\">One scorecard per team (department); team revenue targets are the firm's target "
+        "divided by the number of teams.</p>",
+        html_table(["KPI", "target", *[f"team {t}" for t in team_ids]], trows),
+        "<h2>Events</h2>",
+        kv_table([("customers lost (churns)", f"{len(ev.get('churns', [])):,}"),
+                  ("customers acquired", f"{len(ev.get('acquisitions', [])):,}")]),
+        NOTES,
+    ]
+    return page(f"Run {sc.name}", sections)
+
+
+def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
+    """The report of a comparison: what was run, scorecards side by side, differences, figures."""
+    names, ref = cmp.names, cmp.reference
+    s = cmp.summary.set_index(["kpi", "scenario"])
+    scen_rows = [[sc.name + (" (reference)" if sc.name == ref else ""), sc.description, _mission(sc),
+                  _overrides(sc)] for sc in cmp.scenarios]
+    card = cmp.scorecards
+    rows = []
+    for r in card.to_dict("records"):
+        k = r["kpi"]
+        cells = [r["perspective"], k, f'<td class="num">{esc(target_text(r["target"], r["direction"]))}</td>',
+                 f'<td class="num">{esc(fmt(r["weight"]))}</td>']
+        for n in names:
+            hw = s.loc[(k, n), "mean"] - s.loc[(k, n), "ci_low"]
+            cells.append(status_cell(fmt_pm(r[f"{n}_mean"], hw), r[f"{n}_status"],
+                                     f"{n}: {r[f'{n}_status']}, 95 % interval "
+                                     f"{fmt(s.loc[(k, n), 'ci_low'])} .. {fmt(s.loc[(k, n), 'ci_high'])}"))
+        rows.append(cells)
+    score_row = ["", "weighted score (0-100)", "", ""] + [
+        f'<td class="num"><b>{esc(fmt_pm(s.loc[("score", n), "mean"], s.loc[("score", n), "mean"] - s.loc[("score", n), "ci_low"]))}</b></td>'
+        for n in names]
+    rows.append(score_row)
+    sections = [
+        f"<h1>Comparison: {esc(', '.join(names))}</h1>",
+        f"<p class=\"muted\">{cmp.reps} replications per scenario, {cmp.weeks} weeks each, common random "
+        f"numbers (replication r of every scenario uses the same seed). Reference: {esc(ref)}.</p>",
+        "<h2>What was run</h2>",
+        html_table(["scenario", "description", "mission", "overrides"], scen_rows),
+        kv_table([("replications", str(cmp.reps)), ("weeks", str(cmp.weeks)),
+                  ("seeds (replication 0, 1, ...)", ", ".join(map(str, cmp.seeds))),
+                  ("seed rule", f"numpy SeedSequence({cmp.base_seed}, spawn_key=(replication,)), 63 bits"),
+                  ("parameters set for every scenario", ", ".join(f"{k} = {v}" for k, v in cmp.params.items())
+                   or "none"),
+                  ("executor", f"{cmp.executor}; {cmp.elapsed:.1f} s"), *_run_info(meta)]),
+        "<h2>Balanced scorecard, side by side</h2>",
+        "<p class=\"muted\">Mean over replications ±95 % t half-width; the colour is the status of the mean "
+        "against the scenario's target.</p>",
+        legend(),
+        html_table(["perspective", "KPI", "target", "weight", *names], rows),
+        img(figures["scorecard"], "four-perspective chart",
+            "Weighted score per perspective (0-100), mean over replications with 95 % intervals."),
+    ]
+    others = [n for n in names if n != ref]
+    if others:
+        d = cmp.differences.set_index(["kpi", "scenario"])
+        drows = []
+        for k in dict.fromkeys(cmp.differences["kpi"]):
+            cells = [k]
+            for o in others:
+                r = d.loc[(k, o)]
+                text = (f"{fmt_pm(r['difference'], r['difference'] - r['paired_ci_low'], sign=True)}")
+                style = "font-weight:bold" if r["excludes_zero"] else "color:#555"
+                cells.append(f'<td class="num" style="{style}">{esc(text)}</td>')
+                cells.append(f'<td class="num" style="color:#777">{esc(fmt_ci(r["welch_ci_low"], r["welch_ci_high"]))}</td>')
+            drows.append(cells)
+        header = ["KPI"] + [h for o in others for h in (f"{o} - {ref} (paired)", "Welch interval")]
+        sections += [
+            f"<h2>Differences to {esc(ref)}</h2>",
+            "<p class=\"muted\">Mean difference ±95 % half-width of the paired t interval (replication r of "
+            "each scenario against replication r of the reference); bold: the interval excludes 0. The unpaired "
+            "Welch interval is shown for contrast: where it is wider, common random numbers paid off.</p>",
+            html_table(header, drows),
+            img(figures["differences"], "differences to the reference",
+                "Paired (thick) and unpaired (thin) 95 % intervals of the difference to the reference."),
+        ]
+    sections += [
+        "<h2>KPI time series</h2>",
+        img(figures["timeseries"], "KPI time series", "Mean over replications with 95 % t bands."),
+        "<h2>Knowledge flows</h2>",
+        img(figures["flows"], "knowledge flows by channel",
+            "Beliefs moved per year through each channel, by SECI mode and by Xie's group of transfer."),
+        NOTES,
+    ]
+    return page(f"Comparison {', '.join(names)}", sections)

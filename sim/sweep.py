@@ -1,0 +1,838 @@
+"""Parameter sweeps: designs, replications, executors, a Parquet results store, resuming.
+
+    from sim import sweep
+    res = sweep("baseline", {"market.base_churn": (0.002, 0.01), "organization.teams": (5, 20)},
+                design="lhs", samples=32, reps=4, steps=52, out="outputs/churn-sweep")
+    res.runs        # one row per run: run_id, point, <parameters>, rep, seed, status, error, duration, KPIs
+    res.steps       # run_id + the step table of every successful run
+    res.sql('SELECT "market.base_churn", avg(retention_rate) FROM runs GROUP BY 1 ORDER BY 1')
+
+How it works
+------------
+* **Design.** ``grid`` (``samples`` levels per parameter, every combination), ``lhs`` (scipy's
+  LatinHypercube) or ``sobol`` (scipy's scrambled Sobol'), both with a fixed seed (``design_seed``),
+  or a DataFrame of points (one column per parameter). Integer parameters take integer values
+  (uniform over the integers of the range). Every point is validated with
+  ``Scenario.with_params`` before anything is written.
+* **Runs.** ``run_id = point * reps + rep``; the seed of replication ``rep`` is
+  ``sim.experiments.replication_seed(rep)`` at every design point (common random numbers).
+* **Chunks.** Runs are cut into fixed chunks (``chunk_size`` runs each, stored in the manifest);
+  one task per chunk. The worker that runs a chunk writes its two Parquet parts when the whole
+  chunk is done, atomically (see :mod:`sim.storage`).
+* **Resume.** Started again with the same arguments and folder, a sweep runs only the chunks that
+  are not complete and ends with the same data as an uninterrupted sweep. A folder holding a
+  different sweep is refused.
+* **Failures.** A run that raises is stored with ``status = "failed"`` and ``error = "Type:
+  message"``; the sweep goes on and warns at the end how many failed.
+* **Executors.** ``"none"`` (in this process), ``"process"`` (a process pool, the default),
+  ``"dask"`` (a Dask ``LocalCluster``, or the scheduler at ``dask_address``), or any
+  ``concurrent.futures.Executor`` (or a ``dask.distributed.Client``) passed in.
+
+Test hook: the environment variable ``SIM_SWEEP_FAIL_RUNS`` (comma-separated run ids) makes those
+runs raise ``RuntimeError`` inside the worker, exactly where a failing model would.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import functools
+import hashlib
+import json
+import math
+import numbers
+import os
+import platform
+import sys
+import threading
+import time
+import types
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+
+from sim import storage
+from sim.outputs import InputError, atomic_write_text, default_dir, prepare
+
+__all__ = ["sweep", "SweepResult", "SweepIncomplete", "load_sweep", "design_points", "parse_param",
+           "parse_params", "run_chunk", "cli_sweep", "FAIL_ENV", "DESIGNS", "EXECUTORS"]
+
+DESIGNS = ("grid", "lhs", "sobol")
+EXECUTORS = ("none", "process", "dask")
+FAIL_ENV = "SIM_SWEEP_FAIL_RUNS"
+FORMAT = 1
+MAX_CHUNK = 50          # runs per chunk, at most (automatic chunk size)
+CHUNKS_PER_WORKER = 4   # automatic chunk size: about this many chunks per worker, for balance
+LOCK = ".sweep.lock"
+_DROP_SUMMARY = ("scenario", "seed", "steps")  # already in the runs table or the manifest
+
+
+class SweepIncomplete(RuntimeError):
+    """Some chunks could not be run or stored (a worker died, the disk filled...). Resumable."""
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters and designs
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    name: str
+    low: float | int
+    high: float | int
+    integer: bool
+
+    def values(self, u: np.ndarray) -> np.ndarray:
+        """Points of the unit interval -> values; integers are uniform over ``low..high``."""
+        u = np.asarray(u, dtype=float)
+        if self.integer:
+            v = np.floor(self.low + u * (self.high - self.low + 1))
+            return np.clip(v, self.low, self.high).astype(np.int64)
+        return self.low + u * (self.high - self.low)
+
+    def levels(self, n: int) -> np.ndarray:
+        """``n`` evenly spaced levels from low to high (integers: rounded, without repeats)."""
+        v = np.linspace(self.low, self.high, n)
+        return np.unique(np.rint(v)).astype(np.int64) if self.integer else v
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and type(x).__name__ != "bool_"
+
+
+def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange]:
+    """Validate ``{dotted.name: (low, high)}`` against the scenario schema; a list of ParamRange."""
+    from sim.scenario import SCHEMA
+
+    if not isinstance(params, Mapping) or not params:
+        raise InputError("params: expected at least one parameter range, e.g. "
+                         "{'market.base_churn': (0.002, 0.01)} or --param market.base_churn=0.002:0.01")
+    out = []
+    for name, bounds in params.items():
+        if not isinstance(name, str):
+            raise InputError(f"--param {name!r}: a parameter name must be a dotted string")
+        name = name.strip()
+        if name not in SCHEMA:
+            base.with_params({name: 0})  # raises the ScenarioError naming the closest valid name
+        spec = SCHEMA[name]
+        if spec.type not in (int, float):
+            raise InputError(f"--param {name}: {spec.expected()} cannot be swept over a range; "
+                             "expected an int or float parameter (set it with --set)")
+        if name in ("scenario.name", "scenario.extends", "scenario.description"):
+            raise InputError(f"--param {name}: cannot be swept")
+        if name == "scenario.steps" and steps is not None:
+            raise InputError("--param scenario.steps: has no effect with --steps; drop --steps to sweep the run length")
+        if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
+                or not all(_is_number(b) for b in bounds)):
+            raise InputError(f"--param {name}={bounds!r}: expected a (low, high) pair of numbers")
+        low, high = bounds
+        if not all(math.isfinite(float(b)) for b in bounds):
+            raise InputError(f"--param {name}={low}:{high}: expected finite bounds")
+        if spec.type is int:
+            if float(low) != int(low) or float(high) != int(high):
+                raise InputError(f"--param {name}={low}:{high}: integer parameter, expected integer bounds")
+            low, high = int(low), int(high)
+        else:
+            low, high = float(low), float(high)
+        if not low < high:
+            raise InputError(f"--param {name}={low}:{high}: expected LOW < HIGH")
+        base.with_params({name: low})   # range checks: ScenarioError with the expected range
+        base.with_params({name: high})
+        if any(p.name == name for p in out):
+            raise InputError(f"--param {name}: given twice")
+        out.append(ParamRange(name, low, high, spec.type is int))
+    return out
+
+
+def design_points(ranges: list[ParamRange], design: str = "lhs", samples: int = 16, seed: int = 0) -> pd.DataFrame:
+    """The design: one row per point, one column per parameter (integer parameters as int64)."""
+    from scipy.stats import qmc
+
+    d = len(ranges)
+    if design == "grid":
+        import itertools
+
+        levels = [r.levels(samples) for r in ranges]
+        rows = list(itertools.product(*levels))
+        data = {r.name: np.array([row[i] for row in rows]) for i, r in enumerate(ranges)}
+    elif design in ("lhs", "sobol"):
+        sampler = (qmc.LatinHypercube(d, rng=seed) if design == "lhs"
+                   else qmc.Sobol(d, scramble=True, rng=seed))
+        u = sampler.random(samples)
+        data = {r.name: r.values(u[:, i]) for i, r in enumerate(ranges)}
+    else:
+        raise InputError(f"--design {design}: expected one of {', '.join(DESIGNS)}")
+    df = pd.DataFrame(data)
+    for r in ranges:
+        df[r.name] = df[r.name].astype(np.int64 if r.integer else np.float64)
+    return df
+
+
+def _custom_points(ranges: list[ParamRange], points: pd.DataFrame) -> pd.DataFrame:
+    names = [r.name for r in ranges]
+    missing = [n for n in names if n not in points.columns]
+    extra = [c for c in points.columns if c not in names]
+    if missing or extra:
+        raise InputError(f"design: the columns must be the parameters {names}; "
+                         f"missing {missing}, unexpected {extra}")
+    df = points[names].reset_index(drop=True).copy()
+    for r in ranges:
+        col = df[r.name].to_numpy(dtype=float)
+        if not np.all(np.isfinite(col)) or col.min() < r.low or col.max() > r.high:
+            raise InputError(f"design: {r.name}: values outside [{r.low}, {r.high}]")
+        if r.integer:
+            if not np.all(col == np.rint(col)):
+                raise InputError(f"design: {r.name}: integer parameter, expected integer values")
+            df[r.name] = col.astype(np.int64)
+        else:
+            df[r.name] = col
+    return df
+
+
+def _native(v):
+    return int(v) if isinstance(v, (np.integer, int)) else float(v)
+
+
+def _seed(rep: int) -> int:
+    from sim.experiments import replication_seed
+
+    return int(replication_seed(rep))
+
+
+def _design_table(points: pd.DataFrame, reps: int) -> pd.DataFrame:
+    """One row per run: run_id, point, <parameters>, rep, seed."""
+    n = len(points)
+    point = np.repeat(np.arange(n, dtype=np.int64), reps)
+    rep = np.tile(np.arange(reps, dtype=np.int64), n)
+    seeds = np.array([_seed(r) for r in range(reps)], dtype=np.int64)
+    table = pd.DataFrame({"run_id": point * reps + rep, "point": point})
+    for c in points.columns:
+        table[c] = points[c].to_numpy()[point]
+    table["rep"] = rep
+    table["seed"] = seeds[rep]
+    return table
+
+
+def _fingerprint(scenario) -> str:
+    data = {"name": scenario.name, "description": scenario.description, "steps": scenario.steps,
+            "params": scenario.flat()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _design_hash(table: pd.DataFrame) -> str:
+    return hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# The worker side
+
+
+@dataclass
+class ChunkTask:
+    """One task: run these runs of the scenario and store them as chunk ``chunk`` of ``folder``."""
+
+    folder: str
+    chunk: int
+    scenario: Any
+    steps: int | None
+    names: list[str]
+    runs: list[tuple[int, int, int, int, tuple]]  # run_id, point, rep, seed, parameter values
+
+
+def _fail_hook(run_id: int) -> None:
+    text = os.environ.get(FAIL_ENV, "")
+    if text and str(run_id) in {t.strip() for t in text.split(",")}:
+        raise RuntimeError(f"injected failure of run {run_id} ({FAIL_ENV})")
+
+
+def run_chunk(task: ChunkTask) -> dict:
+    """Run one chunk and write its Parquet parts; returns a small report. Runs in the worker."""
+    from sim.simulate import run
+
+    rows, tables, errors = [], [], []
+    started = time.perf_counter()
+    for run_id, point, rep, seed, values in task.runs:
+        params = dict(zip(task.names, values))
+        row = {"run_id": run_id, "point": point, **params, "rep": rep, "seed": seed}
+        t0 = time.perf_counter()
+        try:
+            _fail_hook(run_id)
+            result = run(task.scenario.with_params(params), seed=seed, steps=task.steps)
+        except Exception as exc:  # noqa: BLE001 -- a failed run is data; the sweep goes on
+            error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            row.update(status="failed", error=error, duration=time.perf_counter() - t0)
+            errors.append((run_id, error))
+        else:
+            row.update(status="ok", error=None, duration=time.perf_counter() - t0)
+            row.update({k: float(v) for k, v in result.summary.items()
+                        if k not in _DROP_SUMMARY and _is_number(v)})
+            steps = result.steps.copy()
+            steps.insert(0, "run_id", np.int64(run_id))
+            tables.append(steps)
+            del result
+        rows.append(row)
+    runs = pd.DataFrame(rows)
+    runs = runs.astype({"run_id": "int64", "point": "int64", "rep": "int64", "seed": "int64"})
+    steps = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame({"run_id": pd.Series([], dtype="int64")})
+    storage.write_chunk(Path(task.folder), task.chunk, runs, steps)
+    return {"chunk": task.chunk, "runs": len(rows), "failed": len(errors), "errors": errors,
+            "seconds": time.perf_counter() - started, "pid": os.getpid()}
+
+
+def _watch_parent(ppid: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != ppid:  # the sweep was killed: do not linger as an orphan
+            os._exit(1)
+
+
+def _worker_init(ppid: int, lock_fd: int | None) -> None:
+    """Process-pool worker start: drop the inherited folder lock; exit if the parent dies."""
+    if lock_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock_fd)
+    threading.Thread(target=_watch_parent, args=(ppid,), daemon=True, name="watch-parent").start()
+
+
+# --------------------------------------------------------------------------------------------
+# Executors
+
+
+class _InlineExecutor(cf.Executor):
+    """``executor="none"``: run each task at submit time, in this process."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        fut = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001
+            fut.set_exception(exc)
+        return fut
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _is_dask_client(obj) -> bool:
+    return type(obj).__name__ == "Client" and type(obj).__module__.startswith("distributed")
+
+
+@contextlib.contextmanager
+def _open_executor(executor, workers: int | None, dask_address: str | None, lock_fd: int | None):
+    """Yield (executor, number of workers, label)."""
+    if isinstance(executor, str) and executor == "none":
+        yield _InlineExecutor(), 1, "none"
+    elif isinstance(executor, str) and executor == "process":
+        import multiprocessing
+
+        import sim.simulate  # noqa: F401 -- imported once here, inherited by forked workers
+
+        n = workers or _cpus()
+        ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+        pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
+                                      initargs=(os.getpid(), lock_fd))
+        try:
+            yield pool, n, f"process pool ({n} workers)"
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    elif isinstance(executor, str) and executor == "dask":
+        import logging
+
+        from dask.distributed import Client, LocalCluster
+
+        cluster = None
+        if dask_address:
+            try:
+                client = Client(dask_address, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise InputError(f"--dask-address {dask_address}: cannot connect to a Dask scheduler "
+                                 f"({' '.join(str(exc).split())})") from None
+        else:
+            n = workers or _cpus()
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster)
+        try:
+            n = sum(client.nthreads().values()) or (workers or 1)
+            where = dask_address or f"LocalCluster({len(client.nthreads())} workers)"
+            yield client.get_executor(pure=False), n, f"dask {where}"
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif _is_dask_client(executor):
+        n = sum(executor.nthreads().values()) or 1
+        yield executor.get_executor(pure=False), n, "dask client"
+    elif isinstance(executor, cf.Executor):
+        n = getattr(executor, "_max_workers", None)
+        client = getattr(executor, "_client", None)
+        if n is None and client is not None and hasattr(client, "nthreads"):
+            n = sum(client.nthreads().values())
+        yield executor, int(n or workers or _cpus()), type(executor).__name__
+    else:
+        raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)} "
+                         "or a concurrent.futures.Executor")
+
+
+# --------------------------------------------------------------------------------------------
+# The folder: lock, manifest, resume
+
+
+@contextlib.contextmanager
+def _lock(folder: Path) -> Iterator[int | None]:
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform
+        yield None
+        return
+    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(f"--out {folder}: another sweep is writing into this folder") from None
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _short(v) -> str:
+    text = json.dumps(v, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_same(folder: Path, stored: dict, identity: dict, command: str) -> None:
+    if stored.get("format") != FORMAT or stored.get("command") != command:
+        raise InputError(f"--out {folder}: holds a {stored.get('command', 'different')} run, not this "
+                         f"{command}; use another --out folder")
+    old = stored.get("identity", {})
+    for key in identity:
+        if old.get(key) != identity[key]:
+            raise InputError(f"--out {folder}: holds a different {command} ({key}: {_short(old.get(key))} "
+                             f"there, {_short(identity[key])} now); use another --out folder, or repeat "
+                             "the original command to resume it")
+
+
+@dataclass
+class Plan:
+    """Everything a sweep needs, validated; nothing written yet."""
+
+    command: str
+    scenario: Any                 # the base Scenario (with --set overrides)
+    ranges: list[ParamRange]
+    table: pd.DataFrame           # the design table (one row per run)
+    steps: int | None
+    identity: dict
+    arguments: dict
+    extra_files: dict[str, str] = field(default_factory=dict)   # written with the manifest
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.ranges]
+
+
+def make_plan(scenario, params, design="lhs", samples=16, reps=1, steps=None, overrides=None,
+              design_seed=0, command="sweep", arguments=None, identity_extra=None) -> Plan:
+    """Validate the inputs and build the design table. Raises ScenarioError / InputError."""
+    from sim.scenario import Scenario, load_scenario
+
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if overrides:
+        base = base.with_params(dict(overrides))
+    for name, value, lo in (("reps", reps, 1), ("samples", samples, 1), ("design_seed", design_seed, 0)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < lo:
+            raise InputError(f"--{name.replace('_', '-')} {value!r}: expected an integer >= {lo}")
+    if steps is not None and (not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 0):
+        raise InputError(f"--steps {steps!r}: expected an integer >= 0")
+    ranges = check_params(base, params, steps)
+    if isinstance(design, pd.DataFrame):
+        points, design_name = _custom_points(ranges, design), "custom"
+    else:
+        points, design_name = design_points(ranges, design, int(samples), int(design_seed)), design
+    for values in points.itertuples(index=False):  # every point is a valid scenario
+        base.with_params({r.name: _native(v) for r, v in zip(ranges, values)})
+    table = _design_table(points, int(reps))
+    identity = {
+        "scenario": _fingerprint(base),
+        "params": [[r.name, r.low, r.high] for r in ranges],
+        "design": design_name,
+        "samples": int(samples) if design_name != "custom" else len(points),
+        "reps": int(reps),
+        "steps": None if steps is None else int(steps),
+        "design_seed": int(design_seed),
+        **(identity_extra or {}),
+        "design_sha256": _design_hash(table),
+    }
+    args = {"scenario": str(scenario) if not isinstance(scenario, Scenario) else scenario.name,
+            "params": {r.name: [r.low, r.high] for r in ranges}, "design": design_name,
+            "samples": identity["samples"], "reps": int(reps), "steps": identity["steps"],
+            "set": dict(overrides or {}), "design_seed": int(design_seed), **(arguments or {})}
+    return Plan(command, base, ranges, table, None if steps is None else int(steps), identity, args)
+
+
+def _chunks(table: pd.DataFrame, size: int, names: list[str]) -> list[list[tuple]]:
+    """The runs of the design table cut into chunks of ``size``, in run_id order."""
+    cols = ["run_id", "point", "rep", "seed", *names]
+    rows = [(int(r[0]), int(r[1]), int(r[2]), int(r[3]), tuple(_native(v) for v in r[4:]))
+            for r in table[cols].itertuples(index=False, name=None)]
+    return [rows[i:i + size] for i in range(0, len(rows), size)]
+
+
+def _auto_chunk(n_runs: int, workers: int) -> int:
+    return max(1, min(MAX_CHUNK, math.ceil(n_runs / (CHUNKS_PER_WORKER * max(1, workers)))))
+
+
+def execute(plan: Plan, executor="process", out=None, workers=None, dask_address=None, progress=True,
+            chunk_size: int | None = None, retry_failed: bool = False) -> "SweepResult":
+    """Run a validated plan into ``out`` (resuming what is there). The engine of sweep and sensitivity."""
+    if workers is not None and (not isinstance(workers, numbers.Integral) or workers < 1):
+        raise InputError(f"--workers {workers!r}: expected an integer >= 1")
+    if chunk_size is not None and (not isinstance(chunk_size, numbers.Integral) or chunk_size < 1):
+        raise InputError(f"chunk_size {chunk_size!r}: expected an integer >= 1")
+    if not (isinstance(executor, str) and executor in EXECUTORS or isinstance(executor, cf.Executor)
+            or _is_dask_client(executor)):
+        raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)} "
+                         "or a concurrent.futures.Executor")
+    folder = prepare(out if out is not None else default_dir(plan.command, [plan.scenario.name]),
+                     plan.command).resolve()
+    n_runs = len(plan.table)
+    with _lock(folder) as lock_fd:
+        stored = storage.read_manifest(folder)
+        if stored is not None:
+            _check_same(folder, stored, plan.identity, plan.command)
+            if chunk_size is not None and chunk_size != stored["chunk_size"]:
+                raise InputError(f"chunk_size {chunk_size}: this folder's sweep uses chunks of "
+                                 f"{stored['chunk_size']}; leave it unset to resume")
+        else:
+            leftovers = storage.completed_chunks(folder) or (folder / storage.RUNS).exists()
+            if leftovers:
+                raise InputError(f"--out {folder}: holds results without a {storage.MANIFEST}; "
+                                 "use another --out folder")
+        storage.clean_temporaries(folder)
+        done = set(storage.completed_chunks(folder))
+        size = stored["chunk_size"] if stored is not None else None
+        if size is not None:
+            chunks = _chunks(plan.table, size, plan.names)
+            if retry_failed:
+                done -= _chunks_with_failures(folder)
+            todo = [c for c in range(len(chunks)) if c not in done]
+            if not todo:
+                return SweepResult(folder)
+        with _open_executor(executor, workers, dask_address, lock_fd) as (ex, n_workers, label):
+            if stored is None:
+                size = chunk_size or _auto_chunk(n_runs, n_workers)
+                _write_start(folder, plan, size, label)
+                chunks = _chunks(plan.table, size, plan.names)
+                todo = list(range(len(chunks)))
+            already = sum(len(chunks[c]) for c in range(len(chunks)) if c not in todo)
+            tasks = [ChunkTask(str(folder), c, plan.scenario, plan.steps, plan.names, chunks[c]) for c in todo]
+            window = 1 if isinstance(ex, _InlineExecutor) else max(2 * n_workers, 2)
+            _drive(ex, tasks, window, n_runs, already, progress, folder, plan.command)
+    result = SweepResult(folder)
+    n_failed = result.n_failed
+    if n_failed:
+        first = result.sql("SELECT error FROM runs WHERE status = 'failed' ORDER BY run_id LIMIT 1").iloc[0, 0]
+        warnings.warn(f"{n_failed} of {n_runs} runs failed (first: {first}); see the runs table's "
+                      "status and error columns", RuntimeWarning, stacklevel=caller_level())
+    return result
+
+
+def caller_level() -> int:
+    """``stacklevel`` for a warning raised here that points at the first caller outside ``sim``."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("sim."):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+@functools.lru_cache(maxsize=None)
+def kpi_names() -> tuple[str, ...]:
+    """The KPI columns of the runs table: the numeric entries of a run's summary."""
+    from sim.scenario import load_scenario
+    from sim.simulate import run
+
+    tiny = load_scenario("baseline").with_params({
+        "market.initial_customers": 20, "market.market_potential": 20,
+        "organization.teams": 1, "organization.team_size": 2})
+    summary = run(tiny, seed=0, steps=1).summary
+    return tuple(k for k, v in summary.items() if k not in _DROP_SUMMARY and _is_number(v))
+
+
+def _chunks_with_failures(folder: Path) -> set[int]:
+    import pyarrow.parquet as pq
+
+    out = set()
+    for c in storage.completed_chunks(folder):
+        status = pq.read_table(folder / storage.RUNS / storage.part_name(c), columns=["status"])
+        if "failed" in status.column(0).to_pylist():
+            out.add(c)
+    return out
+
+
+def _write_start(folder: Path, plan: Plan, chunk_size: int, label: str) -> None:
+    """Scenario, design and extra files first; the manifest last (it marks a started sweep)."""
+    import importlib.metadata as md
+
+    atomic_write_text(folder / storage.SCENARIO, plan.scenario.to_toml())
+    storage.write_parquet_atomic(plan.table, folder / storage.DESIGN)
+    for name, text in plan.extra_files.items():
+        atomic_write_text(folder / name, text)
+    versions = {"python": platform.python_version()}
+    for pkg in ("mesa", "numpy", "pandas", "scipy"):
+        with contextlib.suppress(md.PackageNotFoundError):
+            versions[pkg] = md.version(pkg)
+    manifest = {
+        "format": FORMAT,
+        "command": plan.command,
+        "arguments": {**plan.arguments, "executor": label},
+        "identity": plan.identity,
+        "scenario": plan.scenario.name,
+        "parameters": plan.names,
+        "n_points": int(plan.table["point"].nunique()),
+        "n_runs": len(plan.table),
+        "chunk_size": int(chunk_size),
+        "n_chunks": math.ceil(len(plan.table) / chunk_size),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": versions,
+    }
+    atomic_write_text(folder / storage.MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
+
+
+def _drive(ex: cf.Executor, tasks: list[ChunkTask], window: int, total: int, already: int,
+           progress: bool, folder: Path, command: str) -> None:
+    """Submit chunk tasks (at most ``window`` in flight), show progress, collect reports."""
+    from tqdm.auto import tqdm
+
+    pending = iter(tasks)
+    inflight: dict[cf.Future, ChunkTask] = {}
+    failed_runs = 0
+    broken: list[tuple[int, BaseException]] = []
+    bar = None
+
+    def fill():
+        while len(inflight) < window and not broken:
+            task = next(pending, None)
+            if task is None:
+                return
+            inflight[ex.submit(run_chunk, task)] = task
+
+    try:
+        fill()  # workers start (fork) before the progress bar starts its thread
+        bar = tqdm(total=total, initial=already, desc=command, unit="run", file=sys.stderr,
+                   disable=not progress, dynamic_ncols=True, smoothing=0.05)
+        bar.set_postfix(failed=failed_runs)
+        while inflight:
+            done, _ = cf.wait(list(inflight), return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                task = inflight.pop(fut)
+                try:
+                    report = fut.result()
+                except Exception as exc:  # noqa: BLE001 -- the chunk could not run or be stored
+                    broken.append((task.chunk, exc))
+                    continue
+                failed_runs += report["failed"]
+                bar.update(report["runs"])
+                bar.set_postfix(failed=failed_runs)
+            fill()
+    except BaseException:
+        for fut in inflight:
+            fut.cancel()
+        if hasattr(ex, "shutdown") and not isinstance(ex, _InlineExecutor):
+            with contextlib.suppress(Exception):
+                ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if broken:
+        chunk, exc = broken[0]
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise SweepIncomplete(f"{len(broken)} chunk(s) could not be run or stored (chunk {chunk}: "
+                              f"{type(exc).__name__}: {msg}); the other runs are in {folder}; "
+                              "run the same command again to finish")
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+class SweepResult:
+    """A sweep's results store (a folder): ``runs``, ``steps``, ``design``, ``sql()``, ``manifest``."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.manifest = storage.read_manifest(self.folder)
+        if self.manifest is None:
+            raise InputError(f"{self.folder}: not a sweep folder (no {storage.MANIFEST})")
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def sql(self, query: str) -> pd.DataFrame:
+        """Run SQL (DuckDB) over the tables ``runs``, ``steps`` and ``design``."""
+        return storage.query(self.folder, query)
+
+    def _table(self, name: str, order: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = self.sql(f"SELECT * FROM {name} ORDER BY {order}")
+        return self._cache[name]
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """One row per stored run, sorted by run_id."""
+        return self._table("runs", "run_id")
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        """run_id + the step table of every successful run, sorted by run_id and step."""
+        return self._table("steps", "run_id, step")
+
+    @property
+    def design(self) -> pd.DataFrame:
+        """Every planned run: run_id, point, parameters, rep, seed."""
+        return self._table("design", "run_id")
+
+    @property
+    def n_runs(self) -> int:
+        return int(self.manifest["n_runs"])
+
+    @property
+    def n_done(self) -> int:
+        return int(self.sql("SELECT count(*) FROM runs").iloc[0, 0])
+
+    @property
+    def n_failed(self) -> int:
+        return int(self.sql("SELECT count(*) FROM runs WHERE status = 'failed'").iloc[0, 0])
+
+    @property
+    def complete(self) -> bool:
+        return self.n_done == self.n_runs
+
+    def __repr__(self) -> str:
+        return (f"SweepResult({str(self.folder)!r}, runs={self.n_done}/{self.n_runs}, "
+                f"failed={self.n_failed})")
+
+
+def load_sweep(folder: str | Path) -> SweepResult:
+    """Open the results store a sweep (or sensitivity analysis) wrote."""
+    return SweepResult(folder)
+
+
+# --------------------------------------------------------------------------------------------
+# The public function and the command line
+
+
+def sweep(scenario, params: Mapping[str, tuple], design="lhs", samples: int = 16, reps: int = 1,
+          steps: int | None = None, executor="process", out=None, workers: int | None = None,
+          dask_address: str | None = None, progress: bool = True, set: Mapping[str, Any] | None = None,
+          *, design_seed: int = 0, chunk_size: int | None = None, retry_failed: bool = False) -> SweepResult:
+    """Run a parameter sweep with replications into a Parquet results store; see the module help.
+
+    ``params``: ``{"dotted.name": (low, high)}``. ``design``: ``"grid"`` (``samples`` levels per
+    parameter), ``"lhs"``, ``"sobol"`` (``samples`` points) or a DataFrame of points.
+    ``set``: overrides applied to every run. ``out``: the folder (default
+    ``outputs/sweep-<scenario>-<time>``); a folder holding the same sweep is resumed.
+    ``chunk_size``: runs per task and per Parquet part (default: about four chunks per worker, at
+    most 50 runs). ``retry_failed``: run again the chunks that hold failed runs.
+    """
+    plan = make_plan(scenario, params, design, samples, reps, steps, overrides=set, design_seed=design_seed,
+                     arguments={"workers": workers, "dask_address": dask_address})
+    return execute(plan, executor=executor, out=out, workers=workers, dask_address=dask_address,
+                   progress=progress, chunk_size=chunk_size, retry_failed=retry_failed)
+
+
+def _number(text: str):
+    import tomllib
+
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return None
+    return value if _is_number(value) else None
+
+
+def parse_param(text: str) -> tuple[str, tuple]:
+    """``"market.base_churn=0.002:0.01"`` -> ``("market.base_churn", (0.002, 0.01))``."""
+    example = "e.g. --param market.base_churn=0.002:0.01"
+    if "=" not in text:
+        raise InputError(f"--param {text}: expected NAME=LOW:HIGH, {example}")
+    name, rng = (s.strip() for s in text.split("=", 1))
+    parts = rng.split(":")
+    if not name or len(parts) != 2:
+        raise InputError(f"--param {text}: expected NAME=LOW:HIGH, {example}")
+    low, high = (_number(p) for p in parts)
+    if low is None or high is None:
+        raise InputError(f"--param {text}: LOW and HIGH must be numbers, {example}")
+    return name, (low, high)
+
+
+def parse_params(texts) -> dict[str, tuple]:
+    out: dict[str, tuple] = {}
+    for t in texts:
+        name, bounds = parse_param(t)
+        if name in out:
+            raise InputError(f"--param {name}: given twice")
+        out[name] = bounds
+    return out
+
+
+@contextlib.contextmanager
+def printed_warnings() -> Iterator[None]:
+    """Show each warning raised inside as one ``warning: ...`` line on stderr, when it happens."""
+    seen: list[str] = []
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.append(text)
+            print(f"warning: {text}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
+
+
+def cli_sweep(args) -> int:
+    """`python run.py sweep SCENARIO --param NAME=LOW:HIGH ...`"""
+    from sim.scenario import parse_overrides
+
+    params = parse_params(args.params)
+    if not params:
+        raise InputError("sweep: expected at least one --param NAME=LOW:HIGH, e.g. --param market.base_churn=0.002:0.01")
+    overrides = parse_overrides(args.overrides)
+    plan = make_plan(args.scenario, params, args.design, args.samples, args.reps, args.steps,
+                     overrides=overrides,
+                     arguments={"workers": args.workers, "dask_address": getattr(args, "dask_address", None)})
+    out = args.out if args.out is not None else default_dir("sweep", [plan.scenario.name])
+    try:
+        with printed_warnings():
+            res = execute(plan, executor=args.executor, out=out, workers=args.workers,
+                          dask_address=getattr(args, "dask_address", None), progress=args.progress)
+    except SweepIncomplete as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished runs are in {out}; to finish, run the same command with --out {out}",
+              file=sys.stderr)
+        return 130
+    print(res.folder)
+    print(f"{res.n_done} runs, {res.n_failed} failed")
+    return 0
+
+
+class _CallableModule(types.ModuleType):
+    """``import sim.sweep`` binds the module as ``sim.sweep``: calling it runs :func:`sweep`."""
+
+    def __call__(self, *args, **kwargs):
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
