@@ -168,7 +168,7 @@ def model_params(scenario: str | None = None) -> dict:
     return {
         "scenario": name,  # fixed: chosen on the command line
         "seed": {"type": "InputText", "value": "42", "label": "Random seed"},
-        "crm_maturity": Slider("CRM maturity (1 data, 2 information, 3 knowledge)",
+        "crm_maturity": Slider("CRM maturity (1-3)",
                                value=int(sc.get("policy.crm_maturity")), min=1, max=3, step=1, dtype=int),
         "customer_role": {"type": "Select", "value": sc.get("policy.customer_role"),
                           "values": ["passive", "captive", "active"], "label": "Customer role (KM/CRM/CKM)"},
@@ -388,7 +388,7 @@ def draw_flows(model: CRMKnowledgeModel) -> Figure:
     names = [c.name for c in CHANNELS]
     values = [model.stats.get(f"transfers_{n}", 0) for n in names]
     colors = [SECI_COLORS[c.seci] for c in CHANNELS]
-    fig = Figure(figsize=(6.0, 4.6), layout="constrained")
+    fig = Figure(figsize=(6.6, 4.4), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(names))[::-1]
     ax.barh(y, values, color=colors)
@@ -436,6 +436,8 @@ def Summary(model):
     update_counter.get()
     s = model.stats
     sc = model.scenario
+    levers = ", ".join(f"{name.replace('_', ' ')} {sc.get(key):g}" for name, key in LEVERS.items()
+                       if key.startswith("policy.") and name not in ("crm_maturity", "customer_role"))
     solara.Markdown(
         f"**Scenario `{sc.name}`** - week {model.steps}  \n"
         f"CRM maturity {model.maturity}, customers {model.customer_role}  \n"
@@ -443,7 +445,11 @@ def Summary(model):
         f"Retention {s['retention_rate']:.1%} a year, satisfaction {s['satisfaction_mean']:+.2f}  \n"
         f"Knowledge gap {s['knowledge_gap']:.2f}, relational capital {s['relational_capital']:.2f}  \n"
         f"Profit this week {s['profit']:,.0f} (revenue {s['revenue']:,.0f}, cost {s['cost']:,.0f})  \n"
-        f"Employees left this week: {s['employees_left']}"
+        f"Employees left this week: {s['employees_left']}  \n"
+        f"Levers: {levers}  \n"
+        f"Environment: turbulence {sc.get('environment.turbulence'):g}, employee turnover "
+        f"{sc.get('organization.employee_turnover'):g}/year, competition {model.competition:.2f}, "
+        f"{model.initial_customers} initial customers"
     )
 
 

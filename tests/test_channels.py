@@ -77,7 +77,7 @@ def prime(m: CRMKnowledgeModel, name: str) -> None:
         m.kb[:] = 0
     if name == "team_guidance":
         m.teams.beliefs[:] = 0
-    if name == "customer_insight":
+    if name in ("customer_insight", "supplier_seminars"):
         m.units.beliefs[:] = 0
     if name == "briefings":  # teams that know something beat an empty knowledge base
         m.teams.beliefs[:] = m.reality
@@ -160,6 +160,7 @@ def test_channel_row_scope():
     for name, holder, table in (("supplier_seminars", "units", lambda m: m.units.kind),
                                 ("supplier_dispatch", "unit_staff", lambda m: np.array(["rnd", "production"])[m.unit_staff.unit])):
         m = small_model()
+        m.units.beliefs[:] = 0  # room for the documentation to learn
         before = snapshot(m)
         BY_NAME[name].run(m, 0.9, 1.0)
         rows = changed_cells(before, m)[holder].any(axis=1)
@@ -250,10 +251,8 @@ def test_fully_tacit_items_never_move_through_explicit_channels():
     assert totals["working_together"] > 0 and totals["customer_voice"] > 0
 
 
-@pytest.mark.parametrize("name", RUNNABLE)
+@pytest.mark.parametrize("name", [n for n in RUNNABLE if BY_NAME[n].seci != "socialization"])
 def test_fully_tacit_items_do_not_move_in_each_explicit_channel(name):
-    if BY_NAME[name].seci == "socialization":
-        pytest.skip("tacit channel")
     tacit = {f"knowledge.tacitness_{d}": 1.0 for d in DOMAINS}
     m = small_model(**tacit, **{"knowledge.tacitness_spread": 0.0, "organization.initial_codification": 0.0})
     # stores hold nothing fully tacit, so neither writing nor reading nor copying moves anything

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import math
 import pickle
 import tomllib
@@ -29,6 +31,12 @@ from sim.scenario import (
 
 SHIPPED = ["baseline", "km", "crm", "ckm", "supplier_collaboration", "high_turnover",
            "turbulent_market", "march1991"]
+
+
+import tomllib as _tomllib
+
+BASE_CHURN = _tomllib.loads((SCENARIO_DIR / "baseline.toml").read_text())["market"]["base_churn"]
+BASE_CHURN_LINE = re.search(r"^base_churn = \S+", (SCENARIO_DIR / "baseline.toml").read_text(), re.M).group(0)
 
 
 @pytest.fixture(scope="module")
@@ -176,8 +184,8 @@ def test_extends_inherits_and_overrides_multilevel(tmp_path, base):
 
 def test_accessors(base):
     m = base.section("market")
-    assert m.base_churn == base.get("market.base_churn") == base["market.base_churn"] == 0.003
-    assert m["base_churn"] == 0.003 and "base_churn" in m and len(m) > 10
+    assert m.base_churn == base.get("market.base_churn") == base["market.base_churn"] == BASE_CHURN
+    assert m["base_churn"] == BASE_CHURN and "base_churn" in m and len(m) > 10
     with pytest.raises(AttributeError, match="base_churn"):
         m.base_chrun
     with pytest.raises(AttributeError):
@@ -186,7 +194,7 @@ def test_accessors(base):
     assert set(ch) == set(CHANNELS) and isinstance(ch.mentoring, Section) and ch.mentoring.rate == 0.05
     assert base.section("channels.mentoring").cost == 5.0
     assert base.section("scorecard").kpi.retention_rate.weight == 2.0
-    assert base.get("market").base_churn == 0.003
+    assert base.get("market").base_churn == BASE_CHURN
     flat = base.flat()
     assert flat["channels.mentoring.rate"] == 0.05 and flat["scorecard.kpi.knowledge_gap.direction"] == "lower"
     assert flat["scorecard.mission"].startswith("Keep")
@@ -199,7 +207,7 @@ def test_accessors(base):
     # params is a copy
     p = base.params
     p["market"]["base_churn"] = 0.5
-    assert base["market.base_churn"] == 0.003
+    assert base["market.base_churn"] == BASE_CHURN
     with pytest.raises(AttributeError):
         base.name = "x"
     assert "market.base_churn" in base and "nope" not in base
@@ -210,7 +218,7 @@ def test_with_params_returns_a_new_validated_scenario(base):
     sc = base.with_params({"market.base_churn": 0.01, "policy.crm_maturity": 2})
     assert sc is not base and sc != base
     assert sc["market.base_churn"] == 0.01 and sc["policy.crm_maturity"] == 2
-    assert base["market.base_churn"] == 0.003 and base.overrides == {}
+    assert base["market.base_churn"] == BASE_CHURN and base.overrides == {}
     assert sc.name == base.name and sc.path == base.path
     assert sc.overrides == {"market.base_churn": 0.01, "policy.crm_maturity": 2}
     sc2 = sc.with_params([("market.base_churn", 0.02)], **{"scenario.steps": 10})
@@ -219,7 +227,7 @@ def test_with_params_returns_a_new_validated_scenario(base):
     tab = base.with_params({"channels.mentoring": {"rate": 0.3}})
     assert tab["channels.mentoring.rate"] == 0.3 and tab["channels.mentoring.cost"] == 5.0
     assert base.with_params({}) == base
-    assert base.with_params({"market.base_churn": 0.003}) == base
+    assert base.with_params({"market.base_churn": BASE_CHURN}) == base
     with pytest.raises(ScenarioError, match="cannot be overridden"):
         base.with_params({"scenario.name": "x"})
 
@@ -464,7 +472,7 @@ def test_file_not_found(tmp_path):
 
 
 def test_root_must_be_complete(tmp_path):
-    text = (SCENARIO_DIR / "baseline.toml").read_text().replace("base_churn = 0.003", "")
+    text = (SCENARIO_DIR / "baseline.toml").read_text().replace(BASE_CHURN_LINE, "")
     p = write(tmp_path, "root.toml", text)
     with pytest.raises(ScenarioError) as e:
         load_scenario(str(p))
@@ -478,7 +486,7 @@ def test_root_must_be_complete(tmp_path):
 
 def test_extends_by_name_prefers_a_sibling(tmp_path):
     write(tmp_path, "baseline.toml", (SCENARIO_DIR / "baseline.toml").read_text()
-          .replace("base_churn = 0.003", "base_churn = 0.004"))
+          .replace(BASE_CHURN_LINE, "base_churn = 0.004"))
     p = write(tmp_path, "child.toml", '[scenario]\nextends = "baseline"\n')
     assert load_scenario(str(p))["market.base_churn"] == 0.004
 

@@ -1,0 +1,224 @@
+"""The browser app (sim/app.py): the model behind the sliders, the pictures, and the real thing in
+headless Chromium -- the page renders, is not blank, and the Step button moves the charts.
+
+Set ``UPDATE_APP_SCREENSHOT=1`` to also refresh ``docs/app.png`` (after a few steps) from the
+browser test.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SERVER_START_TIMEOUT = 120  # s, first start compiles and imports a lot
+PAGE_TIMEOUT_MS = 60_000
+STEP_TIMEOUT_MS = 30_000
+
+app = pytest.importorskip("sim.app")
+
+
+# --- the model behind the sliders ------------------------------------------------------------
+
+
+def test_app_model_maps_flat_sliders_to_scenario_keys():
+    m = app.AppModel(crm_maturity=3, customer_role="active", codification=0.55, turbulence=2,
+                     employee_turnover=0.3, competition=0.6, initial_customers=500, seed="7")
+    sc = m.scenario
+    assert sc.get("policy.crm_maturity") == 3 and m.maturity == 3
+    assert sc.get("policy.customer_role") == "active"
+    assert sc.get("policy.codification") == pytest.approx(0.55)
+    assert sc.get("environment.turbulence") == pytest.approx(2.0)
+    assert sc.get("organization.employee_turnover") == pytest.approx(0.3)
+    assert sc.get("environment.competition") == pytest.approx(0.6)
+    assert m.stats["active_customers"] == 500
+    from sim.scenario import load_scenario
+
+    base = load_scenario("baseline")
+    ratio = base.get("market.market_potential") / base.get("market.initial_customers")
+    assert sc.get("market.market_potential") == round(500 * ratio)
+
+
+def test_app_model_defaults_keep_the_scenario_and_seed_is_reproducible():
+    from sim.scenario import load_scenario
+
+    a, b = app.AppModel(scenario="ckm", seed="3"), app.AppModel(scenario="ckm", seed=3)
+    ckm = load_scenario("ckm")
+    for key in app.LEVERS.values():
+        assert a.scenario.get(key) == ckm.get(key)
+    for _ in range(3):
+        a.step()
+        b.step()
+    assert a.stats == b.stats
+    assert app.AppModel(seed="not a number").stats["step"] == 0  # any text is a seed
+
+
+def test_model_params_fit_the_model_signature():
+    """SolaraViz re-creates the model with every control's value as a keyword argument."""
+    from mesa.visualization.solara_viz import _check_model_params, split_model_params
+
+    params = app.model_params("baseline")
+    _check_model_params(app.AppModel.__init__, params)
+    adjustable, fixed = split_model_params(params)
+    for lever in app.LEVERS:
+        assert lever in adjustable, lever
+    values = {**fixed, **{k: (v.value if isinstance(v, app.Slider) else v["value"]) for k, v in adjustable.items()}}
+    m = app.AppModel(**values)
+    assert m.stats["active_customers"] == app.APP_CUSTOMERS
+    assert set(inspect.signature(app.AppModel.__init__).parameters) >= set(params)
+
+
+def test_pictures_draw_every_holder_and_channel():
+    m = app.AppModel(initial_customers=500, seed=1)
+    for _ in range(5):
+        m.step()
+    figures = {f.__name__: f(m) for f in (app.draw_organization, app.draw_customers, app.draw_customer_kpis,
+                                          app.draw_knowledge, app.draw_flows)}
+    org = figures["draw_organization"].axes[0]
+    drawn = sum(len(c.get_offsets()) for c in org.collections if hasattr(c, "get_offsets")
+                and c.get_offsets().ndim == 2 and c.get_offsets().shape[1] == 2 and not hasattr(c, "get_segments"))
+    holders = (m.employees.beliefs.shape[0] + m.teams.beliefs.shape[0] + 2 + m.units.beliefs.shape[0]
+               + m.suppliers.beliefs.shape[0] + m.sources.beliefs.shape[0])
+    assert drawn >= holders
+    flows = figures["draw_flows"].axes[0]
+    assert len(flows.patches) == len(app.CHANNELS)
+    widths = [p.get_width() for p in flows.patches]
+    assert widths == [m.stats[f"transfers_{c.name}"] for c in app.CHANNELS]
+    assert {p.get_facecolor()[:3] for p in flows.patches} <= {
+        tuple(int(app.SECI_COLORS[s][i:i + 2], 16) / 255 for i in (1, 3, 5)) for s in app.SECI_COLORS}
+    kpis = figures["draw_customer_kpis"].axes[0]
+    assert [len(line.get_xdata()) for line in kpis.lines] == [6, 6, 6]
+    for fig in figures.values():
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        assert buf.tell() > 10_000
+
+
+def test_cli_refuses_bad_scenario_and_busy_port(capsys):
+    from sim.cli import main
+
+    assert main(["app", "--scenario", "baseline_typo", "--port", "0"]) == 2
+    assert "baseline" in capsys.readouterr().err
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        busy = s.getsockname()[1]
+        assert main(["app", "--port", str(busy), "--host", "127.0.0.1"]) == 2
+    assert "in use" in capsys.readouterr().err
+
+
+# --- the real thing in a browser -------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent (install Debian's chromium package to test the app in a browser)")
+    pytest.importorskip("playwright.sync_api")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "run.py", "app", "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the app server exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the app server did not answer within {SERVER_START_TIMEOUT} s:\n{log.read_text()}")
+            time.sleep(0.5)
+        assert url in log.read_text()  # the command prints where it serves
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def _not_blank(png: bytes) -> tuple[int, float]:
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    colours = np.unique(img.reshape(-1, 3), axis=0).shape[0]
+    non_white = float((img.min(axis=2) < 235).mean())
+    return colours, non_white
+
+
+def test_app_in_headless_chromium(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1400})
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            page.goto(server, timeout=PAGE_TIMEOUT_MS)
+            page.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
+            charts = page.locator("img")
+            page.wait_for_function("document.querySelectorAll('img').length >= 5", timeout=PAGE_TIMEOUT_MS)
+            page.wait_for_function(
+                "[...document.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)",
+                timeout=PAGE_TIMEOUT_MS)
+            for label in ("Model Parameters", "Codification", "Turbulence (x drift)", "Loyalty scheme"):
+                assert page.get_by_text(label, exact=False).count() >= 1, label
+
+            shot = page.screenshot(full_page=True)
+            (tmp_path / "app.png").write_bytes(shot)
+            colours, non_white = _not_blank(shot)
+            assert colours > 200 and non_white > 0.05, (colours, non_white)
+
+            before = [charts.nth(i).screenshot() for i in range(charts.count())]
+            page.get_by_role("button", name="Step").click()
+            page.get_by_text("Step: 1", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+            deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
+            while True:
+                after = [charts.nth(i).screenshot() for i in range(charts.count())]
+                changed = sum(a != b for a, b in zip(before, after))
+                if changed >= 3 or time.monotonic() > deadline:
+                    break
+                page.wait_for_timeout(500)
+            assert changed >= 3, f"only {changed} of {len(before)} charts changed after Step"
+            assert "error in step" not in page.content()
+
+            if os.environ.get("UPDATE_APP_SCREENSHOT"):
+                for _ in range(25):
+                    n = int(page.get_by_text("Step:", exact=False).first.inner_text().split(":")[1])
+                    page.get_by_role("button", name="Step").click()
+                    page.get_by_text(f"Step: {n + 1}", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+                page.wait_for_timeout(2000)
+                page.screenshot(path=str(ROOT / "docs" / "app.png"), full_page=True)
+        finally:
+            browser.close()
