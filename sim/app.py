@@ -432,25 +432,32 @@ def Flows(model):
 
 
 def Summary(model):
-    """Headline numbers of the current week."""
+    """Headline numbers of the current week, and the settings of the running model.
+
+    Plain HTML rather than ``solara.Markdown``: Markdown loads KaTeX from a CDN, which an offline
+    machine cannot reach.
+    """
+    from html import escape
+
     update_counter.get()
     s = model.stats
     sc = model.scenario
     levers = ", ".join(f"{name.replace('_', ' ')} {sc.get(key):g}" for name, key in LEVERS.items()
                        if key.startswith("policy.") and name not in ("crm_maturity", "customer_role"))
-    solara.Markdown(
-        f"**Scenario `{sc.name}`** - week {model.steps}  \n"
-        f"CRM maturity {model.maturity}, customers {model.customer_role}  \n"
-        f"Active customers **{s['active_customers']}** (won {s['acquired_total']}, lost {s['churned_total']})  \n"
-        f"Retention {s['retention_rate']:.1%} a year, satisfaction {s['satisfaction_mean']:+.2f}  \n"
-        f"Knowledge gap {s['knowledge_gap']:.2f}, relational capital {s['relational_capital']:.2f}  \n"
-        f"Profit this week {s['profit']:,.0f} (revenue {s['revenue']:,.0f}, cost {s['cost']:,.0f})  \n"
-        f"Employees left this week: {s['employees_left']}  \n"
-        f"Levers: {levers}  \n"
-        f"Environment: turbulence {sc.get('environment.turbulence'):g}, employee turnover "
-        f"{sc.get('organization.employee_turnover'):g}/year, competition {model.competition:.2f}, "
-        f"{model.initial_customers} initial customers"
-    )
+    lines = [
+        f"<b>Scenario {escape(sc.name)}</b>, week {model.steps}",
+        f"CRM maturity {model.maturity}, customers {escape(str(model.customer_role))}",
+        f"Active customers <b>{s['active_customers']}</b> (won {s['acquired_total']}, lost {s['churned_total']})",
+        f"Retention {s['retention_rate']:.1%} a year, satisfaction {s['satisfaction_mean']:+.2f}",
+        f"Knowledge gap {s['knowledge_gap']:.2f}, relational capital {s['relational_capital']:.2f}",
+        f"Profit this week {s['profit']:,.0f} (revenue {s['revenue']:,.0f}, cost {s['cost']:,.0f})",
+        f"Employees who left this week: {s['employees_left']}",
+        f"<small>Levers: {escape(levers)}</small>",
+        f"<small>Environment: turbulence {sc.get('environment.turbulence'):g}, employee turnover "
+        f"{sc.get('organization.employee_turnover'):g} a year, competition now {model.competition:.2f}, "
+        f"{model.initial_customers} initial customers</small>",
+    ]
+    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(lines), style="padding: 8px; line-height: 1.5")
 
 
 COMPONENTS = [Organization, Customers, CustomerKPIs, Knowledge, Flows, Summary]

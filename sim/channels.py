@@ -86,9 +86,7 @@ def team_guidance(model, rate, effort):
     """Individual -> team: members' skills become team practice (externalization, majority rule)."""
     E, T = model.employees, model.teams
     p = rate * effort * (1.0 - model.space.tacitness)
-    moved = 0
-    for t in range(T.beliefs.shape[0]):
-        moved += code_learning(T.beliefs[t], E.beliefs[E.team == t], p, model.rng)
+    moved = code_learning(T.beliefs, E.beliefs, p, model.rng, group=E.team)
     return moved, T.beliefs.shape[0]
 
 

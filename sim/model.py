@@ -216,8 +216,8 @@ class CRMKnowledgeModel(mesa.Model):
                 chosen *= items
             code_learning(store, people, chosen, rng)
 
-        for t in range(self.teams.beliefs.shape[0]):
-            seed(self.teams.beliefs[t], E.beliefs[E.team == t])
+        chosen = (rng.random(self.teams.beliefs.shape) < share).astype(float)
+        code_learning(self.teams.beliefs, E.beliefs, chosen, rng, group=E.team)
         seed(self.kb, E.beliefs)
         seed(self.crm_db, E.beliefs[self.front_line], self.space.mask("customer"))
         for u in range(self.units.beliefs.shape[0]):
@@ -506,8 +506,7 @@ class CRMKnowledgeModel(mesa.Model):
             socialization(st.beliefs, self.reality[None, :] * self._own_items[st.unit], EXPERIENCE, rng)
         socialization(self.suppliers.beliefs, self.reality * space.mask("supply"), EXPERIENCE, rng)
         socialization(self.sources.beliefs, self.reality * space.mask("product", "process"), EXPERIENCE, rng)
-        for u in range(2):
-            code_learning(self.units.beliefs[u], st.beliefs[st.unit == u], 0.1 * (1.0 - space.tacitness), rng)
+        code_learning(self.units.beliefs, st.beliefs, 0.1 * (1.0 - space.tacitness), rng, group=st.unit)
         S = self.suppliers
         S.relationship *= 0.995
 

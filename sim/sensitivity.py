@@ -151,8 +151,8 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
 
     ``samples``: the base sample size N (Sobol': N * (D + 2) points) or the number of trajectories
     (Morris: N * (D + 1) points); each point is run ``reps`` times (common random numbers) and the
-    KPI averaged. ``seed``: of the sample and of the bootstrap. The other arguments are
-    :func:`sim.sweep.sweep`'s; ``out`` is resumed like a sweep's.
+    KPI averaged. ``seed``: of the sample (``seed + 1``: of the bootstrap of the confidence
+    intervals). The other arguments are :func:`sim.sweep.sweep`'s; ``out`` is resumed like a sweep's.
     """
     from sim.scenario import Scenario, load_scenario
 
@@ -225,11 +225,13 @@ def analyze(folder: str | Path, kpi: str = "retention_rate", write: bool = True)
     if np.ptp(y) == 0:
         warnings.warn(f"{kpi} is the same at every sample point; its indices are undefined",
                       UserWarning, stacklevel=caller_level())
+    bootstrap = int(meta["seed"]) + 1  # the confidence intervals' resampling (SALib's sobol ignores seed 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "sobol":
             from SALib.analyze import sobol as analyzer
 
-            si = analyzer.analyze(problem, y, calc_second_order=False, seed=meta["seed"], print_to_console=False)
+            si = analyzer.analyze(problem, y, calc_second_order=False, seed=bootstrap,
+                                  print_to_console=False)
             indices = pd.DataFrame({"parameter": names, "S1": si["S1"], "S1_conf": si["S1_conf"],
                                     "ST": si["ST"], "ST_conf": si["ST_conf"]})
             if np.nanmax(indices["ST_conf"]) > np.nanmax(np.abs(indices["ST"])) or \
@@ -241,7 +243,7 @@ def analyze(folder: str | Path, kpi: str = "retention_rate", write: bool = True)
             from SALib.analyze import morris as analyzer
 
             x = pd.read_csv(folder / SAMPLE)[names].to_numpy(dtype=float)
-            si = analyzer.analyze(problem, x, y, num_levels=meta["num_levels"], seed=meta["seed"],
+            si = analyzer.analyze(problem, x, y, num_levels=meta["num_levels"], seed=bootstrap,
                                   print_to_console=False)
             indices = pd.DataFrame({"parameter": names, "mu": si["mu"], "mu_star": si["mu_star"],
                                     "mu_star_conf": si["mu_star_conf"], "sigma": si["sigma"]})

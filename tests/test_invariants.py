@@ -1,0 +1,122 @@
+"""DESIGN.md "Reliability": invariants at every step, over random valid scenarios (hypothesis).
+
+Parameters are drawn from their SCHEMA type and range (sizes kept small so that each example
+runs in well under a second); every step of every example is checked.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.channels import CHANNEL_NAMES
+from sim.model import CRMKnowledgeModel
+from sim.scenario import SCHEMA, load_scenario
+
+BASE = load_scenario("baseline")
+
+# sizes: small, drawn explicitly
+SIZES = {
+    "market.initial_customers": st.integers(0, 300),
+    "market.market_potential": st.integers(0, 300),
+    "market.segments": st.integers(1, 5),
+    "organization.teams": st.integers(1, 4),
+    "organization.team_size": st.integers(2, 8),
+    "organization.rnd_staff": st.integers(0, 4),
+    "organization.production_staff": st.integers(0, 4),
+    "organization.suppliers": st.integers(0, 3),
+    "organization.universities": st.integers(0, 2),
+    "organization.consultancies": st.integers(0, 2),
+    "knowledge.customer_items": st.integers(1, 24),
+    "knowledge.product_items": st.integers(0, 12),
+    "knowledge.supply_items": st.integers(0, 8),
+    "knowledge.process_items": st.integers(0, 8),
+    "market.products": st.integers(1, 5),
+}
+# everything else: any value the schema allows (unbounded ones capped)
+CAPS = {"environment.turbulence": 10.0, "market.initial_products": 5.0, "market.price": 100.0,
+        "market.acquisition_cost": 1000.0, "market.service_cost": 50.0}
+DRAWN = [k for k in SCHEMA if k.split(".")[0] in ("knowledge", "environment", "organization", "market", "policy")
+         and k not in SIZES and k != "organization.supplier_staff"]
+DRAWN += [f"channels.{c}.rate" for c in CHANNEL_NAMES] + [f"channels.{c}.cost" for c in CHANNEL_NAMES]
+
+
+def strategy(key):
+    p = SCHEMA[key]
+    if p.choices is not None:
+        return st.sampled_from(p.choices)
+    if p.type is int:
+        return st.integers(int(p.lo if p.lo is not None else 0), int(CAPS.get(key, p.hi if p.hi is not None else 10)))
+    if p.type is float:
+        lo = float(p.lo if p.lo is not None else 0.0)
+        hi = float(CAPS.get(key, p.hi if p.hi is not None else lo + 10.0))
+        return st.floats(lo, hi, allow_nan=False)
+    raise AssertionError(key)
+
+
+@st.composite
+def scenarios(draw):
+    params = {k: draw(s) for k, s in SIZES.items()}
+    # a handful of the other parameters per example, from their schema ranges
+    keys = draw(st.lists(st.sampled_from(DRAWN), min_size=3, max_size=12, unique=True))
+    params.update({k: draw(strategy(k)) for k in keys})
+    return BASE.with_params(params), draw(st.integers(0, 2**32 - 1)), draw(st.integers(1, 12))
+
+
+def belief_matrices(m):
+    return {"employees": m.employees.beliefs, "teams": m.teams.beliefs, "kb": m.kb, "crm_db": m.crm_db,
+            "units": m.units.beliefs, "unit_staff": m.unit_staff.beliefs, "suppliers": m.suppliers.beliefs,
+            "sources": m.sources.beliefs, "customers": m.customers.beliefs}
+
+
+SHARES = ["retention_rate", "relational_capital", "knowledge_gap", "knowledge_individual", "knowledge_team",
+          "knowledge_org", "product_fit", "codification", "customer_relational_capital",
+          "supplier_relational_capital", "competition"]
+COSTS = ["cost", "knowledge_cost", "acquisition_cost", "service_cost"]
+
+
+def check(m, n0, n_emp):
+    for name, B in belief_matrices(m).items():
+        assert B.dtype == np.int8, name
+        assert np.isin(B, (-1, 0, 1)).all(), name
+    assert np.isin(m.reality, (-1, 1)).all()
+    s = m.stats
+    for k in SHARES:
+        assert 0.0 <= s[k] <= 1.0, (k, s[k])
+    if not math.isnan(s["service_quality"]):
+        assert 0.0 <= s["service_quality"] <= 1.0
+    if not math.isnan(s["satisfaction_mean"]):
+        assert -1.0 <= s["satisfaction_mean"] <= 1.0
+    assert s["active_customers"] == n0 + s["acquired_total"] - s["churned_total"]
+    assert s["acquired_total"] <= m.scenario.get("market.market_potential")
+    for k in COSTS:
+        assert s[k] >= 0.0, k
+    assert math.isclose(s["cost"], s["knowledge_cost"] + s["acquisition_cost"] + s["service_cost"], rel_tol=1e-9)
+    for c in CHANNEL_NAMES:
+        assert s[f"transfers_{c}"] >= 0, c
+    assert s["employees"] == n_emp == m.employees.beliefs.shape[0] == len(m.employee_agents)
+    # customer arrays agree with the counters
+    status = m.customers.status[: m.n_customers]
+    assert (status == 1).sum() == s["active_customers"]
+    assert (status == 2).sum() == s["churned_total"]
+    C = m.customers
+    n = m.n_customers
+    assert ((C.satisfaction[:n] >= -1) & (C.satisfaction[:n] <= 1)).all()
+    assert ((C.relationship[:n] >= 0) & (C.relationship[:n] <= 1)).all()
+    assert ((m.suppliers.relationship >= 0) & (m.suppliers.relationship <= 1)).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_invariants_hold_at_every_step(case):
+    sc, seed, steps = case
+    m = CRMKnowledgeModel(scenario=sc, rng=seed)
+    n0 = int(sc.get("market.initial_customers"))
+    n_emp = int(sc.get("organization.teams")) * int(sc.get("organization.team_size"))
+    check(m, n0, n_emp)
+    for _ in range(steps):
+        m.step()
+        check(m, n0, n_emp)

@@ -1,0 +1,170 @@
+"""Stylized facts the model must reproduce, on common random numbers (paired seeds).
+
+Each fact compares two arms run with the same seeds; the paired differences d_i (arm B - arm A,
+one per seed) have mean D and standard error SE = sd(d) / sqrt(R). A fact holds when D has the
+expected sign *and* is at least 2 SE from 0 (one-sided 2.3 % level). The replications are chosen
+so that the expected effects are 5-20 SE from 0 (figures measured when the file was written are
+quoted at each test): a correct model fails a test with probability well below 1e-4, so a failure
+means a bug (or a changed calibration), not bad luck. Runs are deterministic, so the suite is
+stable from one run to the next.
+
+Size: 2,000 customers and 40 employees (2 teams of 20) keep the baseline's 50 customers per
+employee -- what each employee hears from customers per week depends on it, so shrinking
+customers without staff would change the knowledge dynamics. 104 weeks; states are averaged over
+the second year (weeks 53-104), after the start-up transient. Runs are spread over 2 processes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+
+from sim import load_scenario, run
+
+SMALL = {"market.initial_customers": 2000, "market.market_potential": 4000,
+         "organization.teams": 2, "organization.team_size": 20}
+STEPS = 104
+REPS = 20
+ARMS = {
+    "base": {},
+    "high_turnover": {"organization.employee_turnover": 0.8},  # baseline 0.2
+    "active": {"policy.customer_role": "active"},  # baseline passive
+    "maturity3": {"policy.crm_maturity": 3},  # baseline 1
+    "turbulent": {"environment.turbulence": 3.0},  # baseline 1
+}
+
+# Bass: churn off, everyone refers; N0 initial customers, M prospects, peak near week 30 of 60
+BASS = {"market.initial_customers": 20, "market.market_potential": 4000, "market.p_innovation": 0.003,
+        "market.q_imitation": 0.12, "market.base_churn": 0.0, "market.dissatisfaction_churn": 0.0,
+        "market.referral_min_satisfaction": -1.0, "organization.teams": 2, "organization.team_size": 5}
+BASS_STEPS, BASS_REPS = 60, 30
+
+
+def _arm(args):
+    name, seed = args
+    res = run(load_scenario("baseline").with_params({**SMALL, **ARMS[name]}), seed=seed, steps=STEPS)
+    year2 = res.steps[res.steps["step"] > STEPS // 2]
+    return {"knowledge_gap": float(year2["knowledge_gap"].mean()),
+            "knowledge_individual": float(year2["knowledge_individual"].mean()),
+            "retention_rate": float(res.summary["retention_rate"])}
+
+
+def _bass(seed):
+    res = run(load_scenario("baseline").with_params(BASS), seed=seed, steps=BASS_STEPS)
+    return res.steps["acquired_total"].to_numpy()
+
+
+def _pool_map(fn, items):
+    workers = min(2, os.cpu_count() or 1)
+    if workers < 2:
+        return list(map(fn, items))
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        return list(pool.map(fn, items, chunksize=2))
+
+
+@pytest.fixture(scope="module")
+def arms():
+    jobs = [(name, seed) for name in ARMS for seed in range(REPS)]
+    out = dict(zip(jobs, _pool_map(_arm, jobs)))
+    return {name: [out[(name, s)] for s in range(REPS)] for name in ARMS}
+
+
+def paired(arms, a, b, metric):
+    """Mean and standard error of the paired differences b - a."""
+    d = np.array([y[metric] - x[metric] for x, y in zip(arms[a], arms[b])])
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
+
+
+def lower(arms, a, b, metric):
+    mean, se = paired(arms, a, b, metric)
+    assert mean < -2 * se, f"{metric}: {b} - {a} = {mean:+.4f} (SE {se:.4f}), expected < 0"
+
+
+def higher(arms, a, b, metric):
+    mean, se = paired(arms, a, b, metric)
+    assert mean > 2 * se, f"{metric}: {b} - {a} = {mean:+.4f} (SE {se:.4f}), expected > 0"
+
+
+# ---------------------------------------------------------------------------------- facts
+
+
+def test_higher_turnover_lowers_individual_knowledge(arms):
+    # measured: -0.19 (SE 0.011), about 17 SE
+    lower(arms, "base", "high_turnover", "knowledge_individual")
+
+
+def test_higher_turnover_lowers_retention(arms):
+    # measured: -0.044 (SE 0.0074), about 6 SE: knowledge -> service quality -> satisfaction -> churn
+    lower(arms, "base", "high_turnover", "retention_rate")
+
+
+def test_active_customers_narrow_the_knowledge_gap(arms):
+    # measured: -0.14 (SE 0.015), about 9 SE: active partners tell the front line three times as much
+    lower(arms, "base", "active", "knowledge_gap")
+
+
+@pytest.mark.xfail(reason="model finding, reported to the lead: maturity changes how the front line answers "
+                          "(lookup quality, service quality +0.10) but hardly what it and its stores know; "
+                          "measured gap difference -0.02 (SE 0.02)", strict=False)
+def test_maturity_3_narrows_the_knowledge_gap(arms):
+    lower(arms, "base", "maturity3", "knowledge_gap")
+
+
+def test_turbulence_widens_the_knowledge_gap(arms):
+    # measured: +0.12 (SE 0.019), about 6 SE: customer needs drift three times as fast
+    higher(arms, "base", "turbulent", "knowledge_gap")
+
+
+# ---------------------------------------------------------------------------------- Bass growth
+
+
+@pytest.fixture(scope="module")
+def bass():
+    return np.array(_pool_map(_bass, range(BASS_REPS)))  # (reps, steps + 1) cumulative adoptions
+
+
+def bass_expectation(steps):
+    """Discrete Bass: N(t+1) = N(t) + (M - A(t)) * (p + q * (N0 + A(t)) / M)."""
+    n0, M = BASS["market.initial_customers"], BASS["market.market_potential"]
+    p, q = BASS["market.p_innovation"], BASS["market.q_imitation"]
+    A = [0.0]
+    for _ in range(steps):
+        A.append(A[-1] + (M - A[-1]) * (p + q * (n0 + A[-1]) / M))
+    return np.array(A)
+
+
+def test_bass_cumulative_adoptions(bass):
+    """Without churn and with everyone referring, growth is Bass: the mean path of 30 replications
+    stays within 4 standard errors of the deterministic recursion at every week.
+
+    The recursion is the mean path up to a Jensen term -q/M * Var(A(t)), below 0.1 SE here
+    (measured max |z| over the 60 weeks: 1.1). 4 SE at each of 60 correlated weeks: a correct
+    model fails with probability < 0.4 %.
+    """
+    expected = bass_expectation(BASS_STEPS)
+    mean = bass.mean(axis=0)
+    se = bass.std(axis=0, ddof=1) / np.sqrt(bass.shape[0])
+    assert mean[0] == 0
+    z = (mean[1:] - expected[1:]) / np.maximum(se[1:], 0.5)
+    assert np.abs(z).max() < 4, f"max |z| = {np.abs(z).max():.2f} at week {np.abs(z).argmax() + 1}"
+    assert (np.diff(bass, axis=1) >= 0).all()
+    assert (bass <= BASS["market.market_potential"]).all()
+
+
+def test_bass_s_shape(bass):
+    """Adoptions per week rise, peak inside the horizon (near the expected week 30), then fall."""
+    per_week = np.diff(bass, axis=1).mean(axis=0)
+    expected_peak = int(np.diff(bass_expectation(BASS_STEPS)).argmax()) + 1
+    peak = int(per_week.argmax()) + 1
+    assert 10 < expected_peak < BASS_STEPS - 10
+    assert abs(peak - expected_peak) <= 3
+    # rising before the peak, falling after it: 6-week means (expected 19, 36, 62, 96, 122 | 122, 93,
+    # 58, 31, 15 a week; their standard errors here are 1-4, the steps between them 15-35)
+    blocks = per_week.reshape(-1, 6).mean(axis=1)
+    assert (np.diff(blocks[:5]) > 0).all() and (np.diff(blocks[5:]) < 0).all(), blocks.round(1)
+    assert min(blocks[4], blocks[5]) > max(np.delete(blocks, [4, 5])), blocks.round(1)
+    assert per_week[:5].mean() < 0.3 * per_week.max() and per_week[-5:].mean() < 0.3 * per_week.max()
