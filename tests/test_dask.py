@@ -1,0 +1,132 @@
+"""Dask: the same tables as in-process and a process pool, on a LocalCluster and on a plain
+`dask scheduler` / `dask worker` pair; the SLURM set-up of docs/cluster.md renders the documented job."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.sweep import load_sweep, sweep
+
+pytest.importorskip("dask.distributed")
+
+SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
+PARAMS = {"market.base_churn": (0.002, 0.01), "organization.teams": (2, 4)}
+KW = dict(design="sobol", samples=4, reps=2, steps=10, set=SMALL, progress=False)
+DASK = Path(sys.executable).with_name("dask")
+
+
+def _tables(res):
+    return (res.runs.drop(columns="duration").sort_values("run_id").reset_index(drop=True),
+            res.steps.sort_values(["run_id", "step"]).reset_index(drop=True))
+
+
+def _same(a, b):
+    for x, y in zip(_tables(a), _tables(b)):
+        pd.testing.assert_frame_equal(x, y)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return sweep("baseline", PARAMS, executor="none", out=tmp_path_factory.mktemp("none"), **KW)
+
+
+def test_none_process_and_dask_localcluster_give_identical_tables(reference, tmp_path):
+    process = sweep("baseline", PARAMS, executor="process", workers=2, out=tmp_path / "process", **KW)
+    dask = sweep("baseline", PARAMS, executor="dask", workers=2, out=tmp_path / "dask", **KW)
+    assert dask.manifest["arguments"]["executor"] == "dask LocalCluster(2 workers)"
+    assert len(reference.runs) == 8 and (reference.runs["status"] == "ok").all()
+    _same(reference, process)
+    _same(reference, dask)
+    # chunks were run by both workers of the cluster, and written by them
+    assert dask.manifest["chunk_size"] == 1 and dask.manifest["n_chunks"] == 8
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not DASK.exists(), reason="the dask command is not installed beside python")
+def test_sweep_on_a_dask_scheduler_and_workers_started_by_hand(reference, tmp_path, capsys):
+    """docs/cluster.md, 'A scheduler and workers started by hand', on this machine."""
+    from dask.distributed import Client
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    port = address.rsplit(":", 1)[1]
+    procs = [subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    try:
+        procs.append(subprocess.Popen([str(DASK), "worker", address, "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True))
+        deadline = time.monotonic() + 60
+        while True:  # wait for the scheduler to listen and both workers to join
+            try:
+                with Client(address, timeout="5s") as client:
+                    client.wait_for_workers(2, timeout=60)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the dask scheduler did not start"
+                time.sleep(0.5)
+        args = ["sweep", "baseline", "--param", "market.base_churn=0.002:0.01", "--param", "organization.teams=2:4",
+                "--design", "sobol", "--samples", "4", "--reps", "2", "--steps", "10", "--no-progress",
+                *[a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")],
+                "--executor", "dask", "--dask-address", address, "--out", str(tmp_path / "remote")]
+        assert main(args) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == "8 runs, 0 failed"
+        remote = load_sweep(tmp_path / "remote")
+        assert remote.manifest["arguments"]["executor"] == f"dask {address}"
+        _same(reference, remote)
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def test_slurm_cluster_of_the_docs_renders_the_documented_job_script():
+    """The SLURMCluster of docs/cluster.md, built (a local scheduler starts) but never submitted."""
+    pytest.importorskip("dask_jobqueue")
+    from dask_jobqueue import SLURMCluster
+
+    # -- the same arguments as in docs/cluster.md --
+    cluster = SLURMCluster(
+        queue="compute",
+        account="myproject",
+        cores=8,                      # CPUs per job ...
+        processes=8,                  # ... one single-threaded worker process per CPU
+        memory="16GB",
+        walltime="02:00:00",
+        python="python",              # the venv's python, once activated below
+        job_script_prologue=["cd $HOME/crm-sim", "source .venv/bin/activate"],
+        job_extra_directives=["--output=dask-worker-%j.log"],
+        worker_extra_args=["--no-dashboard"],
+        scheduler_options={"dashboard_address": None},
+    )
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    lines = script.splitlines()
+    for directive in ["#SBATCH -p compute", "#SBATCH -A myproject", "#SBATCH -n 1", "#SBATCH --cpus-per-task=8",
+                      "#SBATCH -t 02:00:00", "#SBATCH --output=dask-worker-%j.log"]:
+        assert directive in lines
+    assert any(line.startswith("#SBATCH --mem=") for line in lines)
+    assert lines.index("cd $HOME/crm-sim") < lines.index("source .venv/bin/activate")
+    worker = next(line for line in lines if "distributed.cli.dask_worker" in line)
+    assert worker.startswith("python -m distributed.cli.dask_worker tcp://")
+    assert "--nthreads 1" in worker and "--nworkers 8" in worker and "--no-dashboard" in worker
