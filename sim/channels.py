@@ -38,24 +38,20 @@ class Channel:
     seci: str  # socialization, externalization, combination, internalization
     lever: str | None  # policy lever scaling how often it is used (None: always on)
     description: str
-    run: Callable | None = None  # (model, rate, effort) -> (moved, activities); None: in encounters
+    run: Callable | None = None  # (model, rate, effort, rng) -> (moved, activities); None: in encounters
 
 
-def _effort(model, lever: str | None) -> float:
-    return 1.0 if lever is None else float(getattr(model.policy, lever))
-
-
-def _chosen(model, n: int, prob: float) -> np.ndarray:
+def _chosen(rng, n: int, prob: float) -> np.ndarray:
     """Indices of the ``n`` candidates that take part this step, each with ``prob``."""
-    return np.flatnonzero(model.rng.random(n) < prob)
+    return np.flatnonzero(rng.random(n) < prob)
 
 
 # --- 3.1 inside the CRM unit --------------------------------------------------------------------
 
 
-def working_together(model, rate, effort):
+def working_together(model, rate, effort, rng):
     """Individual <-> individual, tacit: each employee learns from one colleague it has a tie to."""
-    E, rng = model.employees, model.rng
+    E = model.employees
     deg = np.diff(model.net_indptr)
     learners = np.flatnonzero(deg > 0)
     if learners.size == 0:
@@ -69,10 +65,10 @@ def working_together(model, rate, effort):
     return moved, learners.size
 
 
-def mentoring(model, rate, effort):
+def mentoring(model, rate, effort, rng):
     """Individual <-> individual, guidance: front-line staff meet their manager (socialization)."""
-    E, rng = model.employees, model.rng
-    mentees = model.front_line[_chosen(model, model.front_line.size, effort)]
+    E = model.employees
+    mentees = model.front_line[_chosen(rng, model.front_line.size, effort)]
     if mentees.size == 0:
         return 0, 0
     mentors = model.manager_of_team[E.team[mentees]]
@@ -82,52 +78,52 @@ def mentoring(model, rate, effort):
     return moved, mentees.size
 
 
-def team_guidance(model, rate, effort):
+def team_guidance(model, rate, effort, rng):
     """Individual -> team: members' skills become team practice (externalization, majority rule)."""
     E, T = model.employees, model.teams
     p = rate * effort * (1.0 - model.space.tacitness)
-    moved = code_learning(T.beliefs, E.beliefs, p, model.rng, group=E.team)
+    moved = code_learning(T.beliefs, E.beliefs, p, rng, group=E.team)
     return moved, T.beliefs.shape[0]
 
 
-def team_practice(model, rate, effort):
+def team_practice(model, rate, effort, rng):
     """Team -> individual: working practices and guidelines (internalization)."""
     E, T = model.employees, model.teams
     moved = internalization(E.beliefs, T.beliefs[E.team], rate * E.absorb[:, None],
-                            model.space.tacitness, model.rng)
+                            model.space.tacitness, rng)
     return moved, E.beliefs.shape[0]
 
 
-def codification(model, rate, effort):
+def codification(model, rate, effort, rng):
     """Individual -> organization: collating, summarizing, coding (externalization, majority rule)."""
     E = model.employees
-    writers = _chosen(model, E.beliefs.shape[0], effort)
+    writers = _chosen(rng, E.beliefs.shape[0], effort)
     if writers.size == 0:
         return 0, 0
-    moved = code_learning(model.kb, E.beliefs[writers], rate * (1.0 - model.space.tacitness), model.rng)
+    moved = code_learning(model.kb, E.beliefs[writers], rate * (1.0 - model.space.tacitness), rng)
     return moved, writers.size
 
 
-def manuals(model, rate, effort):
+def manuals(model, rate, effort, rng):
     """Organization -> individual: manuals and training (internalization)."""
     E = model.employees
-    readers = _chosen(model, E.beliefs.shape[0], effort)
+    readers = _chosen(rng, E.beliefs.shape[0], effort)
     if readers.size == 0:
         return 0, 0
     B = E.beliefs[readers]
-    moved = internalization(B, model.kb, rate * E.absorb[readers, None], model.space.tacitness, model.rng)
+    moved = internalization(B, model.kb, rate * E.absorb[readers, None], model.space.tacitness, rng)
     E.beliefs[readers] = B
     return moved, readers.size
 
 
-def staff_exchange(model, rate, effort):
+def staff_exchange(model, rate, effort, rng):
     """Team <-> team: a team sends a member to another team; both sides learn (socialization)."""
-    E, rng = model.employees, model.rng
+    E = model.employees
     n_teams = model.teams.beliefs.shape[0]
     if n_teams < 2:
         return 0, 0
     moved = visits = 0
-    for t in _chosen(model, n_teams, effort):
+    for t in _chosen(rng, n_teams, effort):
         home = np.flatnonzero(E.team == t)
         host = (t + 1 + rng.integers(n_teams - 1)) % n_teams
         hosts = np.flatnonzero(E.team == host)
@@ -141,9 +137,9 @@ def staff_exchange(model, rate, effort):
     return moved, visits
 
 
-def team_communication(model, rate, effort):
+def team_communication(model, rate, effort, rng):
     """Team <-> team, explicit: practices and service records exchanged between repositories."""
-    R, rng = model.teams.beliefs, model.rng
+    R = model.teams.beliefs
     n = R.shape[0]
     if n < 2:
         return 0, 0
@@ -152,38 +148,38 @@ def team_communication(model, rate, effort):
     return moved, n
 
 
-def briefings(model, rate, effort):
+def briefings(model, rate, effort, rng):
     """Team -> organization: briefings by the better-performing teams (combination, March's rule)."""
     R = model.teams.beliefs
     better = R[score(R, model.reality) > score(model.kb, model.reality)]
-    return code_learning(model.kb, better, rate, model.rng), R.shape[0]
+    return code_learning(model.kb, better, rate, rng), R.shape[0]
 
 
-def task_summaries(model, rate, effort):
+def task_summaries(model, rate, effort, rng):
     """Team -> organization: at the end of a task (one team a week), the summaries of its
     better-performing members go into the knowledge base (externalization, March's rule)."""
     E = model.employees
-    team = model.rng.integers(model.teams.beliefs.shape[0])
+    team = rng.integers(model.teams.beliefs.shape[0])
     B = E.beliefs[E.team == team]
     better = B[score(B, model.reality) > score(model.kb, model.reality)]
     p = rate * (1.0 - model.space.tacitness)
-    return code_learning(model.kb, better, p, model.rng), 1
+    return code_learning(model.kb, better, p, rng), 1
 
 
 # --- 3.2 with R&D and production ----------------------------------------------------------------
 
 
-def customer_insight(model, rate, effort):
+def customer_insight(model, rate, effort, rng):
     """CRM unit -> R&D/production: customer needs from the stores into their documentation."""
     explicit = lookup(model.kb, model.crm_db) * model.space.mask("customer")
     usable = rate * LOOKUP_QUALITY[model.maturity]
-    return combination(model.units.beliefs, explicit, usable, model.rng), model.units.beliefs.shape[0]
+    return combination(model.units.beliefs, explicit, usable, rng), model.units.beliefs.shape[0]
 
 
-def product_briefing(model, rate, effort):
+def product_briefing(model, rate, effort, rng):
     """R&D/production -> CRM unit: product and supply knowledge into the knowledge base."""
     docs = model.units.beliefs * model.space.mask("product", "supply")
-    return code_learning(model.kb, docs, rate, model.rng), model.units.beliefs.shape[0]
+    return code_learning(model.kb, docs, rate, rng), model.units.beliefs.shape[0]
 
 
 # --- 3.3 with suppliers and outside knowledge holders -------------------------------------------
@@ -194,10 +190,10 @@ def _supplier_bond(model, who: np.ndarray) -> None:
     S.relationship[who] += 0.05 * (1.0 - S.relationship[who])
 
 
-def supplier_seminars(model, rate, effort):
+def supplier_seminars(model, rate, effort, rng):
     """Suppliers <-> production, explicit: seminars and documents both ways."""
-    S, U, rng = model.suppliers, model.units, model.rng
-    who = _chosen(model, S.beliefs.shape[0], effort)
+    S, U = model.suppliers, model.units
+    who = _chosen(rng, S.beliefs.shape[0], effort)
     if who.size == 0:
         return 0, 0
     prod = model.unit_index["production"]
@@ -211,10 +207,10 @@ def supplier_seminars(model, rate, effort):
     return moved, who.size
 
 
-def supplier_dispatch(model, rate, effort):
+def supplier_dispatch(model, rate, effort, rng):
     """Suppliers <-> production, tacit: dispatched staff study each other (socialization)."""
-    S, st, rng = model.suppliers, model.unit_staff, model.rng
-    who = _chosen(model, S.beliefs.shape[0], effort)
+    S, st = model.suppliers, model.unit_staff
+    who = _chosen(rng, S.beliefs.shape[0], effort)
     prod_staff = np.flatnonzero(st.unit == model.unit_index["production"])
     if who.size == 0 or prod_staff.size == 0:
         return 0, 0
@@ -230,21 +226,21 @@ def supplier_dispatch(model, rate, effort):
     return moved, who.size
 
 
-def buy_knowhow(model, rate, effort):
+def buy_knowhow(model, rate, effort, rng):
     """Consultancies -> organization: buying documented know-how (combination)."""
     Q = model.sources
-    who = np.flatnonzero((Q.kind == "consultancy") & (model.rng.random(Q.kind.size) < effort))
+    who = np.flatnonzero((Q.kind == "consultancy") & (rng.random(Q.kind.size) < effort))
     moved = 0
     for q in who:
         # what a consultancy sells is documented know-how: only the codifiable part (1 - tacitness)
         moved += combination(model.kb, Q.beliefs[q], rate * (1.0 + Q.relationship[q]) / 2.0
-                             * (1.0 - model.space.tacitness), model.rng)
+                             * (1.0 - model.space.tacitness), rng)
     return moved, who.size
 
 
-def conferences(model, rate, effort):
+def conferences(model, rate, effort, rng):
     """Universities <-> firm staff: meeting experts at conferences (socialization, both ways)."""
-    Q, E, st, rng = model.sources, model.employees, model.unit_staff, model.rng
+    Q, E, st = model.sources, model.employees, model.unit_staff
     who = np.flatnonzero((Q.kind == "university") & (rng.random(Q.kind.size) < effort))
     moved = 0
     for q in who:
@@ -257,14 +253,14 @@ def conferences(model, rate, effort):
     return moved, 2 * who.size
 
 
-def giving_back(model, rate, effort):
+def giving_back(model, rate, effort, rng):
     """Organization -> outside knowledge holders: sharing experience; builds reciprocity."""
     Q = model.sources
-    who = _chosen(model, Q.beliefs.shape[0], effort)
+    who = _chosen(rng, Q.beliefs.shape[0], effort)
     if who.size == 0:
         return 0, 0
     Qb = Q.beliefs[who]
-    moved = combination(Qb, model.kb, rate, model.rng)
+    moved = combination(Qb, model.kb, rate, rng)
     Q.beliefs[who] = Qb
     Q.relationship[who] += 0.05 * (1.0 - Q.relationship[who])
     return moved, who.size

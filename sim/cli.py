@@ -56,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     p.add_argument("--reps", type=int, default=10, help="replications per scenario (default 10)")
     p.add_argument("--reference", default=None, help="scenario the others are compared with (default: the first)")
+    p.add_argument("--seed", type=int, default=0, help="base of the replication seeds (default 0)")
     _common(p)
     _executor(p, dask=False)
 

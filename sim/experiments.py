@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.outputs import InputError, atomic_write_text, prepare, write_table
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_overrides
+from sim.scenario import Scenario, load_scenario, parse_overrides
 
 MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
 # summary keys that are not KPIs, and an alias of "clv" left out of the statistics
@@ -549,8 +549,10 @@ def cli_compare(args) -> int:
     params = _overrides(args)
     plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, params, args.workers, cli=True)
     out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
+    base_seed = getattr(args, "seed", None) or 0  # a --seed flag on `compare` would set the base seed
+    _check_int(base_seed, "--seed", 0, "base of the replication seeds")
     cmp = compare(plan.scenarios, reps=plan.reps, steps=plan.weeks, reference=plan.reference, params=None,
-                  executor=args.executor, workers=args.workers, progress=args.progress)
+                  executor=args.executor, workers=args.workers, progress=args.progress, base_seed=base_seed)
     cmp.params = plan.params
     report = cmp.write(out, command=_command())
     print(f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "

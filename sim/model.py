@@ -49,6 +49,8 @@ CO_CREATION_COST = 3.0  # per encounter at full co-creation effort
 RETENTION_PROGRAMME_COST = 40.0  # per employee at full effort
 RETENTION_PROGRAMME_EFFECT = 0.5  # share of turnover a full programme prevents
 
+PROCESSES: tuple[str, ...] = ("environment", "workforce", "encounters", "customers", "growth", "learning")
+
 STEP_COLUMNS: tuple[str, ...] = (
     "step", "active_customers", "acquired_total", "churned_total", "retention_rate",
     "satisfaction_mean", "relational_capital", "revenue", "cost", "profit", "service_quality",
@@ -76,6 +78,12 @@ class CRMKnowledgeModel(mesa.Model):
 
     def __init__(self, scenario=None, rng=None, params: dict | None = None, seed=None):
         super().__init__(rng=rng if seed is None else seed)
+        # One generator per process, spawned from the model's generator before anything else:
+        # policies that change how many numbers one process draws do not shift the others, so
+        # scenarios compared on the same seed share random numbers (common random numbers).
+        root = np.random.SeedSequence(int(self.rng.integers(2**63)))
+        names = PROCESSES + CHANNEL_NAMES
+        self.streams = dict(zip(names, (np.random.default_rng(s) for s in root.spawn(len(names)))))
         from sim.scenario import Scenario, load_scenario
 
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or "baseline")
@@ -139,10 +147,10 @@ class CRMKnowledgeModel(mesa.Model):
         self.need_w = market.need_weights(self.mkt.segments, self.space.items("customer"),
                                           self.space.items("process"), self.K)
 
-    def _traits(self, mean: float, n: int) -> np.ndarray:
+    def _traits(self, mean: float, n: int, rng=None) -> np.ndarray:
         """Absorptive capacity or willingness to share: around ``mean``, within [0, 1]."""
         half = 0.5 * min(mean, 1.0 - mean)
-        return np.clip(mean + self.rng.uniform(-half, half, n), 0.0, 1.0)
+        return np.clip(mean + (rng or self.rng).uniform(-half, half, n), 0.0, 1.0)
 
     def _build_organization(self):
         org, rng = self.org, self.rng
@@ -243,10 +251,10 @@ class CRMKnowledgeModel(mesa.Model):
         extra = self.rng.poisson(max(0.0, mkt.initial_products - 1.0), n0)
         self._add_customers(n0, products=np.minimum(1 + extra, mkt.products), relationship=0.3, initial=True)
 
-    def _add_customers(self, n: int, products=1, relationship=0.1, initial=False):
+    def _add_customers(self, n: int, products=1, relationship=0.1, initial=False, rng=None):
         if n <= 0:
             return np.empty(0, dtype=np.int64)
-        C, rng, mkt = self.customers, self.rng, self.mkt
+        C, rng, mkt = self.customers, rng or self.rng, self.mkt
         rows = np.arange(self.n_customers, self.n_customers + n)
         C.segment[rows] = rng.integers(mkt.segments, size=n)
         C.team[rows] = rng.integers(self.teams.beliefs.shape[0], size=n)
@@ -285,13 +293,14 @@ class CRMKnowledgeModel(mesa.Model):
 
     def environment(self):
         """Reality drifts (turbulence); competitors' pull follows a bounded random walk."""
-        drift(self.reality, self.space.drift, self.rng)
+        rng = self.streams["environment"]
+        drift(self.reality, self.space.drift, rng)
         self.competition = float(np.clip(
-            self.competition + self.rng.normal(0.0, self.env.competition_volatility), 0.0, 1.0))
+            self.competition + rng.normal(0.0, self.env.competition_volatility), 0.0, 1.0))
 
     def workforce(self):
         """Turnover: leavers take their tacit knowledge; newcomers start nearly naive."""
-        E, org, rng = self.employees, self.org, self.rng
+        E, org, rng = self.employees, self.org, self.streams["workforce"]
         E.tenure += 1
         annual = org.employee_turnover * (1.0 - RETENTION_PROGRAMME_EFFECT * self.policy.retention_programme)
         leavers = np.flatnonzero(rng.random(E.tenure.size) < market.weekly(annual))
@@ -299,8 +308,8 @@ class CRMKnowledgeModel(mesa.Model):
             E.beliefs[leavers] = informed_beliefs(leavers.size, self.reality, org.newcomer_knowledge,
                                                   org.initial_accuracy, rng)
             E.tenure[leavers] = 0
-            E.absorb[leavers] = self._traits(org.absorptive_capacity, leavers.size)
-            E.share[leavers] = self._traits(org.willingness_to_share, leavers.size)
+            E.absorb[leavers] = self._traits(org.absorptive_capacity, leavers.size, rng)
+            E.share[leavers] = self._traits(org.willingness_to_share, leavers.size, rng)
             for row in leavers:
                 self.employee_agents[row].remove()
                 self.employee_agents[row] = Employee(self, row)
@@ -322,7 +331,7 @@ class CRMKnowledgeModel(mesa.Model):
         A random member of the account team; at maturity 3 the best-informed member serves the
         customers at risk (dissatisfied) or of highest value (relationship management by value).
         """
-        C, rng = self.customers, self.rng
+        C, rng = self.customers, self.streams["encounters"]
         team = C.team[customers].astype(np.int64)
         pick = (rng.random(customers.size) * self._front_count[team]).astype(np.int64)
         servers = self.front_line[self._front_offset[team] + pick]
@@ -340,9 +349,10 @@ class CRMKnowledgeModel(mesa.Model):
 
     def serve_customers(self):
         """Encounters: the front line answers; knowledge flows both ways; satisfaction follows."""
-        C, E, rng, mkt = self.customers, self.employees, self.rng, self.mkt
+        C, E, rng, mkt = self.customers, self.employees, self.streams["encounters"], self.mkt
         active = np.flatnonzero(C.status[: self.n_customers] == ACTIVE)
-        contacts = active[rng.random(active.size) < mkt.contact_rate]
+        u = rng.random(self.n_customers)  # one draw per customer row: aligned across scenarios
+        contacts = active[u[active] < mkt.contact_rate]
         self._contacts = contacts
         if contacts.size == 0:
             self._quality = np.empty(0)
@@ -401,7 +411,7 @@ class CRMKnowledgeModel(mesa.Model):
         who = s_sorted[starts]
         B = E.beliefs[who, cust]
         self._flows["customer_voice"] += socialization(B, self.reality[cust], (1.0 - miss) * E.absorb[who, None],
-                                                       self.rng)
+                                                       self.streams["customer_voice"])
         E.beliefs[who, cust] = B
         self._money["knowledge_cost"] += cost * contacts.size
 
@@ -412,7 +422,7 @@ class CRMKnowledgeModel(mesa.Model):
         prod = self.space.span("product")
         B = C.beliefs[contacts, prod]
         self._flows["customer_education"] += socialization(B, E.beliefs[servers, prod], rate * E.share[servers, None],
-                                                           self.rng)
+                                                           self.streams["customer_education"])
         C.beliefs[contacts, prod] = B
         self._money["knowledge_cost"] += cost * contacts.size
 
@@ -421,7 +431,8 @@ class CRMKnowledgeModel(mesa.Model):
         rate, cost = self._channel("crm_records")
         staff = np.unique(servers)
         votes = self.employees.beliefs[staff] * self.space.mask("customer")
-        self._flows["crm_records"] += code_learning(self.crm_db, votes, rate * (1.0 - self.space.tacitness), self.rng)
+        self._flows["crm_records"] += code_learning(self.crm_db, votes, rate * (1.0 - self.space.tacitness),
+                                                    self.streams["crm_records"])
         self._money["knowledge_cost"] += cost * servers.size
 
     # --- customers: churn; growth: Bass acquisition -------------------------------------------
@@ -434,7 +445,8 @@ class CRMKnowledgeModel(mesa.Model):
         h = market.churn_hazard(C.satisfaction[active], C.relationship[active], mkt.base_churn,
                                 mkt.dissatisfaction_churn, mkt.relationship_protection,
                                 min(1.0, loyalty), self.competition)
-        gone = active[self.rng.random(active.size) < h]
+        u = self.streams["customers"].random(self.n_customers)  # aligned by customer row
+        gone = active[u[active] < h]
         n_teams = self.team_acc["exposure"].size
         self.team_acc["exposure"] += np.bincount(C.team[active], minlength=n_teams)
         self.team_acc["churned"] += np.bincount(C.team[gone], minlength=n_teams)
@@ -457,8 +469,8 @@ class CRMKnowledgeModel(mesa.Model):
         referrers = int((active & (C.satisfaction[: self.n_customers] >= mkt.referral_min_satisfaction)).sum())
         prospects = int(mkt.market_potential) - self.acquired_total
         new = market.bass_adoptions(prospects, mkt.p_innovation, mkt.q_imitation, referrers,
-                                    int(mkt.market_potential), self.rng)
-        rows = self._add_customers(new)
+                                    int(mkt.market_potential), self.streams["growth"])
+        rows = self._add_customers(new, rng=self.streams["growth"])
         if new:
             self.events["acquisitions"].append(np.column_stack([
                 np.full(new, self.steps), rows, C.segment[rows], C.team[rows]]))
@@ -487,7 +499,7 @@ class CRMKnowledgeModel(mesa.Model):
             effort = 1.0 if ch.lever is None else float(getattr(self.policy, ch.lever))
             if rate <= 0.0 or effort <= 0.0:
                 continue
-            moved, activities = ch.run(self, rate, effort)
+            moved, activities = ch.run(self, rate, effort, self.streams[ch.name])
             self._flows[ch.name] += int(moved)
             self._money["knowledge_cost"] += cost * activities
         self._learning_by_doing()
@@ -499,7 +511,7 @@ class CRMKnowledgeModel(mesa.Model):
         product/supply items; suppliers supply items; universities and consultancies theirs. Units
         document what their staff agree on. Not a transfer channel: nothing moves between holders.
         """
-        rng, space = self.rng, self.space
+        rng, space = self.streams["learning"], self.space
         E, st = self.employees, self.unit_staff
         socialization(E.beliefs, self.reality * space.mask("process"), EXPERIENCE * E.absorb[:, None], rng)
         if st.beliefs.shape[0]:
@@ -546,6 +558,12 @@ class CRMKnowledgeModel(mesa.Model):
         supply_fit = right[sup].mean() if sup.size else 1.0
         return 0.5 * needs_fit + 0.5 * supply_fit
 
+    def _codification(self, tacit: np.ndarray, stores: np.ndarray) -> float:
+        """Share of what the front line knows right that its stores also hold right (written down)."""
+        known = tacit == self.reality
+        n = int(known.sum())
+        return float((known & (stores == self.reality)).sum() / n) if n else 0.0
+
     def _measure(self):
         """Everything the step table reports, computed once per step (reporters only read it)."""
         C, E, space = self.customers, self.employees, self.space
@@ -588,7 +606,7 @@ class CRMKnowledgeModel(mesa.Model):
             gross_margin=m["gross_margin"], knowledge_cost=m["knowledge_cost"],
             acquisition_cost=m["acquisition_cost"], service_cost=m["service_cost"],
             product_fit=float(self.product_fit.mean()),
-            codification=float(proportion_correct(lookup(self.kb, self.crm_db), self.reality)),
+            codification=self._codification(front, stores),
             knowledge_score_individual=float((E.beliefs.astype(np.int32) @ self.reality).mean() / self.K),
             knowledge_score_org=float(self.kb.astype(np.int32) @ self.reality / self.K),
             employees_left=self._period["employees_left"], competition=self.competition,

@@ -230,7 +230,7 @@ def run_report(result, figures: dict[str, bytes], meta: dict) -> str:
     card = result.scorecard
     rows = [[r.perspective, r.kpi, r.description, f'<td class="num">{esc(fmt(r.value))}</td>',
              f'<td class="num">{esc(target_text(r.target, r.direction))}</td>',
-             f'<td class="num">{esc(fmt(r.weight))}</td>', status_cell(r.status, r.status, f"attainment {r.attainment:.2f}")]
+             f'<td class="num">{r.weight:g}</td>', status_cell(r.status, r.status, f"attainment {r.attainment:.2f}")]
             for r in card.itertuples(index=False)]
     persp = ", ".join(f"{p} {s[c]:.1f}" for p, c in
                       ((p, f"score_{p.split()[0].replace('&', '')}") for p in PERSPECTIVES) if c in s)
@@ -283,17 +283,16 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
     for r in card.to_dict("records"):
         k = r["kpi"]
         cells = [r["perspective"], k, f'<td class="num">{esc(target_text(r["target"], r["direction"]))}</td>',
-                 f'<td class="num">{esc(fmt(r["weight"]))}</td>']
+                 f'<td class="num">{r["weight"]:g}</td>']
         for n in names:
             hw = s.loc[(k, n), "mean"] - s.loc[(k, n), "ci_low"]
             cells.append(status_cell(fmt_pm(r[f"{n}_mean"], hw), r[f"{n}_status"],
                                      f"{n}: {r[f'{n}_status']}, 95 % interval "
                                      f"{fmt(s.loc[(k, n), 'ci_low'])} .. {fmt(s.loc[(k, n), 'ci_high'])}"))
         rows.append(cells)
-    score_row = ["", "weighted score (0-100)", "", ""] + [
-        f'<td class="num"><b>{esc(fmt_pm(s.loc[("score", n), "mean"], s.loc[("score", n), "mean"] - s.loc[("score", n), "ci_low"]))}</b></td>'
-        for n in names]
-    rows.append(score_row)
+    scores = [fmt_pm(s.loc[("score", n), "mean"], s.loc[("score", n), "mean"] - s.loc[("score", n), "ci_low"])
+              for n in names]
+    rows.append(["", "weighted score (0-100)", "", ""] + [f'<td class="num"><b>{esc(t)}</b></td>' for t in scores])
     sections = [
         f"<h1>Comparison: {esc(', '.join(names))}</h1>",
         f"<p class=\"muted\">{cmp.reps} replications per scenario, {cmp.weeks} weeks each, common random "
@@ -322,10 +321,11 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
             cells = [k]
             for o in others:
                 r = d.loc[(k, o)]
-                text = (f"{fmt_pm(r['difference'], r['difference'] - r['paired_ci_low'], sign=True)}")
+                text = fmt_pm(r["difference"], r["difference"] - r["paired_ci_low"], sign=True)
+                welch = fmt_ci(r["welch_ci_low"], r["welch_ci_high"])
                 style = "font-weight:bold" if r["excludes_zero"] else "color:#555"
                 cells.append(f'<td class="num" style="{style}">{esc(text)}</td>')
-                cells.append(f'<td class="num" style="color:#777">{esc(fmt_ci(r["welch_ci_low"], r["welch_ci_high"]))}</td>')
+                cells.append(f'<td class="num" style="color:#777">{esc(welch)}</td>')
             drows.append(cells)
         header = ["KPI"] + [h for o in others for h in (f"{o} - {ref} (paired)", "Welch interval")]
         sections += [

@@ -29,7 +29,7 @@ KPIS: dict[str, tuple[str, str, str]] = {
     "products_per_customer": (CUSTOMER, "products held per active customer", "products"),
     "service_quality": (PROCESS, "mean perceived quality of encounters", "share"),
     "knowledge_gap": (PROCESS, "customer items the front line with its stores gets wrong", "share"),
-    "codification": (PROCESS, "items the organization's stores get right", "share"),
+    "codification": (PROCESS, "share of the front line's right knowledge that its stores also hold", "share"),
     "product_fit": (PROCESS, "what R&D/production know of needs and supply", "share"),
     "knowledge_individual": (LEARNING, "items employees get right", "share"),
     "knowledge_team": (LEARNING, "items team repositories get right", "share"),
