@@ -18,7 +18,7 @@ run: $(STAMP)
 # The app's browser test needs Debian's chromium; install it once if it is missing (root on CI).
 BROWSER := $(VENV)/.browser
 $(BROWSER): $(STAMP)
-	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	touch $(BROWSER)
 
 browser: $(BROWSER)

@@ -9,7 +9,7 @@ runs, Parquet parts, the final DuckDB count). "cold" includes starting the pool 
 (what a user of ``python run.py sweep`` waits for); "warm" passes an executor started beforehand
 (``executor=pool`` / ``executor=client``), which isolates the per-task overhead.
 
-    python bench/sweep.py [--runs 16] [--steps 52] [--workers 2] [--repeat 1]
+    python bench/sweep.py [--runs 12] [--steps 104] [--workers 2] [--repeat 1]
 
 The machine's load average is printed: on a shared machine the figures move with it.
 """
@@ -44,8 +44,8 @@ def timed(label: str, root: Path, **kw) -> tuple[float, object]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=16, help="runs per sweep (design points x 2 replications)")
-    ap.add_argument("--steps", type=int, default=52, help="weeks per run (baseline: 10,000 customers)")
+    ap.add_argument("--runs", type=int, default=12, help="runs per sweep (design points x 2 replications)")
+    ap.add_argument("--steps", type=int, default=104, help="weeks per run (baseline: 10,000 customers)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=1, help="repeat each measurement, keep the fastest")
     a = ap.parse_args()

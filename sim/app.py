@@ -29,6 +29,7 @@ import subprocess
 import sys
 import warnings
 import zlib
+from pathlib import Path
 
 import numpy as np
 import solara
@@ -186,8 +187,8 @@ def model_params(scenario: str | None = None) -> dict:
         "employee_turnover": share("Employee turnover (annual)", "organization.employee_turnover", hi=0.6,
                                    step=0.01),
         "competition": share("Competition", "environment.competition"),
-        "initial_customers": Slider("Initial customers", value=min(APP_CUSTOMERS, n0) if n0 else 0,
-                                    min=0, max=20000, step=500, dtype=int),
+        "initial_customers": Slider("Initial customers", value=min(APP_CUSTOMERS, n0),
+                                    min=min(500, n0), max=max(20000, n0), step=500, dtype=int),
     }
 
 
@@ -403,7 +404,8 @@ def draw_flows(model: CRMKnowledgeModel) -> Figure:
 
 
 def _figure(fig: Figure):
-    solara.FigureMatplotlib(fig, format="png", dependencies=[update_counter.value, id(fig)])
+    # no dependencies: the PNG is made on every render, and a render happens once per step or reset
+    solara.FigureMatplotlib(fig, format="png")
 
 
 def Organization(model):
@@ -471,7 +473,7 @@ def Page():
         lambda: AppModel(**{k: (v.value if isinstance(v, Slider) else v.get("value") if isinstance(v, dict) else v)
                             for k, v in params.items()}), [])
     SolaraViz(model, components=list(COMPONENTS), model_params=params,
-              name=f"CRM knowledge transfer - {params['scenario']}")
+              name=f"CRM knowledge transfer - {model.scenario.name}")
 
 
 # --- serving ------------------------------------------------------------------------------------
@@ -491,37 +493,76 @@ def server_env(scenario: str) -> dict[str, str]:
     return env
 
 
-def _port_free(host: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+def _bind_error(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port`` (None: it can)."""
+    import errno
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"--host {host}: unknown host ({exc.strerror})"
+    family, _, _, _, address = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
+            s.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"--port {port}: {host}:{port} is in use; pick another with --port N (0: any free port)"
+            return f"--host {host} --port {port}: cannot listen there ({exc.strerror})"
+    return None
+
+
+def _free_port(host: str) -> int:
+    family = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0][0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def missing_assets() -> list[str]:
+    """Browser assets the page loads through Solara's CDN proxy that are not cached locally.
+
+    Offline, the page stays blank without them; ``pip install solara-assets`` provides them (for
+    the Vue 2 front end, i.e. ``ipyvue<2``). Best effort: an empty list when it cannot tell.
+    """
+    import re
+
+    try:
+        import solara.server.server as server
+        from solara.server import settings
+
+        template = (Path(server.__file__).parent / "templates" / "solara.html.j2").read_text()
+        app = "solara-vuetify3-app" if server.vue3 else "solara-vuetify-app"
+        wanted = sorted(set(re.findall(rf"@widgetti/{app}@[0-9.]+", template)))
+        wanted += ["requirejs@2.3.6"]
+        cache = Path(settings.assets.proxy_cache_dir)
+        return [w for w in wanted if not (cache / w).is_dir()]
+    except Exception:  # noqa: BLE001 -- a check, never a reason not to start
+        return []
 
 
 def cli_app(args) -> int:
-    """``python run.py app``: serve the app until Ctrl+C."""
+    """``python run.py app``: serve the app until Ctrl+C (or SIGTERM)."""
     from sim.outputs import InputError
     from sim.scenario import load_scenario
 
     sc = load_scenario(args.scenario)  # a bad name is a one-line error before anything starts
     if not 0 <= args.port <= 65535:
-        raise InputError(f"--port: expected an integer in [0, 65535], got {args.port}")
-    port = args.port
-    if port == 0:
-        with socket.socket() as s:
-            s.bind((args.host, 0))
-            port = s.getsockname()[1]
-    elif not _port_free(args.host, port):
-        raise InputError(f"--port: {args.host}:{port} is in use; pick another with --port N (0: any free port)")
-    scenario = str(sc.path) if sc.path is not None and sc.name not in _shipped() else sc.name
+        raise InputError(f"--port {args.port}: expected an integer in [0, 65535]")
+    problem = _bind_error(args.host, args.port)
+    if problem:
+        raise InputError(problem)
+    port = args.port or _free_port(args.host)
     host = f"[{args.host}]" if ":" in args.host else args.host
+    missing = missing_assets()
+    if missing:
+        print(f"warning: Solara's browser assets {', '.join(missing)} are not installed; the page will fetch "
+              "them from the internet (offline it stays blank). Install them with: pip install solara-assets "
+              "'ipyvue<2' 'ipyvuetify<2'", file=sys.stderr)
     print(f"Serving the CRM knowledge app (scenario {sc.name!r}) at http://{host}:{port}/  (Ctrl+C to stop)",
           flush=True)
-    proc = subprocess.Popen(server_command(args.host, port), env=server_env(scenario))
+    proc = subprocess.Popen(server_command(args.host, port), env=server_env(args.scenario))
 
     def stop(signum, frame):  # a SIGTERM to `run.py app` stops the server too
         raise KeyboardInterrupt
@@ -536,14 +577,6 @@ def cli_app(args) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if signal.getsignal(signal.SIGTERM) is stop:
-            print("app stopped", file=sys.stderr)
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _shipped() -> set[str]:
-    from sim.scenario import list_scenarios
-
-    return set(list_scenarios())

@@ -17,7 +17,9 @@ parts exist, so a kill at any moment never shows a half-written or partial chunk
 
 DuckDB reads the parts in place: :func:`connect` gives a connection with the views ``runs`` and
 ``steps`` (over the complete chunks only); :func:`query` runs one SQL statement and returns a
-DataFrame; ``python run.py query DIR "SQL"`` prints it.
+DataFrame; ``python run.py query DIR "SQL"`` prints it. Reading the files directly
+(``read_parquet('DIR/runs/part-*.parquet')``) is safe for ``runs``; a ``steps`` part may exist a
+moment before its ``runs`` part (or without it, after a kill), so join steps with runs.
 """
 
 from __future__ import annotations

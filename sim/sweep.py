@@ -16,9 +16,10 @@ How it works
   ``Scenario.with_params`` before anything is written.
 * **Runs.** ``run_id = point * reps + rep``; the seed of replication ``rep`` is
   ``sim.experiments.replication_seed(rep)`` at every design point (common random numbers).
-* **Chunks.** Runs are cut into fixed chunks (``chunk_size`` runs each, stored in the manifest);
-  one task per chunk. The worker that runs a chunk writes its two Parquet parts when the whole
-  chunk is done, atomically (see :mod:`sim.storage`).
+* **Chunks.** Runs are cut into chunks (guided by the number of workers: large first, single runs
+  at the end; or ``chunk_size`` runs each), stored in the manifest; one task per chunk. The
+  worker that runs a chunk writes its two Parquet parts when the whole chunk is done, atomically
+  (see :mod:`sim.storage`).
 * **Resume.** Started again with the same arguments and folder, a sweep runs only the chunks that
   are not complete and ends with the same data as an uninterrupted sweep. A folder holding a
   different sweep is refused.
@@ -66,9 +67,10 @@ DESIGNS = ("grid", "lhs", "sobol")
 EXECUTORS = ("none", "process", "dask")
 FAIL_ENV = "SIM_SWEEP_FAIL_RUNS"
 FORMAT = 1
-MAX_CHUNK = 50          # runs per chunk, at most (automatic chunk size)
-CHUNKS_PER_WORKER = 4   # automatic chunk size: about this many chunks per worker, for balance
+MAX_CHUNK = 50          # runs per chunk, at most (guided chunks)
+CHUNKS_PER_WORKER = 4   # guided chunks: a chunk takes 1 / (4 * workers) of the runs still left
 LOCK = ".sweep.lock"
+MAX_GRID = 1_000_000    # design points of a grid, at most
 _DROP_SUMMARY = ("scenario", "seed", "steps")  # already in the runs table or the manifest
 
 
@@ -158,6 +160,10 @@ def design_points(ranges: list[ParamRange], design: str = "lhs", samples: int = 
         import itertools
 
         levels = [r.levels(samples) for r in ranges]
+        size = math.prod(len(v) for v in levels)
+        if size > MAX_GRID:
+            raise InputError(f"--design grid: {samples} levels of {d} parameters make {size:,} points "
+                             f"(at most {MAX_GRID:,}); use fewer --samples, or --design lhs/sobol")
         rows = list(itertools.product(*levels))
         data = {r.name: np.array([row[i] for row in rows]) for i, r in enumerate(ranges)}
     elif design in ("lhs", "sobol"):
@@ -342,8 +348,14 @@ def _open_executor(executor, workers: int | None, dask_address: str | None, lock
                                       initargs=(os.getpid(), lock_fd))
         try:
             yield pool, n, f"process pool ({n} workers)"
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:  # interrupted: stop our workers now; their unfinished chunks are lost
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        else:
+            pool.shutdown(wait=True)
     elif isinstance(executor, str) and executor == "dask":
         import logging
 
@@ -479,16 +491,29 @@ def make_plan(scenario, params, design="lhs", samples=16, reps=1, steps=None, ov
     return Plan(command, base, ranges, table, None if steps is None else int(steps), identity, args)
 
 
-def _chunks(table: pd.DataFrame, size: int, names: list[str]) -> list[list[tuple]]:
-    """The runs of the design table cut into chunks of ``size``, in run_id order."""
+def _chunks(table: pd.DataFrame, starts: list[int], names: list[str]) -> list[list[tuple]]:
+    """The runs of the design table cut into chunks beginning at ``starts``, in run_id order."""
     cols = ["run_id", "point", "rep", "seed", *names]
     rows = [(int(r[0]), int(r[1]), int(r[2]), int(r[3]), tuple(_native(v) for v in r[4:]))
             for r in table[cols].itertuples(index=False, name=None)]
-    return [rows[i:i + size] for i in range(0, len(rows), size)]
+    bounds = [*starts, len(rows)]
+    return [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _auto_chunk(n_runs: int, workers: int) -> int:
-    return max(1, min(MAX_CHUNK, math.ceil(n_runs / (CHUNKS_PER_WORKER * max(1, workers)))))
+def chunk_starts(n_runs: int, workers: int, size: int | None = None) -> list[int]:
+    """Where each chunk begins: every ``size`` runs, or (``size=None``) guided by the worker count.
+
+    Guided: each chunk takes ``1 / (4 * workers)`` of the runs still left (between 1 and 50), so
+    chunks are large while there is much to do and single runs at the end, where they balance the
+    workers. The boundaries are stored in the manifest; resuming reuses them.
+    """
+    if size is not None:
+        return list(range(0, n_runs, size))
+    starts, start = [], 0
+    while start < n_runs:
+        starts.append(start)
+        start += max(1, min(MAX_CHUNK, math.ceil((n_runs - start) / (CHUNKS_PER_WORKER * max(1, workers)))))
+    return starts
 
 
 def execute(plan: Plan, executor="process", out=None, workers=None, dask_address=None, progress=True,
@@ -505,13 +530,23 @@ def execute(plan: Plan, executor="process", out=None, workers=None, dask_address
     folder = prepare(out if out is not None else default_dir(plan.command, [plan.scenario.name]),
                      plan.command).resolve()
     n_runs = len(plan.table)
+    if not storage.is_store(folder):
+        ours = {storage.SCENARIO, storage.DESIGN, LOCK, *plan.extra_files}
+        foreign = sorted(p.name for p in folder.iterdir()
+                         if p.name not in ours and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+        if foreign:
+            raise InputError(f"--out {folder}: not empty and holds no {plan.command} (e.g. {foreign[0]}); "
+                             "expected a new or empty folder, or the folder of a sweep to resume")
     with _lock(folder) as lock_fd:
         stored = storage.read_manifest(folder)
         if stored is not None:
             _check_same(folder, stored, plan.identity, plan.command)
+            if stored.get("code") != code_version():
+                warnings.warn(f"the code in sim/ changed since the sweep in {folder} started; the runs "
+                              "stored before come from the older code", UserWarning, stacklevel=caller_level())
             if chunk_size is not None and chunk_size != stored["chunk_size"]:
-                raise InputError(f"chunk_size {chunk_size}: this folder's sweep uses chunks of "
-                                 f"{stored['chunk_size']}; leave it unset to resume")
+                raise InputError(f"chunk_size {chunk_size}: this folder's sweep uses other chunks "
+                                 f"({stored['chunk_size'] or 'guided'}); leave it unset to resume")
         else:
             leftovers = storage.completed_chunks(folder) or (folder / storage.RUNS).exists()
             if leftovers:
@@ -519,24 +554,28 @@ def execute(plan: Plan, executor="process", out=None, workers=None, dask_address
                                  "use another --out folder")
         storage.clean_temporaries(folder)
         done = set(storage.completed_chunks(folder))
-        size = stored["chunk_size"] if stored is not None else None
-        if size is not None:
-            chunks = _chunks(plan.table, size, plan.names)
+        if stored is not None:
+            chunks = _chunks(plan.table, stored["chunk_starts"], plan.names)
             if retry_failed:
                 done -= _chunks_with_failures(folder)
             todo = [c for c in range(len(chunks)) if c not in done]
             if not todo:
-                return SweepResult(folder)
+                return _finished(folder, n_runs)
         with _open_executor(executor, workers, dask_address, lock_fd) as (ex, n_workers, label):
             if stored is None:
-                size = chunk_size or _auto_chunk(n_runs, n_workers)
-                _write_start(folder, plan, size, label)
-                chunks = _chunks(plan.table, size, plan.names)
+                starts = chunk_starts(n_runs, n_workers, chunk_size)
+                _write_start(folder, plan, chunk_size, starts, label)
+                chunks = _chunks(plan.table, starts, plan.names)
                 todo = list(range(len(chunks)))
             already = sum(len(chunks[c]) for c in range(len(chunks)) if c not in todo)
             tasks = [ChunkTask(str(folder), c, plan.scenario, plan.steps, plan.names, chunks[c]) for c in todo]
             window = 1 if isinstance(ex, _InlineExecutor) else max(2 * n_workers, 2)
             _drive(ex, tasks, window, n_runs, already, progress, folder, plan.command)
+    return _finished(folder, n_runs)
+
+
+def _finished(folder: Path, n_runs: int) -> "SweepResult":
+    """The result of a complete sweep; warns how many runs failed."""
     result = SweepResult(folder)
     n_failed = result.n_failed
     if n_failed:
@@ -544,6 +583,14 @@ def execute(plan: Plan, executor="process", out=None, workers=None, dask_address
         warnings.warn(f"{n_failed} of {n_runs} runs failed (first: {first}); see the runs table's "
                       "status and error columns", RuntimeWarning, stacklevel=caller_level())
     return result
+
+
+def code_version() -> str:
+    """A fingerprint of the package's source (sim/*.py), stored in the manifest."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def caller_level() -> int:
@@ -578,7 +625,7 @@ def _chunks_with_failures(folder: Path) -> set[int]:
     return out
 
 
-def _write_start(folder: Path, plan: Plan, chunk_size: int, label: str) -> None:
+def _write_start(folder: Path, plan: Plan, chunk_size: int | None, starts: list[int], label: str) -> None:
     """Scenario, design and extra files first; the manifest last (it marks a started sweep)."""
     import importlib.metadata as md
 
@@ -599,9 +646,11 @@ def _write_start(folder: Path, plan: Plan, chunk_size: int, label: str) -> None:
         "parameters": plan.names,
         "n_points": int(plan.table["point"].nunique()),
         "n_runs": len(plan.table),
-        "chunk_size": int(chunk_size),
-        "n_chunks": math.ceil(len(plan.table) / chunk_size),
+        "chunk_size": None if chunk_size is None else int(chunk_size),
+        "n_chunks": len(starts),
+        "chunk_starts": [int(x) for x in starts],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "code": code_version(),
         "versions": versions,
     }
     atomic_write_text(folder / storage.MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
@@ -625,11 +674,17 @@ def _drive(ex: cf.Executor, tasks: list[ChunkTask], window: int, total: int, alr
                 return
             inflight[ex.submit(run_chunk, task)] = task
 
+    def start_bar():
+        return tqdm(total=total, initial=already, desc=command, unit="run", file=sys.stderr,
+                    disable=not progress, dynamic_ncols=True, smoothing=0.05, postfix={"failed": 0})
+
     try:
-        fill()  # workers start (fork) before the progress bar starts its thread
-        bar = tqdm(total=total, initial=already, desc=command, unit="run", file=sys.stderr,
-                   disable=not progress, dynamic_ncols=True, smoothing=0.05)
-        bar.set_postfix(failed=failed_runs)
+        if isinstance(ex, _InlineExecutor):
+            bar = start_bar()
+            fill()
+        else:
+            fill()  # pool workers start (fork) before the progress bar starts its monitor thread
+            bar = start_bar()
         while inflight:
             done, _ = cf.wait(list(inflight), return_when=cf.FIRST_COMPLETED)
             for fut in done:
@@ -643,12 +698,9 @@ def _drive(ex: cf.Executor, tasks: list[ChunkTask], window: int, total: int, alr
                 bar.update(report["runs"])
                 bar.set_postfix(failed=failed_runs)
             fill()
-    except BaseException:
+    except BaseException:  # interrupted: drop what has not started (pools we own are stopped by their owner)
         for fut in inflight:
             fut.cancel()
-        if hasattr(ex, "shutdown") and not isinstance(ex, _InlineExecutor):
-            with contextlib.suppress(Exception):
-                ex.shutdown(wait=False, cancel_futures=True)
         raise
     finally:
         if bar is not None:
@@ -739,8 +791,8 @@ def sweep(scenario, params: Mapping[str, tuple], design="lhs", samples: int = 16
     parameter), ``"lhs"``, ``"sobol"`` (``samples`` points) or a DataFrame of points.
     ``set``: overrides applied to every run. ``out``: the folder (default
     ``outputs/sweep-<scenario>-<time>``); a folder holding the same sweep is resumed.
-    ``chunk_size``: runs per task and per Parquet part (default: about four chunks per worker, at
-    most 50 runs). ``retry_failed``: run again the chunks that hold failed runs.
+    ``chunk_size``: runs per task and per Parquet part (default: guided, see :func:`chunk_starts`).
+    ``retry_failed``: run again the chunks that hold failed runs.
     """
     plan = make_plan(scenario, params, design, samples, reps, steps, overrides=set, design_seed=design_seed,
                      arguments={"workers": workers, "dask_address": dask_address})
@@ -806,16 +858,19 @@ def cli_sweep(args) -> int:
 
     params = parse_params(args.params)
     if not params:
-        raise InputError("sweep: expected at least one --param NAME=LOW:HIGH, e.g. --param market.base_churn=0.002:0.01")
+        raise InputError("sweep: expected at least one --param NAME=LOW:HIGH, "
+                         "e.g. --param market.base_churn=0.002:0.01")
     overrides = parse_overrides(args.overrides)
-    plan = make_plan(args.scenario, params, args.design, args.samples, args.reps, args.steps,
-                     overrides=overrides,
-                     arguments={"workers": args.workers, "dask_address": getattr(args, "dask_address", None)})
-    out = args.out if args.out is not None else default_dir("sweep", [plan.scenario.name])
+    address = getattr(args, "dask_address", None)
+    out = args.out
     try:
         with printed_warnings():
+            plan = make_plan(args.scenario, params, args.design, args.samples, args.reps, args.steps,
+                             overrides=overrides, arguments={"workers": args.workers, "dask_address": address})
+            if out is None:
+                out = default_dir("sweep", [plan.scenario.name])
             res = execute(plan, executor=args.executor, out=out, workers=args.workers,
-                          dask_address=getattr(args, "dask_address", None), progress=args.progress)
+                          dask_address=address, progress=args.progress)
     except SweepIncomplete as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

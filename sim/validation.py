@@ -454,7 +454,8 @@ def validation_report(
     for key, ref in REFERENCE_FIG1_SCORE.items():
         mean, se = fig1[key]["code_score"]
         ref_se = se * np.sqrt(reps / REFERENCE_RUNS)  # the reference's own noise, same spread
-        zs[key] = (mean - ref) / np.hypot(se, ref_se)
+        spread = np.hypot(se, ref_se)
+        zs[key] = (mean - ref) / spread if spread > 0 else (0.0 if mean == ref else np.inf)
     worst = max(zs, key=lambda k: abs(zs[k]))
     mad = np.mean([abs(fig1[k]["code_score"][0] - v) for k, v in REFERENCE_FIG1_SCORE.items()])
     claims.append({

@@ -211,7 +211,15 @@ def test_app_in_headless_chromium(server, tmp_path):
                     break
                 page.wait_for_timeout(500)
             assert changed >= 3, f"only {changed} of {len(before)} charts changed after Step"
-            assert "error in step" not in page.content()
+            assert "error in step" not in page.inner_text("body")
+
+            # Reset re-creates the model from every control's value (AppModel's keyword arguments)
+            page.get_by_role("button", name="Reset").click()
+            page.get_by_text("Step: 0", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+            page.get_by_role("button", name="Step").click()
+            page.get_by_text("Step: 1", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+            text = page.inner_text("body")
+            assert "Traceback" not in text and "Error" not in text, text[-2000:]
 
             if os.environ.get("UPDATE_APP_SCREENSHOT"):
                 for _ in range(25):

@@ -130,7 +130,7 @@ def test_channel_changes_only_what_it_should(name):
     m = small_model()
     prime(m, name)
     before = snapshot(m)
-    moved, activities = BY_NAME[name].run(m, 0.9, 1.0)
+    moved, activities = BY_NAME[name].run(m, 0.9, 1.0, m.streams[name])
     diff = changed_cells(before, m)
     allowed = ALLOWED[name]
     for holder, d in diff.items():
@@ -153,7 +153,7 @@ def test_channel_row_scope():
     """Mentoring changes front-line rows only; supplier channels touch production, not R&D."""
     m = small_model()
     before = snapshot(m)
-    BY_NAME["mentoring"].run(m, 0.9, 1.0)
+    BY_NAME["mentoring"].run(m, 0.9, 1.0, m.streams["mentoring"])
     rows = changed_cells(before, m)["employees"].any(axis=1)
     assert rows.any() and not rows[m.manager_of_team].any()
 
@@ -162,7 +162,7 @@ def test_channel_row_scope():
         m = small_model()
         m.units.beliefs[:] = 0  # room for the documentation to learn
         before = snapshot(m)
-        BY_NAME[name].run(m, 0.9, 1.0)
+        BY_NAME[name].run(m, 0.9, 1.0, m.streams[name])
         rows = changed_cells(before, m)[holder].any(axis=1)
         assert rows.any() and np.all(table(m)[rows] == "production"), name
 
@@ -170,9 +170,9 @@ def test_channel_row_scope():
 def test_staff_exchange_counts_exactly_for_one_visit(monkeypatch):
     """With one team sending one visitor, every belief changes at most once: count == changes."""
     m = small_model()
-    monkeypatch.setattr(chmod, "_chosen", lambda model, n, prob: np.array([0]))
+    monkeypatch.setattr(chmod, "_chosen", lambda rng, n, prob: np.array([0]))
     before = snapshot(m)
-    moved, visits = BY_NAME["staff_exchange"].run(m, 0.9, 1.0)
+    moved, visits = BY_NAME["staff_exchange"].run(m, 0.9, 1.0, m.streams["staff_exchange"])
     diff = changed_cells(before, m)
     assert visits == 1 and moved == n_changed(diff) > 0
     rows = diff["employees"].any(axis=1)
@@ -183,7 +183,7 @@ def test_staff_exchange_counts_exactly_for_one_visit(monkeypatch):
 def test_conferences_count_exactly_with_one_holder_group():
     m = small_model(**{"organization.rnd_staff": 0, "organization.production_staff": 0})
     before = snapshot(m)
-    moved, _ = BY_NAME["conferences"].run(m, 0.9, 1.0)
+    moved, _ = BY_NAME["conferences"].run(m, 0.9, 1.0, m.streams["conferences"])
     assert moved == n_changed(changed_cells(before, m)) > 0
 
 
@@ -192,7 +192,7 @@ def test_supplier_dispatch_counts_exactly_when_partners_repeat():
     for seed in range(5):
         m = small_model(seed=seed, **{"organization.suppliers": 6, "organization.production_staff": 2})
         before = snapshot(m)
-        moved, _ = BY_NAME["supplier_dispatch"].run(m, 0.9, 1.0)
+        moved, _ = BY_NAME["supplier_dispatch"].run(m, 0.9, 1.0, m.streams["supplier_dispatch"])
         assert moved == n_changed(changed_cells(before, m)), seed
 
 
@@ -201,7 +201,7 @@ def test_rate_zero_moves_nothing(name):
     m = small_model()
     prime(m, name)
     before = snapshot(m)
-    moved, _ = BY_NAME[name].run(m, 0.0, 1.0)
+    moved, _ = BY_NAME[name].run(m, 0.0, 1.0, m.streams[name])
     assert moved == 0
     assert n_changed(changed_cells(before, m)) == 0
 
@@ -257,7 +257,7 @@ def test_fully_tacit_items_do_not_move_in_each_explicit_channel(name):
     m = small_model(**tacit, **{"knowledge.tacitness_spread": 0.0, "organization.initial_codification": 0.0})
     # stores hold nothing fully tacit, so neither writing nor reading nor copying moves anything
     before = snapshot(m)
-    moved, _ = BY_NAME[name].run(m, 1.0, 1.0)
+    moved, _ = BY_NAME[name].run(m, 1.0, 1.0, m.streams[name])
     diff = changed_cells(before, m)
     for holder in ("employees", "kb", "crm_db", "units", "teams", "suppliers", "sources", "unit_staff"):
         assert not diff[holder].any(), f"{name} moved fully tacit items into {holder}"

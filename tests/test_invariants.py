@@ -48,6 +48,8 @@ def strategy(key):
     p = SCHEMA[key]
     if p.choices is not None:
         return st.sampled_from(p.choices)
+    if p.type is bool:
+        return st.booleans()
     if p.type is int:
         return st.integers(int(p.lo if p.lo is not None else 0), int(CAPS.get(key, p.hi if p.hi is not None else 10)))
     if p.type is float:

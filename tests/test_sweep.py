@@ -146,6 +146,22 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     assert runs.loc[[1, 4], "retention_rate"].isna().all() and runs.loc[[0, 2], "retention_rate"].notna().all()
     assert sorted(res.steps["run_id"].unique()) == [0, 2, 3, 5]
     assert res.n_failed == 2 and res.complete
+    # the cause is gone: retry_failed runs the two chunks holding failed runs again, and only them
+    monkeypatch.delenv(FAIL_ENV)
+    parts = sorted((tmp_path / "s" / "runs").glob("part-*.parquet"))
+    stamps = {p: p.stat().st_mtime_ns for p in parts}
+    res = sweep("baseline", {"market.base_churn": (0.002, 0.01)}, samples=6, steps=8, executor="none",
+                out=tmp_path / "s", progress=False, set=SMALL, retry_failed=True)
+    assert res.n_failed == 0 and sorted(res.steps["run_id"].unique()) == list(range(6))
+    assert [p.name for p in parts if p.stat().st_mtime_ns != stamps[p]] == ["part-00000.parquet", "part-00002.parquet"]
+
+
+def test_guided_chunks_shrink_towards_the_end():
+    starts = sweep_module.chunk_starts(1000, 2)
+    sizes = np.diff([*starts, 1000])
+    assert sizes[0] == 50 and sizes[-4:].tolist() == [1] * 4 and (np.diff(sizes) <= 0).all()
+    assert sweep_module.chunk_starts(10, 2, size=4) == [0, 4, 8]
+    assert sweep_module.chunk_starts(3, 8) == [0, 1, 2]
 
 
 def test_same_tables_with_an_executor_passed_in(tmp_path):
@@ -157,7 +173,7 @@ def test_same_tables_with_an_executor_passed_in(tmp_path):
         pd.testing.assert_frame_equal(x, y)
 
 
-def test_a_folder_with_another_sweep_is_refused(tmp_path, capsys):
+def test_a_folder_with_another_sweep_is_refused(tmp_path, capsys, monkeypatch):
     kw = dict(samples=2, steps=8, executor="none", progress=False, set=SMALL)
     res = sweep("baseline", PARAMS, out=tmp_path / "s", **kw)
     before = {p: p.stat().st_mtime_ns for p in res.folder.rglob("*.parquet")}
@@ -174,6 +190,16 @@ def test_a_folder_with_another_sweep_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "holds a different sweep (params:" in err and err.count("\n") == 1
     assert {p: p.stat().st_mtime_ns for p in res.folder.rglob("*.parquet")} == before
+    # resuming after the model code changed is allowed, with a warning
+    monkeypatch.setattr(sweep_module, "code_version", lambda: "changed")
+    with pytest.warns(UserWarning, match="the code in sim/ changed since the sweep"):
+        sweep("baseline", PARAMS, out=tmp_path / "s", **kw)
+    # a folder with other things in it is not used
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="not empty and holds no sweep .e.g. notes.txt"):
+        sweep("baseline", PARAMS, out=tmp_path / "other", **kw)
+    assert sorted(p.name for p in (tmp_path / "other").iterdir()) == ["notes.txt"]
 
 
 def test_cli_sweep_prints_folder_and_counts(tmp_path, capsys, monkeypatch):
@@ -239,9 +265,9 @@ def _start_and_kill(out: Path, at_least: int) -> int:
 
 def test_resume_after_sigkill_gives_the_uninterrupted_data(tmp_path):
     out = tmp_path / "killed"
-    n_chunks = 8  # 24 runs in chunks of 3 (2 workers)
     first = _start_and_kill(out, at_least=1)
-    assert 1 <= first < n_chunks
+    n_chunks = sweep_module.load_sweep(out).manifest["n_chunks"]  # guided for 2 workers: 3, 3, 3, 2, ... 1
+    assert n_chunks == 14 and 1 <= first < n_chunks
     second = _start_and_kill(out, at_least=first + 1)  # killed again, after doing only what was missing
     assert first < second < n_chunks
     kept = {p: p.stat().st_mtime_ns for p in out.glob("*/part-*.parquet")}
@@ -250,7 +276,8 @@ def test_resume_after_sigkill_gives_the_uninterrupted_data(tmp_path):
     assert done.stdout.splitlines()[-1] == "24 runs, 0 failed"
     assert {p: p.stat().st_mtime_ns for p in kept} == kept  # the stored chunks were not run again
     resumed = sweep_module.load_sweep(out)
-    assert resumed.manifest["chunk_size"] == 3 and len(storage.completed_chunks(out)) == n_chunks
+    assert resumed.manifest["chunk_starts"] == [0, 3, 6, 9, 11, 13, 15, 17, *range(18, 24)]
+    assert len(storage.completed_chunks(out)) == n_chunks
     assert not [p for p in out.rglob(".part-*")]  # no temporary left behind
     reference = sweep("baseline", {"market.base_churn": (0.002, 0.01), "organization.teams": (2, 4)},
                       design="lhs", samples=12, reps=2, steps=12, set=parse_overrides(
@@ -288,7 +315,7 @@ def test_long_sweep_in_one_process_does_not_grow(tmp_path):
 
     plan = sweep_module.make_plan("baseline", {"market.base_churn": (0.002, 0.01)}, "lhs", 100, 1, 8,
                                   overrides=SMALL)
-    chunks = sweep_module._chunks(plan.table, 10, plan.names)
+    chunks = sweep_module._chunks(plan.table, list(range(0, 100, 10)), plan.names)
     ids_before = len(mesa.Agent._ids)
     rss = []
     for c, runs in enumerate(chunks):
