@@ -54,9 +54,13 @@ class KnowledgeSpace:
         return slice(int(idx[0]), int(idx[-1]) + 1) if idx.size else slice(0, 0)
 
     def mask(self, *domains: str) -> np.ndarray:
-        """Boolean mask of the items in the given domains."""
-        codes = [DOMAINS.index(d) for d in domains]
-        return np.isin(self.domain, codes)
+        """Boolean mask of the items in the given domains (cached: called on the hot path)."""
+        cache = self.__dict__.setdefault("_masks", {})
+        if domains not in cache:
+            out = np.isin(self.domain, [DOMAINS.index(d) for d in domains])
+            out.setflags(write=False)
+            cache[domains] = out
+        return cache[domains]
 
     @classmethod
     def build(

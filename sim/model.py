@@ -218,13 +218,15 @@ class CRMKnowledgeModel(mesa.Model):
         the items, each store holds the majority view of its people (0: every store starts empty)."""
         share, rng, E = self.org.initial_codification, self.rng, self.employees
 
+        writable = 1.0 - self.space.tacitness  # tacit know-how is hard to have written down
+
         def seed(store, people, items=None):
-            chosen = (rng.random(self.K) < share).astype(float)
+            chosen = (rng.random(self.K) < share * writable).astype(float)
             if items is not None:
                 chosen *= items
             code_learning(store, people, chosen, rng)
 
-        chosen = (rng.random(self.teams.beliefs.shape) < share).astype(float)
+        chosen = (rng.random(self.teams.beliefs.shape) < share * writable).astype(float)
         code_learning(self.teams.beliefs, E.beliefs, chosen, rng, group=E.team)
         seed(self.kb, E.beliefs)
         seed(self.crm_db, E.beliefs[self.front_line], self.space.mask("customer"))
@@ -429,7 +431,7 @@ class CRMKnowledgeModel(mesa.Model):
     def _crm_records(self, servers):
         """Front line -> CRM database (explicit): encounters recorded by majority of what staff know."""
         rate, cost = self._channel("crm_records")
-        staff = np.unique(servers)
+        staff = np.flatnonzero(np.bincount(servers, minlength=self.employees.tenure.size))
         votes = self.employees.beliefs[staff] * self.space.mask("customer")
         self._flows["crm_records"] += code_learning(self.crm_db, votes, rate * (1.0 - self.space.tacitness),
                                                     self.streams["crm_records"])
@@ -533,8 +535,7 @@ class CRMKnowledgeModel(mesa.Model):
             sat = np.bincount(C.team[rows], weights=C.satisfaction[rows], minlength=n_teams) / count
             prods = np.bincount(C.team[rows], weights=C.products[rows], minlength=n_teams) / count
         cust = self.space.items("customer")
-        view = lookup(E.beliefs, self._stores()[E.team])
-        wrong = 1.0 - proportion_correct(view[:, cust], self.reality[cust])
+        wrong = self._gap(E.beliefs, self._stores()[E.team])
         front = np.zeros(E.team.size, dtype=bool)
         front[self.front_line] = True
         know = proportion_correct(E.beliefs, self.reality)
@@ -557,6 +558,18 @@ class CRMKnowledgeModel(mesa.Model):
         needs_fit = (w * right[cust]).sum(axis=1) / w.sum(axis=1)
         supply_fit = right[sup].mean() if sup.size else 1.0
         return 0.5 * needs_fit + 0.5 * supply_fit
+
+    def _gap(self, tacit: np.ndarray, stores: np.ndarray) -> np.ndarray:
+        """Per person: expected share of customer items answered wrong in an encounter.
+
+        Right from its own belief, else from the stores with the maturity's lookup quality --
+        the knowledge gap of Xie's conclusion. An expectation, so it draws no random numbers.
+        """
+        cust = self.space.span("customer")
+        truth = self.reality[cust]
+        own = tacit[:, cust]
+        right = (own == truth) + (own == 0) * market.LOOKUP_QUALITY[self.maturity] * (stores[:, cust] == truth)
+        return 1.0 - right.mean(axis=1)
 
     def _codification(self, tacit: np.ndarray, stores: np.ndarray) -> float:
         """Share of what the front line knows right that its stores also hold right (written down)."""
@@ -581,8 +594,7 @@ class CRMKnowledgeModel(mesa.Model):
         cust = space.items("customer")
         front = E.beliefs[self.front_line]
         stores = self._stores()[E.team[self.front_line]]
-        front_view = lookup(front, stores)
-        gap = float(1.0 - proportion_correct(front_view[:, cust], self.reality[cust]).mean()) if cust.size else 0.0
+        gap = float(self._gap(front, stores).mean()) if cust.size else 0.0
         churned, exposed = (sum(x) for x in zip(*self._churn_window)) if self._churn_window else (0, 0)
         retention = market.annualized(1.0 - churned / exposed) if exposed else 1.0
         m = self._money

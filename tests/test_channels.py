@@ -158,7 +158,7 @@ def test_channel_row_scope():
     assert rows.any() and not rows[m.manager_of_team].any()
 
     for name, holder, table in (("supplier_seminars", "units", lambda m: m.units.kind),
-                                ("supplier_dispatch", "unit_staff", lambda m: np.array(["rnd", "production"])[m.unit_staff.unit])):
+                                ("supplier_dispatch", "unit_staff", lambda m: m.units.kind[m.unit_staff.unit])):
         m = small_model()
         m.units.beliefs[:] = 0  # room for the documentation to learn
         before = snapshot(m)
