@@ -130,7 +130,7 @@ class Customer(KnowledgeHolder):
 
     @property
     def role(self) -> CustomerRole:
-        return self.model.customer_role
+        return CustomerRole(self.model.customer_role)
 
     @property
     def product_competence(self) -> float:

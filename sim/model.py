@@ -49,7 +49,8 @@ CO_CREATION_COST = 3.0  # per encounter at full co-creation effort
 RETENTION_PROGRAMME_COST = 40.0  # per employee at full effort
 RETENTION_PROGRAMME_EFFECT = 0.5  # share of turnover a full programme prevents
 
-PROCESSES: tuple[str, ...] = ("environment", "workforce", "encounters", "customers", "growth", "learning")
+PROCESSES: tuple[str, ...] = ("environment", "workforce", "forgetting", "contacts", "encounters", "customers",
+                              "growth", "learning")
 
 STEP_COLUMNS: tuple[str, ...] = (
     "step", "active_customers", "acquired_total", "churned_total", "retention_rate",
@@ -318,8 +319,9 @@ class CRMKnowledgeModel(mesa.Model):
         self._period["employees_left"] = int(leavers.size)
         np.add.at(self.team_acc["leavers"], E.team[leavers], 1)
         self._money["knowledge_cost"] += RETENTION_PROGRAMME_COST * self.policy.retention_programme * E.tenure.size
-        forget(E.beliefs, self.kn.forgetting, rng)
-        forget(self.unit_staff.beliefs, self.kn.forgetting, rng)
+        forgetting = self.streams["forgetting"]
+        forget(E.beliefs, self.kn.forgetting, forgetting)
+        forget(self.unit_staff.beliefs, self.kn.forgetting, forgetting)
 
     # --- service encounters -------------------------------------------------------------------
 
@@ -353,7 +355,9 @@ class CRMKnowledgeModel(mesa.Model):
         """Encounters: the front line answers; knowledge flows both ways; satisfaction follows."""
         C, E, rng, mkt = self.customers, self.employees, self.streams["encounters"], self.mkt
         active = np.flatnonzero(C.status[: self.n_customers] == ACTIVE)
-        u = rng.random(self.n_customers)  # one draw per customer row: aligned across scenarios
+        # one draw per customer slot, from a stream of its own: the same customer is contacted in
+        # the same weeks in every scenario run on the same seed (while it is active in both)
+        u = self.streams["contacts"].random(C.status.size)
         contacts = active[u[active] < mkt.contact_rate]
         self._contacts = contacts
         if contacts.size == 0:
@@ -447,7 +451,7 @@ class CRMKnowledgeModel(mesa.Model):
         h = market.churn_hazard(C.satisfaction[active], C.relationship[active], mkt.base_churn,
                                 mkt.dissatisfaction_churn, mkt.relationship_protection,
                                 min(1.0, loyalty), self.competition)
-        u = self.streams["customers"].random(self.n_customers)  # aligned by customer row
+        u = self.streams["customers"].random(C.status.size)  # one per customer slot, as for contacts
         gone = active[u[active] < h]
         n_teams = self.team_acc["exposure"].size
         self.team_acc["exposure"] += np.bincount(C.team[active], minlength=n_teams)

@@ -238,7 +238,7 @@ _p("organization.teams", int, "Number of account teams in the CRM unit", 1)
 _p("organization.team_size", int, "Employees per team, including its manager", 2)
 _share("organization.employee_turnover", "Annual probability that an employee leaves")
 _share("organization.initial_knowledge", "Share of items an incumbent employee knows at the start")
-_share("organization.initial_accuracy", "Share of an incumbent's known items that are right")
+_share("organization.initial_accuracy", "Share of known items that are right (incumbents, newcomers, R&D/production staff)")
 _share("organization.newcomer_knowledge", "Share of items a newcomer knows")
 _share("organization.initial_codification",
        "Share of items each store starts with, written down from the majority of its people (0: empty stores)")
@@ -262,8 +262,8 @@ _p("market.referral_min_satisfaction", float, "Satisfaction at or above which a 
 _share("market.base_churn", "Weekly churn hazard at zero dissatisfaction")
 _share("market.dissatisfaction_churn", "Extra weekly churn hazard at full dissatisfaction")
 _share("market.contact_rate", "Share of customers who contact their account team each week")
-_p("market.initial_satisfaction", float, "Mean customer satisfaction at the start", -1, 1)
-_share("market.initial_expectation", "Mean expected service quality at the start")
+_p("market.initial_satisfaction", float, "Satisfaction of every customer at the start (and of new customers)", -1, 1)
+_share("market.initial_expectation", "Expected service quality of every customer at the start (and of new customers)")
 _share("market.expectation_adaptation", "How fast expectations follow experienced quality")
 _share("market.satisfaction_adaptation", "How fast satisfaction follows the SERVQUAL gap")
 _share("market.relationship_gain", "Growth of relationship strength after a good encounter")
@@ -286,11 +286,11 @@ _p("policy.customer_role", str, "Customers' role: passive recipients (KM), capti
 _share("policy.codification", "Effort on writing knowledge down")
 _share("policy.socialization", "Effort on mentoring and communities of practice")
 _share("policy.job_rotation", "Effort on sending staff to other teams")
-_share("policy.training", "Effort on manuals and seminars for staff")
+_share("policy.training", "Effort on manuals for staff: weekly chance an employee studies the knowledge base")
 _share("policy.loyalty_scheme", "Strength of the customer loyalty scheme")
 _share("policy.co_creation", "Effort on co-creation with customers")
 _share("policy.supplier_collaboration", "Effort on knowledge exchange with suppliers")
-_share("policy.external_knowhow", "Effort on buying know-how and attending conferences")
+_share("policy.external_knowhow", "Effort on buying know-how, conferences and giving back to outside knowledge holders")
 _share("policy.retention_programme", "Employee retention programme: lowers turnover at a cost")
 
 # [channels.<name>] -- each has rate in [0, 1] and cost >= 0; the help comes from the channel registry.
@@ -299,7 +299,7 @@ _CHANNEL_HELP: tuple[tuple[str, str], ...] = tuple(
 )
 CHANNELS: tuple[str, ...] = tuple(name for name, _ in _CHANNEL_HELP)
 for _name, _help in _CHANNEL_HELP:
-    _share(f"channels.{_name}.rate", f"Transfer probability per differing item per contact: {_help}")
+    _share(f"channels.{_name}.rate", f"Rate: per differing item per contact (per net vote for majority-rule channels): {_help}")
     _p(f"channels.{_name}.cost", float, f"Cost per contact or activity of channel {_name}", 0)
 
 # [scorecard] and [scorecard.kpi.<name>] -- (name, perspective and meaning)

@@ -21,6 +21,12 @@ SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization
 PARAMS = {"market.base_churn": (0.002, 0.01), "organization.teams": (2, 4)}
 KW = dict(design="sobol", samples=4, reps=2, steps=10, set=SMALL, progress=False)
 DASK = Path(sys.executable).with_name("dask")
+DOCS_YAML = """\
+distributed:
+  nanny:
+    pre-spawn-environ:
+      MALLOC_TRIM_THRESHOLD_: null
+"""
 
 
 def _tables(res):
@@ -49,6 +55,16 @@ def test_none_process_and_dask_localcluster_give_identical_tables(reference, tmp
     assert dask.manifest["n_chunks"] == 8  # guided chunking for 2 workers: single runs
 
 
+def test_local_cluster_workers_keep_glibc_malloc_defaults():
+    from dask.distributed import Client
+
+    from sim.sweep import local_cluster
+
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
+    assert list(env.values()) == [(None, "1")]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -62,21 +78,27 @@ def test_sweep_on_a_dask_scheduler_and_workers_started_by_hand(reference, tmp_pa
 
     address = f"tcp://127.0.0.1:{_free_port()}"
     port = address.rsplit(":", 1)[1]
+    config = tmp_path / "dask-config"  # the YAML of docs/cluster.md, in a folder named by DASK_CONFIG
+    config.mkdir()
+    (config / "sweeps.yaml").write_text(DOCS_YAML)
+    env = {**os.environ, "DASK_CONFIG": str(config)}
     procs = [subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
     try:
         procs.append(subprocess.Popen([str(DASK), "worker", address, "--nworkers", "2", "--nthreads", "1",
                                        "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True))
+                                      start_new_session=True, env=env))
         deadline = time.monotonic() + 60
         while True:  # wait for the scheduler to listen and both workers to join
             try:
                 with Client(address, timeout="5s") as client:
                     client.wait_for_workers(2, timeout=60)
+                    trim = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
                 break
             except OSError:
                 assert time.monotonic() < deadline, "the dask scheduler did not start"
                 time.sleep(0.5)
+        assert list(trim.values()) == [None, None]  # the YAML switched Dask's malloc trimming off
         args = ["sweep", "baseline", "--param", "market.base_churn=0.002:0.01", "--param", "organization.teams=2:4",
                 "--design", "sobol", "--samples", "4", "--reps", "2", "--steps", "10", "--no-progress",
                 *[a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")],
