@@ -99,12 +99,14 @@ def main() -> int:
     def warm_up(executor) -> None:
         """A tiny sweep, so that every worker has started and imported what a sweep needs."""
         sweep("baseline", PARAMS, design="lhs", samples=2 * w, steps=1, executor=executor, chunk_size=1,
-              out=root / f"warm-up-{type(executor).__name__}", progress=False)
+              out=root / f"warm-up-{executor if isinstance(executor, str) else type(executor).__name__}",
+              progress=False)
 
     def other(foreign: float) -> str:
         return f"[other work: {foreign:.2f} CPUs]"
 
     try:
+        warm_up("none")  # imports (pyarrow, duckdb, ...) are not part of the serial time
         t_serial, f, serial = best("serial", executor="none")
         per_run = serial.runs["duration"]
         print(f"  run length (in-process): mean {per_run.mean():.2f} s, min {per_run.min():.2f} s")

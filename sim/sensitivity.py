@@ -16,8 +16,9 @@
 The sample is run as a sweep with a custom design (one design point per sample row, ``reps``
 replications each on common random numbers; the KPI is averaged over the replications), so the
 folder is a sweep results store (``python run.py query``) and resumes like one. Beside it:
-``problem.json`` (the SALib problem, the method and its settings), ``sample.csv`` (the parameter
-values that were run, one row per design point) and ``indices-<kpi>.csv`` / ``.png``.
+``problem.json`` (the SALib problem, the method and its settings), ``sample.csv`` (SALib's sample
+as drawn, one row per design point; the values run are in ``design.parquet``) and
+``indices-<kpi>.csv`` / ``.png``.
 :func:`analyze` recomputes the indices of any KPI from a folder, so the analysis always matches the
 sample it was run on.
 
@@ -121,8 +122,9 @@ def _problem(ranges: list[ParamRange]) -> dict:
             "bounds": [[float(r.low), float(r.high)] for r in ranges]}
 
 
-def _sample(problem: dict, ranges: list[ParamRange], method: str, n: int, seed: int, num_levels: int) -> pd.DataFrame:
-    """SALib's sample mapped to the values run (integers for integer parameters)."""
+def _sample(problem: dict, ranges: list[ParamRange], method: str, n: int, seed: int,
+            num_levels: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SALib's sample as drawn, and mapped to the values run (integers for integer parameters)."""
     problem = json.loads(json.dumps(problem))  # SALib marks the dict it samples from; keep ours clean
     if method == "sobol":
         from SALib.sample import sobol as sampler
@@ -139,7 +141,7 @@ def _sample(problem: dict, ranges: list[ParamRange], method: str, n: int, seed: 
             data[r.name] = r.values((col - r.low) / (r.high - r.low))
         else:
             data[r.name] = np.clip(col, r.low, r.high).astype(float)
-    return pd.DataFrame(data)
+    return pd.DataFrame(x, columns=[r.name for r in ranges]), pd.DataFrame(data)
 
 
 def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rate", method: str = "sobol",
@@ -176,7 +178,7 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     if method == "morris" and samples < MIN_MORRIS_N:
         warnings.warn(f"Morris screening from {samples} trajectories is unreliable; use --samples "
                       f"{MIN_MORRIS_N} or more", UserWarning, stacklevel=caller_level())
-    points = _sample(problem, ranges, method, int(samples), int(seed), int(num_levels))
+    drawn, points = _sample(problem, ranges, method, int(samples), int(seed), int(num_levels))
     settings = {"method": method, "N": int(samples), "seed": int(seed),
                 **({"calc_second_order": False} if method == "sobol" else {"num_levels": int(num_levels)})}
     plan = make_plan(scenario, params, design=points, reps=reps, steps=steps, overrides=set,
@@ -191,7 +193,7 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
                     "sim.sensitivity.analyze(folder, kpi) recomputes the indices",
             "salib": md.version("SALib")}
     plan.extra_files = {PROBLEM: json.dumps(meta, indent=2) + "\n",
-                        SAMPLE: points.to_csv(index=False)}
+                        SAMPLE: drawn.to_csv(index=False)}
     res = execute(plan, executor=executor, out=out, workers=workers, dask_address=dask_address,
                   progress=progress, chunk_size=chunk_size)
     return analyze(res.folder, kpi)
@@ -242,6 +244,8 @@ def analyze(folder: str | Path, kpi: str = "retention_rate", write: bool = True)
         else:
             from SALib.analyze import morris as analyzer
 
+            # the sample as drawn: SALib finds each step of a trajectory from it (a step that
+            # rounds to the same integer is an elementary effect of 0, not a lost step)
             x = pd.read_csv(folder / SAMPLE)[names].to_numpy(dtype=float)
             si = analyzer.analyze(problem, x, y, num_levels=meta["num_levels"], seed=bootstrap,
                                   print_to_console=False)
