@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.sweep import sweep  # noqa: E402
+from sim.sweeps import sweep  # noqa: E402
 
 PARAMS = {"market.base_churn": (0.002, 0.01)}  # barely changes a run's cost
 
@@ -131,7 +131,7 @@ def main() -> int:
 
         from dask.distributed import Client
 
-        from sim.sweep import local_cluster
+        from sim.sweeps import local_cluster
 
         with local_cluster(w) as cluster, Client(cluster) as client:
             warm_up(client)

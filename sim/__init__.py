@@ -14,8 +14,8 @@ _API = {
     "RunResult": "sim.simulate",
     "CRMKnowledgeModel": "sim.model",
     "compare": "sim.experiments",
-    "sweep": "sim.sweep",
-    "sensitivity": "sim.sensitivity",
+    "sweep": "sim.sweeps",
+    "sensitivity": "sim.sensitivity_analysis",
 }
 
 __all__ = sorted(_API)

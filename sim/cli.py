@@ -13,8 +13,8 @@ from importlib import import_module
 HANDLERS = {
     "run": ("sim.experiments", "cli_run"),
     "compare": ("sim.experiments", "cli_compare"),
-    "sweep": ("sim.sweep", "cli_sweep"),
-    "sensitivity": ("sim.sensitivity", "cli_sensitivity"),
+    "sweep": ("sim.sweeps", "cli_sweep"),
+    "sensitivity": ("sim.sensitivity_analysis", "cli_sensitivity"),
     "query": ("sim.storage", "cli_query"),
     "validate": ("sim.validation", "cli_validate"),
     "app": ("sim.app", "cli_app"),
@@ -76,6 +76,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kpi", default="retention_rate", help="KPI of the run summary to analyse")
     p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
     p.add_argument("--samples", type=int, default=64, help="base sample size N (Sobol) or trajectories (Morris)")
+    p.add_argument("--reps", type=int, default=1, help="replications per sample point (the KPI is their mean)")
     _common(p)
     _executor(p)
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.sweep import load_sweep, sweep
+from sim.sweeps import load_sweep, sweep
 
 pytest.importorskip("dask.distributed")
 
@@ -58,7 +58,7 @@ def test_none_process_and_dask_localcluster_give_identical_tables(reference, tmp
 def test_local_cluster_workers_keep_glibc_malloc_defaults():
     from dask.distributed import Client
 
-    from sim.sweep import local_cluster
+    from sim.sweeps import local_cluster
 
     with local_cluster(1) as cluster, Client(cluster) as client:
         env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))

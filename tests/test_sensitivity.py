@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from sim import storage  # noqa: E402
 from sim.cli import main  # noqa: E402
 from sim.outputs import InputError  # noqa: E402
-from sim.sensitivity import analyze, sensitivity  # noqa: E402
+from sim.sensitivity_analysis import analyze, sensitivity  # noqa: E402
 
 SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
 SMALL_ARGS = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]

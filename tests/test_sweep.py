@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.sweep as sweep_module
+import sim.sweeps as sweep_module
 from sim import load_scenario, storage
 from sim.cli import main
 from sim.experiments import replication_seed
 from sim.outputs import InputError
 from sim.scenario import ScenarioError, parse_overrides
-from sim.sweep import (FAIL_ENV, ParamRange, check_params, design_points, parse_param, sweep)
+from sim.sweeps import (FAIL_ENV, ParamRange, check_params, design_points, parse_param, sweep)
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}

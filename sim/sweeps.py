@@ -47,7 +47,6 @@ import platform
 import sys
 import threading
 import time
-import types
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -898,13 +897,3 @@ def cli_sweep(args) -> int:
     print(res.folder)
     print(f"{res.n_done} runs, {res.n_failed} failed")
     return 0
-
-
-class _CallableModule(types.ModuleType):
-    """``import sim.sweep`` binds the module as ``sim.sweep``: calling it runs :func:`sweep`."""
-
-    def __call__(self, *args, **kwargs):
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

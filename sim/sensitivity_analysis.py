@@ -31,7 +31,6 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-import types
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from sim.outputs import InputError, default_dir, write_table
-from sim.sweep import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, execute,
+from sim.sweeps import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, execute,
                        kpi_names, make_plan, parse_params, printed_warnings)
 
 __all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError", "cli_sensitivity",
@@ -154,7 +153,7 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     ``samples``: the base sample size N (Sobol': N * (D + 2) points) or the number of trajectories
     (Morris: N * (D + 1) points); each point is run ``reps`` times (common random numbers) and the
     KPI averaged. ``seed``: of the sample (``seed + 1``: of the bootstrap of the confidence
-    intervals). The other arguments are :func:`sim.sweep.sweep`'s; ``out`` is resumed like a sweep's.
+    intervals). The other arguments are :func:`sim.sweeps.sweep`'s; ``out`` is resumed like a sweep's.
     """
     from sim.scenario import Scenario, load_scenario
 
@@ -190,7 +189,7 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
             "integer_parameters": [r.name for r in ranges if r.integer],
             "reps": int(reps), "runs": len(plan.table),
             "note": "problem + method settings of the sample in sample.csv / design.parquet; "
-                    "sim.sensitivity.analyze(folder, kpi) recomputes the indices",
+                    "sim.sensitivity_analysis.analyze(folder, kpi) recomputes the indices",
             "salib": md.version("SALib")}
     plan.extra_files = {PROBLEM: json.dumps(meta, indent=2) + "\n",
                         SAMPLE: drawn.to_csv(index=False)}
@@ -285,7 +284,7 @@ def cli_sensitivity(args) -> int:
     try:
         with printed_warnings():
             res = sensitivity(args.scenario, params, kpi=args.kpi, method=args.method, samples=args.samples,
-                              reps=getattr(args, "reps", 1), steps=args.steps, executor=args.executor,
+                              reps=args.reps, steps=args.steps, executor=args.executor,
                               out=out, workers=args.workers, dask_address=getattr(args, "dask_address", None),
                               progress=args.progress, set=overrides)
     except (SweepIncomplete, SensitivityError) as exc:
@@ -301,13 +300,3 @@ def cli_sensitivity(args) -> int:
         print(res.indices.to_string(index=False))
     print(res.folder)
     return 0
-
-
-class _CallableModule(types.ModuleType):
-    """``import sim.sensitivity`` binds the module as ``sim.sensitivity``: calling it runs :func:`sensitivity`."""
-
-    def __call__(self, *args, **kwargs):
-        return sensitivity(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
