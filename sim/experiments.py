@@ -77,18 +77,23 @@ def _describe(task) -> str:
         return repr(task)[:200]
 
 
+def _outcome(get, task, return_exceptions: bool):
+    """The result of ``get()``; a failure is returned (``return_exceptions``) or raised naming the run."""
+    try:
+        return get()
+    except Exception as exc:
+        if not return_exceptions:
+            exc.add_note(f"in the run of {_describe(task)}")
+            raise
+        return exc
+
+
 def _drain(pool: Executor, fn, tasks, results, bar, return_exceptions: bool) -> None:
     futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
     try:
         for fut in as_completed(futures):
             i = futures[fut]
-            try:
-                results[i] = fut.result()
-            except Exception as exc:
-                if not return_exceptions:
-                    exc.add_note(f"in the run of {_describe(tasks[i])}")
-                    raise
-                results[i] = exc
+            results[i] = _outcome(fut.result, tasks[i], return_exceptions)
             bar.update()
     finally:
         for fut in futures:
@@ -121,13 +126,7 @@ def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process",
     try:
         if executor in ("none", None):
             for i, task in enumerate(tasks):
-                try:
-                    results[i] = fn(task)
-                except Exception as exc:
-                    if not return_exceptions:
-                        exc.add_note(f"in the run of {_describe(task)}")
-                        raise
-                    results[i] = exc
+                results[i] = _outcome(lambda: fn(task), task, return_exceptions)
                 bar.update()
         elif executor == "process":
             if tasks:

@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 
 from sim.outputs import InputError, default_dir, write_table
-from sim.sweeps import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, execute,
-                       kpi_names, make_plan, parse_params, printed_warnings)
+from sim.sweeps import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, cli_inputs, execute,
+                       interrupted, kpi_names, make_plan, printed_warnings)
 
 __all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError", "cli_sensitivity",
            "METHODS", "MIN_SOBOL_N", "MIN_MORRIS_N"]
@@ -270,13 +270,9 @@ def _save_plot(result: SensitivityResult, path: Path) -> None:
 
 def cli_sensitivity(args) -> int:
     """`python run.py sensitivity SCENARIO --param NAME=LOW:HIGH ... --kpi NAME --method sobol|morris`"""
-    from sim.scenario import load_scenario, parse_overrides
+    from sim.scenario import load_scenario
 
-    params = parse_params(args.params)
-    if not params:
-        raise InputError("sensitivity: expected at least one --param NAME=LOW:HIGH, "
-                         "e.g. --param market.base_churn=0.002:0.01")
-    overrides = parse_overrides(args.overrides)
+    params, overrides = cli_inputs(args, "sensitivity")
     _check_kpi(args.kpi)
     out = args.out
     if out is None:
@@ -291,9 +287,7 @@ def cli_sensitivity(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"interrupted: the finished runs are in {out}; to finish, run the same command with --out {out}",
-              file=sys.stderr)
-        return 130
+        return interrupted(out)
     with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 200):
         print(f"{'Sobol' if res.method == 'sobol' else 'Morris'} indices of {res.kpi} "
               f"(N={res.n}, reps={res.reps}, {res.sweep.n_runs} runs):")

@@ -868,15 +868,27 @@ def printed_warnings() -> Iterator[None]:
         yield
 
 
-def cli_sweep(args) -> int:
-    """`python run.py sweep SCENARIO --param NAME=LOW:HIGH ...`"""
+def cli_inputs(args, command: str) -> tuple[dict, dict]:
+    """The ``--param`` ranges and ``--set`` overrides of a sweep-like command, checked."""
     from sim.scenario import parse_overrides
 
     params = parse_params(args.params)
     if not params:
-        raise InputError("sweep: expected at least one --param NAME=LOW:HIGH, "
+        raise InputError(f"{command}: expected at least one --param NAME=LOW:HIGH, "
                          "e.g. --param market.base_churn=0.002:0.01")
-    overrides = parse_overrides(args.overrides)
+    return params, parse_overrides(args.overrides)
+
+
+def interrupted(out) -> int:
+    """Ctrl-C: say where the finished runs are and how to finish; exit code 130."""
+    print(f"interrupted: the finished runs are in {out}; to finish, run the same command with --out {out}",
+          file=sys.stderr)
+    return 130
+
+
+def cli_sweep(args) -> int:
+    """`python run.py sweep SCENARIO --param NAME=LOW:HIGH ...`"""
+    params, overrides = cli_inputs(args, "sweep")
     address = getattr(args, "dask_address", None)
     out = args.out
     try:
@@ -891,9 +903,7 @@ def cli_sweep(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"interrupted: the finished runs are in {out}; to finish, run the same command with --out {out}",
-              file=sys.stderr)
-        return 130
+        return interrupted(out)
     print(res.folder)
     print(f"{res.n_done} runs, {res.n_failed} failed")
     return 0
