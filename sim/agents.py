@@ -8,6 +8,8 @@ and so on): every process of a step is a function over whole arrays, so there is
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from enum import Enum, IntEnum
 
 import mesa
@@ -48,10 +50,31 @@ def _row(table: str, column: str, doc: str, cast=None):
     return property(fget, fset, doc=doc)
 
 
+class _IdCounters:
+    """Per-model counters of ``unique_id`` that do not keep a finished model alive.
+
+    Mesa 3.3 keeps them in a class-level dict keyed by the model (``Agent._ids``), so every model
+    ever made stays in memory (DESIGN.md traps); weak keys let a model go when nothing else uses it.
+    """
+
+    def __init__(self):
+        self._counters = weakref.WeakKeyDictionary()
+
+    def __getitem__(self, model) -> itertools.count:
+        counter = self._counters.get(model)
+        if counter is None:
+            counter = self._counters[model] = itertools.count(1)
+        return counter
+
+    def __len__(self) -> int:
+        return len(self._counters)
+
+
 class KnowledgeHolder(mesa.Agent):
     """Base class: an agent whose beliefs are a row of one of the model's belief matrices."""
 
     table: str = ""
+    _ids = _IdCounters()  # shared by every agent type of the model: ids stay unique per model
 
     def __init__(self, model, row: int):
         super().__init__(model)

@@ -297,3 +297,21 @@ def test_run_does_not_leak_models(small):
         run(small, seed=seed, steps=2)
     gc.collect()
     assert len(mesa.Agent._ids) == before
+
+
+def test_a_dropped_model_is_freed_without_release():
+    """Mesa 3.3 keeps every model in Agent._ids; our agents count ids per model with weak keys, so
+    an app that resets its model (or a notebook that makes many) does not grow without bound."""
+    import gc
+    import weakref
+
+    from sim.model import CRMKnowledgeModel
+
+    m = CRMKnowledgeModel(params={"market.initial_customers": 100, "market.market_potential": 100}, rng=3)
+    m.step()
+    ids = [a.unique_id for a in m.agents]
+    assert len(ids) == len(set(ids))  # ids stay unique across agent types within the model
+    ref = weakref.ref(m)
+    del m
+    gc.collect()
+    assert ref() is None
