@@ -99,7 +99,7 @@ def scorecard_text(card: pd.DataFrame, score: float, perspective_scores: pd.Seri
                      target_text(r.target, r.direction), r.status.upper() if r.status == "missed" else r.status])
         last = r.perspective
     text = _table(rows, ["perspective", "KPI", "value", "target", "status"], right={2, 3})
-    parts = ", ".join(f"{p} {v:.1f}" for p, v in perspective_scores.items())
+    parts = ", ".join(f"{p} {v:.1f}" if v == v else f"{p} - (no weight)" for p, v in perspective_scores.items())
     return f"{text}\nweighted score: {score:.1f} / 100  ({parts})"
 
 

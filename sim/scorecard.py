@@ -133,7 +133,9 @@ def weighted_score(card: pd.DataFrame) -> float:
 
 def perspective_scores(card: pd.DataFrame) -> pd.Series:
     """Weighted score per perspective, in the order of the balanced scorecard."""
-    out = {p: weighted_score(card[card["perspective"] == p]) for p in PERSPECTIVES if (card["perspective"] == p).any()}
+    weights = card.groupby("perspective")["weight"].sum()
+    out = {p: weighted_score(card[card["perspective"] == p]) if weights[p] > 0 else float("nan")  # no weight: no score
+           for p in PERSPECTIVES if p in weights.index}
     return pd.Series(out, name="score")
 
 
