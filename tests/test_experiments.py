@@ -224,3 +224,20 @@ def test_plots_are_figures(cmp):
     assert figs[0]._suptitle.get_text().startswith("KPI time series")
     with pytest.raises(ValueError, match="unknown step column"):
         cmp.plot_timeseries(["nosuch"])
+
+
+def test_crn_narrows_intervals_between_real_policies():
+    """Between real policies (baseline vs crm: loyalty scheme, captive customers, maturity 2) the
+    shared draws come from the per-process random streams: the environment (drift, competitors'
+    pull -- the largest source of run-to-run variance) is identical, and so are the contact and churn
+    draws of every customer slot. Measured at this size (6 reps, 52 weeks, 2,000 customers): paired
+    / Welch width 0.39 for retention, 0.25 for satisfaction. The bound 0.7 leaves room for noise in
+    the widths themselves (6 replications: a width's relative s.e. is about 30 %)."""
+    small = {"market.initial_customers": 2000, "market.market_potential": 4000}
+    c = compare(["baseline", "crm"], reps=6, steps=52, params=small, executor="none", progress=False)
+    d = c.differences.set_index(["scenario", "kpi"])
+    for kpi in ("retention_rate", "satisfaction_mean"):
+        r = d.loc[("crm", kpi)]
+        paired = r["paired_ci_high"] - r["paired_ci_low"]
+        welch = r["welch_ci_high"] - r["welch_ci_low"]
+        assert paired < 0.7 * welch, (kpi, paired, welch)
