@@ -20,8 +20,8 @@ from sim.knowledge import (
     combination,
     internalization,
     lookup,
-    score,
     socialization,
+    superior_group,
 )
 from sim.market import LOOKUP_QUALITY
 
@@ -151,7 +151,7 @@ def team_communication(model, rate, effort, rng):
 def briefings(model, rate, effort, rng):
     """Team -> organization: briefings by the better-performing teams (combination, March's rule)."""
     R = model.teams.beliefs
-    better = R[score(R, model.reality) > score(model.kb, model.reality)]
+    better = R[superior_group(R, model.kb, model.reality)]
     return code_learning(model.kb, better, rate, rng), R.shape[0]
 
 
@@ -161,7 +161,7 @@ def task_summaries(model, rate, effort, rng):
     E = model.employees
     team = rng.integers(model.teams.beliefs.shape[0])
     B = E.beliefs[E.team == team]
-    better = B[score(B, model.reality) > score(model.kb, model.reality)]
+    better = B[superior_group(B, model.kb, model.reality)]
     p = rate * (1.0 - model.space.tacitness)
     return code_learning(model.kb, better, p, rng), 1
 

@@ -320,6 +320,24 @@ def proportion_correct(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray |
     return (beliefs == reality).mean(axis=-1)
 
 
+def raw_score(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """The integer score ``sum(belief * reality)`` over the last axis (broadcasting, so per row of a
+    matrix, or stacked ``(R, n, K)`` against ``(R, 1, K)``). Integer einsum: exact, no BLAS threads."""
+    return np.einsum("...k,...k->...", beliefs, reality, dtype=np.int32)
+
+
 def score(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray | float:
     """March's score ``sum(belief * reality) / K`` (per row for a matrix), in [-1, 1]."""
-    return (beliefs.astype(np.int32) @ reality.astype(np.int32)) / reality.size
+    return raw_score(beliefs, reality) / reality.shape[-1]
+
+
+def superior_group(actions: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """March's superior group: who beats the code, ``sum(action * reality)`` strictly above
+    ``sum(code * reality)``.
+
+    ``actions (n, K)``, ``code (K,)``, ``reality (K,)`` -> ``(n,)`` bool; or stacked ``(R, n, K)``,
+    ``(R, K)``, ``(R, K)`` -> ``(R, n)``. Integer einsum: exact, and no BLAS threads (a float
+    matrix product is no faster here and slows down badly on a busy machine).
+    """
+    ind = np.einsum("...nk,...k->...n", actions, reality, dtype=np.int32)
+    return ind > raw_score(code, reality)[..., None]

@@ -120,9 +120,10 @@ def gupta_lehmann_clv(margin_per_year: float, retention: float, discount: float)
     return float(margin_per_year * retention / denom) if denom > 0 else float("inf")
 
 
-def annualized(rate_per_week: float) -> float:
-    """A weekly survival share as an annual one."""
-    return float(max(0.0, min(1.0, rate_per_week)) ** 52)
+def annualized(rate_per_week: float | np.ndarray) -> float | np.ndarray:
+    """A weekly survival share as an annual one (clipped to [0, 1]; scalar or array)."""
+    out = np.clip(rate_per_week, 0.0, 1.0) ** 52
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def weekly(annual_probability: float) -> float:

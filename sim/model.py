@@ -36,6 +36,8 @@ from sim.knowledge import (
     lookup,
     proportion_correct,
     random_reality,
+    raw_score,
+    score,
     socialization,
 )
 
@@ -114,6 +116,8 @@ class CRMKnowledgeModel(mesa.Model):
         self._period = dict(acquired=0, churned=0, encounters=0, upsells=0, cross_sells=0,
                             employees_left=0, quality_sum=0.0)
         self._churn_window: list[tuple[int, int]] = []  # (churned, active at start) per step
+        self._referrers = 0  # set by growth()
+        self._cohort_margin = 0.0  # set by growth()
         self.events = {"churns": [], "acquisitions": []}
         n_teams = self.teams.beliefs.shape[0]
         self.team_acc = {k: np.zeros(n_teams) for k in
@@ -361,7 +365,6 @@ class CRMKnowledgeModel(mesa.Model):
         contacts = active[u[active] < mkt.contact_rate]
         self._contacts = contacts
         if contacts.size == 0:
-            self._quality = np.empty(0)
             return
         servers = self._servers(contacts)
         team = C.team[contacts]
@@ -388,7 +391,6 @@ class CRMKnowledgeModel(mesa.Model):
         C.products[cross] += 1
         C.premium[up] = np.minimum(1.0, C.premium[up] + 0.1)
 
-        self._quality = quality
         n_teams = self.team_acc["encounters"].size
         self.team_acc["encounters"] += np.bincount(team, minlength=n_teams)
         self.team_acc["quality_sum"] += np.bincount(team, weights=quality, minlength=n_teams)
@@ -408,7 +410,7 @@ class CRMKnowledgeModel(mesa.Model):
         cust = self.space.span("customer")
         rate, cost = self._channel("customer_voice")
         role = market.ROLE_SHARING[self.customer_role] * (1.0 + self.policy.co_creation)
-        p_i = rate * role * (0.5 + C.relationship[contacts]) * (1.0 + self.stats.get("relational_capital", 0.0))
+        p_i = rate * role * (0.5 + C.relationship[contacts]) * (1.0 + self.stats["relational_capital"])
         order = np.argsort(servers, kind="stable")
         s_sorted = servers[order]
         starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
@@ -520,8 +522,7 @@ class CRMKnowledgeModel(mesa.Model):
         rng, space = self.streams["learning"], self.space
         E, st = self.employees, self.unit_staff
         socialization(E.beliefs, self.reality * space.mask("process"), EXPERIENCE * E.absorb[:, None], rng)
-        if st.beliefs.shape[0]:
-            socialization(st.beliefs, self.reality[None, :] * self._own_items[st.unit], EXPERIENCE, rng)
+        socialization(st.beliefs, self.reality[None, :] * self._own_items[st.unit], EXPERIENCE, rng)
         socialization(self.suppliers.beliefs, self.reality * space.mask("supply"), EXPERIENCE, rng)
         socialization(self.sources.beliefs, self.reality * space.mask("product", "process"), EXPERIENCE, rng)
         code_learning(self.units.beliefs, st.beliefs, 0.1 * (1.0 - space.tacitness), rng, group=st.unit)
@@ -538,7 +539,6 @@ class CRMKnowledgeModel(mesa.Model):
         with np.errstate(divide="ignore", invalid="ignore"):
             sat = np.bincount(C.team[rows], weights=C.satisfaction[rows], minlength=n_teams) / count
             prods = np.bincount(C.team[rows], weights=C.products[rows], minlength=n_teams) / count
-        cust = self.space.items("customer")
         wrong = self._gap(E.beliefs, self._stores()[E.team])
         front = np.zeros(E.team.size, dtype=bool)
         front[self.front_line] = True
@@ -583,7 +583,7 @@ class CRMKnowledgeModel(mesa.Model):
 
     def _measure(self):
         """Everything the step table reports, computed once per step (reporters only read it)."""
-        C, E, space = self.customers, self.employees, self.space
+        C, E = self.customers, self.employees
         self.product_fit = self._product_fit()
         n = self.n_customers
         active = C.status[:n] == ACTIVE
@@ -595,10 +595,9 @@ class CRMKnowledgeModel(mesa.Model):
         parts = [(0.8, rc_customers)] * bool(n_active) + [(0.2, rc_suppliers)] * bool(self.suppliers.relationship.size)
         rc = sum(w * v for w, v in parts) / sum(w for w, _ in parts) if parts else 0.0
 
-        cust = space.items("customer")
         front = E.beliefs[self.front_line]
         stores = self._stores()[E.team[self.front_line]]
-        gap = float(self._gap(front, stores).mean()) if cust.size else 0.0
+        gap = float(self._gap(front, stores).mean())  # the scenario has at least one customer item
         churned, exposed = (sum(x) for x in zip(*self._churn_window)) if self._churn_window else (0, 0)
         retention = market.annualized(1.0 - churned / exposed) if exposed else 1.0
         m = self._money
@@ -616,18 +615,18 @@ class CRMKnowledgeModel(mesa.Model):
             knowledge_org=float(proportion_correct(self.kb, self.reality)),
             employees=int(E.tenure.size),
             acquired=self._period["acquired"], churned=self._period["churned"], encounters=enc,
-            referrers=getattr(self, "_referrers", 0),
+            referrers=self._referrers,
             products_per_customer=float(C.products[:n][active].mean()) if n_active else 0.0,
             upsells=self._period["upsells"], cross_sells=self._period["cross_sells"],
             gross_margin=m["gross_margin"], knowledge_cost=m["knowledge_cost"],
             acquisition_cost=m["acquisition_cost"], service_cost=m["service_cost"],
             product_fit=float(self.product_fit.mean()),
             codification=self._codification(front, stores),
-            knowledge_score_individual=float((E.beliefs.astype(np.int32) @ self.reality).mean() / self.K),
-            knowledge_score_org=float(self.kb.astype(np.int32) @ self.reality / self.K),
+            knowledge_score_individual=float(raw_score(E.beliefs, self.reality).mean() / self.K),
+            knowledge_score_org=float(score(self.kb, self.reality)),
             employees_left=self._period["employees_left"], competition=self.competition,
             customer_relational_capital=rc_customers, supplier_relational_capital=rc_suppliers,
-            cohort_margin=getattr(self, "_cohort_margin", 0.0),
+            cohort_margin=self._cohort_margin,
         )
         stats.update({f"transfers_{c}": int(v) for c, v in self._flows.items()})
         self.stats = stats

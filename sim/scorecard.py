@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.market import gupta_lehmann_clv
+from sim.market import annualized, gupta_lehmann_clv
 
 FINANCIAL, CUSTOMER, PROCESS, LEARNING = "financial", "customer", "internal process", "learning & growth"
 PERSPECTIVES = (FINANCIAL, CUSTOMER, PROCESS, LEARNING)
@@ -52,7 +52,7 @@ def firm_kpis(steps: pd.DataFrame, discount_weekly: float) -> dict[str, float]:
     years = max(len(flow), 1) / 52.0
     exposure = float(steps["active_customers"].iloc[:-1].sum())
     churned = float(flow["churned"].sum())
-    retention = (1.0 - churned / exposure) ** 52 if exposure > 0 else 1.0
+    retention = annualized(1.0 - churned / exposure) if exposure > 0 else 1.0
     transfers = flow[[c for c in steps.columns if c.startswith("transfers_")]].to_numpy().sum()
     employees = float(steps["employees"].iloc[-1]) or 1.0
     customer_weeks = float(flow["active_customers"].sum()) or 1.0
@@ -91,17 +91,13 @@ def realized_clv(steps: pd.DataFrame, discount_weekly: float, initial_customers:
 
 def _attainment(value: float, target: float, direction: str) -> float:
     """value / target (or target / value when lower is better), never below 0."""
-    return max(0.0, _ratio(value, target, direction))
-
-
-def _ratio(value: float, target: float, direction: str) -> float:
     if not np.isfinite(value):
         return 0.0
     if direction == "lower":
         return 1.0 if value <= target else (target / value if value > 0 else 0.0)
     if target == 0:
         return 1.0 if value >= 0 else 0.0
-    return value / target if target > 0 else (1.0 if value >= target else target / value)
+    return max(0.0, value / target if target > 0 else (1.0 if value >= target else target / value))
 
 
 def status(attainment: float) -> str:
@@ -144,7 +140,7 @@ def team_kpis(model, steps: pd.DataFrame) -> pd.DataFrame:
     acc = model.team_acc
     years = max(len(steps) - 1, 1) / 52.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        retention = np.where(acc["exposure"] > 0, (1.0 - acc["churned"] / acc["exposure"]) ** 52, 1.0)
+        retention = np.where(acc["exposure"] > 0, annualized(1.0 - acc["churned"] / acc["exposure"]), 1.0)
         quality = np.where(acc["encounters"] > 0, acc["quality_sum"] / acc["encounters"], np.nan)
     size = np.bincount(model.employees.team, minlength=acc["exposure"].size)
     state = model.team_state()

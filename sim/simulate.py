@@ -88,12 +88,12 @@ def run(scenario="baseline", seed: int | None = 0, steps: int | None = None,
 
 
 def release(model: CRMKnowledgeModel) -> None:
-    """Free a finished model: Mesa 3.3 keeps agents reachable (DESIGN.md traps)."""
-    import mesa
+    """Drop a finished model's agents and data collector (their memory goes even while the model is
+    still referenced).
 
+    Freeing the model itself needs no call: our agents count ids with weak keys (``sim.agents``), so
+    Mesa's class-level ``Agent._ids`` (DESIGN.md traps) does not keep a dropped model alive.
+    """
     for agent in list(model.agents):
         agent.remove()
     model.datacollector = None
-    # Agent._ids is a class-level defaultdict keyed by the model: it keeps every finished model
-    # (and all its arrays) alive unless the key is dropped.
-    mesa.Agent._ids.pop(model, None)

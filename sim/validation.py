@@ -4,8 +4,8 @@ March, J. G. (1991). Exploration and exploitation in organizational learning. *O
 Science* 2(1), 71-87.
 
 The model uses the same belief arrays and the same functions as the CRM model
-(:mod:`sim.knowledge`): ``random_reality``, ``random_beliefs``, ``act``, ``socialization``,
-``code_learning``, ``drift``, ``proportion_correct`` and ``score``. Each period, in this order:
+(:mod:`sim.knowledge`): ``random_reality``, ``random_beliefs``, ``act``, ``superior_group``,
+``socialization``, ``code_learning``, ``drift``, ``proportion_correct`` and ``score``. Each period, in this order:
 
 1. turbulence: each reality dimension flips with ``p4``;
 2. turnover: each individual is replaced with ``p3`` by a newcomer with uniform random beliefs;
@@ -45,9 +45,12 @@ from sim.knowledge import (
     proportion_correct,
     random_beliefs,
     random_reality,
+    raw_score,
     score,
     socialization,
+    superior_group,
 )
+from sim.outputs import InputError, prepare
 
 #: Safety cap on the number of periods of a run to equilibrium.
 MAX_PERIODS = 10_000
@@ -70,22 +73,6 @@ def _prob(name: str, value, shape: tuple[int, ...] | None = None) -> float | np.
     return out
 
 
-def superior_group(actions: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np.ndarray:
-    """Who beats the code: action score ``sum(action * reality)`` strictly above the code's.
-
-    ``actions (n, m)``, ``code (m,)``, ``reality (m,)`` -> ``(n,)`` bool; or stacked ``(R, n, m)``,
-    ``(R, m)``, ``(R, m)`` -> ``(R, n)``. Integer einsum: exact, and no BLAS threads (a float
-    matrix product is no faster here and slows down badly on a busy machine).
-    """
-    ind = np.einsum("...nm,...m->...n", actions, reality, dtype=np.int32)
-    return ind > _code_raw_score(code, reality)[..., None]
-
-
-def _code_raw_score(code: np.ndarray, reality: np.ndarray) -> np.ndarray:
-    """The integer score ``sum(code * reality)`` over the last axis (broadcasting)."""
-    return np.einsum("...m,...m->...", code, reality, dtype=np.int32)
-
-
 def at_equilibrium(beliefs: np.ndarray, code: np.ndarray, reality: np.ndarray) -> bool | np.ndarray:
     """March's equilibrium (no turnover, no turbulence): nothing can change any more.
 
@@ -102,7 +89,7 @@ def at_equilibrium(beliefs: np.ndarray, code: np.ndarray, reality: np.ndarray) -
     differ = ((C != 0) & (beliefs != C)).any(axis=(-2, -1))
     m = reality.shape[-1]
     best = m - 2 * (beliefs == -reality[..., None, :]).sum(axis=-1)
-    could = (best > _code_raw_score(code, reality)[..., None]).any(axis=-1)
+    could = (best > raw_score(code, reality)[..., None]).any(axis=-1)
     done = ~differ & ~could
     return bool(done) if np.ndim(done) == 0 else done
 
@@ -268,10 +255,10 @@ def march1991_batch(
     def finish(which: np.ndarray, t: int, equilibrium: np.ndarray) -> None:
         ids = alive[which]
         B, C, Rl = beliefs[which], codes[which], reality[which]
-        res["code_score"][ids] = _code_raw_score(C, Rl) / m
+        res["code_score"][ids] = score(C, Rl)
         res["code_proportion"][ids] = proportion_correct(C, Rl)
         res["individual_proportion"][ids] = proportion_correct(B, Rl[:, None, :]).mean(-1)
-        res["individual_score"][ids] = _code_raw_score(B, Rl[:, None, :]).mean(-1) / m
+        res["individual_score"][ids] = raw_score(B, Rl[:, None, :]).mean(-1) / m
         res["periods"][ids] = t
         res["equilibrium"][ids] = equilibrium
         if return_state:
@@ -407,7 +394,8 @@ def validation_report(
 
     ``reps`` replications per condition (March used 80), m = 30, n = 50. Writes
     ``march1991_claims.csv``, ``march1991_results.csv`` and ``march1991_figure1.png`` into
-    ``out_dir`` (checked writable before any work) and returns ``(claims, results, paths, seconds)``.
+    ``out_dir`` (checked before any work: ``sim.outputs.OutputError`` if it cannot be written) and
+    returns ``(claims, results, paths, seconds)``.
     ``claims``: one row per claim (experiment, claim, figures with standard errors, z, passed).
     ``results``: tidy, one row per condition and measure (mean, se, reps); ``period`` is empty for
     runs to equilibrium.
@@ -416,14 +404,7 @@ def validation_report(
 
     t0 = time.perf_counter()
     n, m = 50, 30
-    out = Path(out_dir)
-    try:  # refuse before any work
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write_test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as e:
-        raise OSError(f"output folder {out} is not writable: {e}") from e
+    out = prepare(out_dir, "validate")  # refuses an unusable folder before any work
 
     steps = len(FIG1_P2) + 1 + len(TURNOVER_P1) + 1
     bar = tqdm(total=steps, desc="March 1991", unit="batch", file=sys.stderr, disable=not progress)
@@ -617,8 +598,6 @@ def format_claims(df: pd.DataFrame, width: int = 46) -> str:
 
 def cli_validate(args) -> int:
     """``python run.py validate [--reps N] [--out DIR] [--no-progress]``: the report, pass/fail."""
-    from sim.outputs import InputError, prepare
-
     if args.reps < 2:
         raise InputError(f"--reps {args.reps}: expected an int >= 2 (standard errors need two runs)")
     out = prepare(args.out, "validate", ["march1991"])  # refuses an unusable folder before work

@@ -278,6 +278,22 @@ def test_lookup_and_measures():
     assert kn.proportion_correct(reality, reality) == 1.0
 
 
+def test_scores_broadcast_and_the_superior_group():
+    reality = np.array([1, 1, -1, -1], dtype=np.int8)
+    beliefs = np.array([[1, 1, -1, -1], [1, 0, 1, -1], [-1, -1, 1, 1]], dtype=np.int8)
+    assert kn.raw_score(beliefs, reality).tolist() == [4, 1, -4]
+    code = np.array([1, 0, 0, -1], dtype=np.int8)  # raw score 2
+    assert kn.superior_group(beliefs, code, reality).tolist() == [True, False, False]
+    tie = np.array([[1, 1, 0, 0]], dtype=np.int8)  # also 2: a tie is not superior
+    assert not kn.superior_group(tie, code, reality).any()
+    # stacked (R, n, K) against (R, K): each stack against its own code and reality
+    R_beliefs = np.stack([beliefs, -beliefs])
+    R_code, R_reality = np.stack([code, code]), np.stack([reality, reality])
+    assert kn.superior_group(R_beliefs, R_code, R_reality).tolist() == [[True, False, False],
+                                                                         [False, False, True]]
+    assert kn.score(R_beliefs, R_reality[:, None, :]).tolist() == [[1.0, 0.25, -1.0], [-1.0, -0.25, 1.0]]
+
+
 # --- shared properties -----------------------------------------------------------------------
 
 PRIMITIVES = {

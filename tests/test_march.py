@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from sim.knowledge import act, socialization
+from sim.outputs import OutputError
 from sim.validation import (
     REFERENCE_FIG1_SCORE,
     at_equilibrium,
@@ -211,7 +212,11 @@ def test_validation_report_writes_files_and_claims(tmp_path):
     rep = validation_report(reps=20, out_dir=tmp_path / "out", progress=False)
     claims, results, paths = rep.claims, rep.results, rep.paths
     assert {"experiment", "claim", "figures", "z", "passed"} <= set(claims.columns)
-    assert len(claims) >= 6 and claims["passed"].dtype == bool
+    # figure 1 (slow beats fast, agreement with the reference), heterogeneity, equilibrium reached,
+    # turnover, turbulence (decay, turnover helps)
+    assert list(claims["experiment"]) == ["figure1", "figure1", "heterogeneity", "equilibrium",
+                                          "turnover", "turbulence", "turbulence"]
+    assert claims["passed"].dtype == bool
     assert {"experiment", "p1", "p2", "p3", "p4", "period", "measure", "mean", "se", "reps"} <= set(
         results.columns)
     for key in ("claims", "results", "figure1"):
@@ -224,5 +229,7 @@ def test_validation_report_writes_files_and_claims(tmp_path):
 def test_validation_report_refuses_an_unwritable_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(OSError, match="not writable"):
+    with pytest.raises(OutputError, match="cannot write there"):
         validation_report(reps=2, out_dir=blocker / "sub", progress=False)
+    with pytest.raises(OutputError, match="is a file"):
+        validation_report(reps=2, out_dir=blocker, progress=False)

@@ -12,7 +12,17 @@ import pandas as pd
 import pytest
 
 from sim import run
-from sim.agents import Customer, CustomerStatus, Employee, KnowledgeSource, Level, OrgUnit, Supplier, Team
+from sim.agents import (
+    Customer,
+    CustomerStatus,
+    Employee,
+    KnowledgeHolder,
+    KnowledgeSource,
+    Level,
+    OrgUnit,
+    Supplier,
+    Team,
+)
 from sim.channels import CHANNEL_NAMES
 from sim.model import CRMKnowledgeModel
 from sim.scenario import load_scenario
@@ -287,26 +297,23 @@ def test_release_frees_the_model(small):
     ref = weakref.ref(m)
     del m
     gc.collect()
-    assert ref() is None, "a released model must not stay reachable (Agent._ids)"
+    assert ref() is None, "a released model must not stay reachable"
 
 
 def test_run_does_not_leak_models(small):
+    """Every model keeps an id counter (weak key) while it lives: after run() none is left over."""
     gc.collect()
-    before = len(mesa.Agent._ids)
+    before, mesa_before = len(KnowledgeHolder._ids), len(mesa.Agent._ids)
     for seed in range(3):
         run(small, seed=seed, steps=2)
     gc.collect()
-    assert len(mesa.Agent._ids) == before
+    assert len(KnowledgeHolder._ids) == before
+    assert len(mesa.Agent._ids) == mesa_before  # Mesa's class-level counter (keeps models) is unused
 
 
 def test_a_dropped_model_is_freed_without_release():
     """Mesa 3.3 keeps every model in Agent._ids; our agents count ids per model with weak keys, so
     an app that resets its model (or a notebook that makes many) does not grow without bound."""
-    import gc
-    import weakref
-
-    from sim.model import CRMKnowledgeModel
-
     m = CRMKnowledgeModel(params={"market.initial_customers": 100, "market.market_potential": 100}, rng=3)
     m.step()
     ids = [a.unique_id for a in m.agents]
