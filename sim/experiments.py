@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import re
 import sys
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -27,12 +26,13 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.outputs import InputError, atomic_write_text, prepare, write_table
+from sim.outputs import InputError, atomic_write_text, display_path, prepare, safe_name, write_table
 from sim.scenario import Scenario, load_scenario, parse_overrides
 
 MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
+_RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run
 # summary keys that are not KPIs, and an alias of "clv" left out of the statistics
-_NOT_KPIS = ("scenario", "seed", "steps", "clv_gupta_lehmann")
+_NOT_KPIS = (*_RUN_KEYS, "clv_gupta_lehmann")
 Task = tuple  # (scenario: Scenario | str | Path, seed: int, steps: int | None)
 
 
@@ -46,11 +46,9 @@ def replication_seed(rep: int, base: int = 0) -> int:
     seeds of different replications are statistically independent, reduced to 63 bits so it fits
     an int64 column. Stable: a given (rep, base) always gives the same seed.
     """
-    if isinstance(rep, bool) or not isinstance(rep, (int, np.integer)) or rep < 0:
-        raise ValueError(f"rep: expected an integer >= 0, got {rep!r}")
-    if isinstance(base, bool) or not isinstance(base, (int, np.integer)) or base < 0:
-        raise ValueError(f"base: expected an integer >= 0, got {base!r}")
-    state = np.random.SeedSequence(int(base), spawn_key=(int(rep),)).generate_state(1, np.uint64)[0]
+    rep = _check_int(rep, "rep =", 0, "replication index")
+    base = _check_int(base, "base =", 0, "seed of the replication seeds")
+    state = np.random.SeedSequence(base, spawn_key=(rep,)).generate_state(1, np.uint64)[0]
     return int(state) >> 1
 
 
@@ -118,8 +116,8 @@ def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process",
     from tqdm.auto import tqdm
 
     tasks = list(tasks)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise InputError(f"workers = {workers!r}: expected an integer >= 1")
+    if workers is not None:
+        workers = _check_int(workers, "workers =", 1, "worker processes")
     results: list = [None] * len(tasks)
     bar = tqdm(total=len(tasks), desc=desc, unit="run", file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
@@ -146,10 +144,20 @@ def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process",
 # --- statistics ----------------------------------------------------------------------------------
 
 
-def _t(n: int | float, level: float = 0.95) -> float:
+def _t(df, level: float = 0.95):
+    """The two-sided ``level`` quantile of Student's t with ``df`` degrees of freedom (NaN for df <= 0)."""
     from scipy import stats
 
-    return float(stats.t.ppf(0.5 + level / 2, n)) if n > 0 else float("nan")
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return stats.t.ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
+
+
+def halfwidth(sd, n, level: float = 0.95):
+    """Half-width of the t interval of a mean from ``sd`` and ``n`` (NaN for n < 2); scalars or arrays."""
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _t(n - 1, level) * np.asarray(sd, dtype=float) / np.sqrt(n)
 
 
 def mean_interval(x, level: float = 0.95) -> dict:
@@ -159,7 +167,7 @@ def mean_interval(x, level: float = 0.95) -> dict:
     n = int(x.size)
     mean = float(x.mean()) if n else float("nan")
     sd = float(x.std(ddof=1)) if n > 1 else float("nan")
-    hw = _t(n - 1, level) * sd / np.sqrt(n) if n > 1 else float("nan")
+    hw = float(halfwidth(sd, n, level))
     return {"mean": mean, "sd": sd, "n": n, "ci_low": mean - hw, "ci_high": mean + hw}
 
 
@@ -176,7 +184,7 @@ def welch_interval(a, b, level: float = 0.95) -> tuple[float, float, float]:
     if se2 == 0:
         return diff, diff, diff
     df = se2**2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    hw = _t(df, level) * np.sqrt(se2)
+    hw = float(_t(df, level)) * np.sqrt(se2)
     return diff, diff - hw, diff + hw
 
 
@@ -189,7 +197,7 @@ def _tidy(results, keys) -> tuple[pd.DataFrame, pd.DataFrame]:
     for (name, rep), res in zip(keys, results):
         s = res.summary
         rows.append({"scenario": name, "rep": rep, "seed": res.seed, "steps": s["steps"],
-                     **{k: v for k, v in s.items() if k not in ("scenario", "seed", "steps")}})
+                     **{k: v for k, v in s.items() if k not in _RUN_KEYS}})
         df = res.steps.copy()
         df.insert(0, "scenario", name)
         df.insert(1, "rep", rep)
@@ -305,10 +313,8 @@ class Comparison:
 
     def plot_differences(self, kpis=None):
         from sim import plots
-        from sim.report import SCORECARD_KPIS
-        if kpis is None:
-            kpis = [k for k in [*SCORECARD_KPIS, "score"] if k in set(self.differences["kpi"])]
-        return plots.differences(self.differences, kpis)
+        from sim.report import headline_kpis
+        return plots.differences(self.differences, headline_kpis(self.differences["kpi"]) if kpis is None else kpis)
 
     def text(self) -> str:
         from sim.report import comparison_text
@@ -331,9 +337,9 @@ class Comparison:
         for name in ("runs", "steps", "summary", "differences", "scorecards"):
             write_table(getattr(self, name), out / name)
         for sc in self.scenarios:
-            atomic_write_text(out / f"scenario-{_safe(sc.name)}.toml", sc.to_toml())
-        meta = {**self.meta(), "command": command or " ".join(sys.argv)}
-        atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, default=str) + "\n")
+            atomic_write_text(out / f"scenario-{safe_name(sc.name) or 'scenario'}.toml", sc.to_toml())
+        meta = {**self.meta(), "command": command or _command()}
+        atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, default=_json_default) + "\n")
         figures = {}
         for key, make in (("timeseries", self.plot_timeseries), ("scorecard", self.plot_scorecard),
                           ("flows", self.plot_flows), ("differences", self.plot_differences)):
@@ -341,10 +347,6 @@ class Comparison:
         report = out / "report.html"
         atomic_write_text(report, compare_report(self, figures, meta))
         return report
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "scenario"
 
 
 def _check_int(value, label: str, minimum: int, what: str) -> int:
@@ -436,6 +438,11 @@ def compare(scenarios, reps: int = 10, steps: int | None = None, reference: str 
     """
     plan = plan_comparison(scenarios, reps, steps, reference, params, workers)
     base_seed = _check_int(base_seed, "base_seed =", 0, "seed of the replication seeds")
+    return _run_comparison(plan, executor, workers, progress, base_seed)
+
+
+def _run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: int) -> Comparison:
+    """Run a checked plan (see :func:`plan_comparison`) and build the comparison's tables."""
     seeds = [replication_seed(r, base_seed) for r in range(plan.reps)]
     keys = [(sc.name, r) for sc in plan.scenarios for r in range(plan.reps)]
     tasks = [(sc, seeds[r], plan.weeks) for sc in plan.scenarios for r in range(plan.reps)]
@@ -472,7 +479,7 @@ def write_run(result, out_dir: str | Path | None = None, command: str | None = N
         write_table(table, out / name)
     atomic_write_text(out / "scenario.toml", sc.to_toml())
     meta = {"date": datetime.now().isoformat(timespec="seconds"), "version": versions(),
-            "command": command or " ".join(sys.argv)}
+            "command": command or _command()}
     summary = {**result.summary, **meta}
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
     figures = {"timeseries": plots.save_png(plots.timeseries(steps), out / "timeseries.png"),
@@ -499,22 +506,16 @@ def _overrides(args) -> dict:
 
 
 def _command() -> str:
+    """The command line that made the outputs, as the user would type it."""
     return "python run.py " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("run.py") else \
         " ".join(sys.argv)
-
-
-def _shown_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def cli_run(args) -> int:
     """``python run.py run SCENARIO [--seed N] [--steps N] [--set K=V] [--out DIR] [--no-progress]``."""
     from tqdm.auto import tqdm
 
-    from sim.scorecard import perspective_scores
+    from sim.report import scorecard_text
     from sim.simulate import run
 
     sc = load_scenario(args.scenario)
@@ -529,33 +530,24 @@ def cli_run(args) -> int:
     with tqdm(total=steps, desc=f"run {sc.name}", unit="wk", file=sys.stderr, disable=not args.progress,
               dynamic_ncols=True) as bar:
         result = run(sc, seed=args.seed, steps=steps, progress=bar.update)
-    report = write_run(result, out, command=_command())
+    report = write_run(result, out)
     print(f"Scorecard of {sc.name!r} (seed {args.seed}, {steps} weeks)")
-    print(_scorecard_text(result, perspective_scores))
-    print(f"wrote {_shown_path(report)}")
+    print(scorecard_text(result.scorecard))
+    print(f"wrote {display_path(report)}")
     return 0
-
-
-def _scorecard_text(result, perspective_scores) -> str:
-    from sim.report import scorecard_text
-
-    return scorecard_text(result.scorecard, result.summary["score"], perspective_scores(result.scorecard))
 
 
 def cli_compare(args) -> int:
     """``python run.py compare S1 S2 ... [--reps N] [--steps N] [--reference S] [--set K=V] [--out DIR]
     [--executor none|process] [--workers N] [--no-progress]``."""
-    params = _overrides(args)
-    plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, params, args.workers, cli=True)
+    plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, _overrides(args), args.workers,
+                           cli=True)
+    base_seed = _check_int(args.seed, "--seed", 0, "base of the replication seeds")
     out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
-    base_seed = getattr(args, "seed", None) or 0  # a --seed flag on `compare` would set the base seed
-    _check_int(base_seed, "--seed", 0, "base of the replication seeds")
-    cmp = compare(plan.scenarios, reps=plan.reps, steps=plan.weeks, reference=plan.reference, params=None,
-                  executor=args.executor, workers=args.workers, progress=args.progress, base_seed=base_seed)
-    cmp.params = plan.params
-    report = cmp.write(out, command=_command())
+    cmp = _run_comparison(plan, args.executor, args.workers, args.progress, base_seed)
+    report = cmp.write(out)
     print(f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "
           f"{cmp.elapsed:.1f} s (executor {cmp.executor})")
     print(cmp.text())
-    print(f"wrote {_shown_path(report)}")
+    print(f"wrote {display_path(report)}")
     return 0

@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
-from sim.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL
+from sim.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
+from sim.experiments import halfwidth
 from sim.scorecard import KPIS, PERSPECTIVES
 
-SECI_MODES = ("socialization", "externalization", "combination", "internalization")
 SECI_SHORT = {"socialization": "S", "externalization": "E", "combination": "C", "internalization": "I"}
 XIE_GROUPS = (INTERNAL, CROSS_LEVEL, EXTERNAL)
 
@@ -85,14 +84,6 @@ def colors(names) -> dict[str, str]:
     return {n: cycle[i % len(cycle)] for i, n in enumerate(names)}
 
 
-def halfwidth(sd, n, level: float = 0.95):
-    """Half-width of the t interval of a mean (NaN for n < 2). Works on scalars and arrays."""
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
-        return t * np.asarray(sd, dtype=float) / np.sqrt(n)
-
-
 def _names(df: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(df["scenario"]))
 
@@ -149,7 +140,7 @@ def timeseries(steps: pd.DataFrame, columns=None, title: str | None = None) -> F
 
 
 def _bars(ax, groups: list[str], names: list[str], means: np.ndarray, hws: np.ndarray, col: dict,
-          labels: bool = True, fmt: str = "{:.0f}") -> None:
+          labels: bool = True) -> None:
     """Grouped vertical bars: ``means[i, j]`` for group i, scenario j, with error bars ``hws``."""
     width = 0.8 / max(len(names), 1)
     x = np.arange(len(groups))
@@ -159,7 +150,7 @@ def _bars(ax, groups: list[str], names: list[str], means: np.ndarray, hws: np.nd
         bars = ax.bar(pos, means[:, j], width * 0.95, color=col[name], label=name,
                       yerr=err, capsize=3 if err is not None else 0, error_kw={"lw": 1})
         if labels and len(names) <= 6:  # inside the bar, so error bars stay readable
-            ax.bar_label(bars, [fmt.format(v) if np.isfinite(v) and v >= 8 else "" for v in means[:, j]],
+            ax.bar_label(bars, [f"{v:.0f}" if np.isfinite(v) and v >= 8 else "" for v in means[:, j]],
                          label_type="center", fontsize=7, color="white", fontweight="bold")
     ax.set_xticks(x, groups)
 
@@ -309,7 +300,7 @@ def differences(diff: pd.DataFrame, kpis=None, title: str | None = None) -> Figu
                     mec="black", ms=4, zorder=3)
         ax.set_yticks(y, names if ax.get_subplotspec().is_first_col() else [""] * len(names), fontsize=8)
         ax.set_ylim(len(names) - 0.4, -0.6)
-        desc, unit = kpi_label(kpi)
+        _, unit = kpi_label(kpi)
         ax.set_title(kpi, fontsize=9)
         ax.set_xlabel(f"difference ({unit})" if unit else "difference", fontsize=7)
         ax.tick_params(axis="x", labelsize=7)

@@ -17,10 +17,15 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from sim.scorecard import KPIS, PERSPECTIVES
+from sim.scorecard import KPIS, perspective_scores, weighted_score
 
 STATUS_COLORS = {"met": "#c8e6c9", "near": "#ffe0a3", "missed": "#f8c4c4"}
-SCORECARD_KPIS = list(KPIS)
+
+
+def headline_kpis(available) -> list[str]:
+    """The scorecard's KPIs, then the overall ``score``, in scorecard order: those among ``available``."""
+    have = set(available)
+    return [k for k in [*KPIS, "score"] if k in have]
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -91,7 +96,13 @@ def _table(rows: list[list[str]], header: list[str], right: set[int] = frozenset
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def scorecard_text(card: pd.DataFrame, score: float, perspective_scores: pd.Series) -> str:
+def perspectives_text(card: pd.DataFrame) -> str:
+    """``financial 71.2, customer 64.0, ...``: the weighted score of each perspective of a scorecard."""
+    return ", ".join(f"{p} {v:.1f}" if v == v else f"{p} - (no weight)"
+                     for p, v in perspective_scores(card).items())
+
+
+def scorecard_text(card: pd.DataFrame) -> str:
     """The firm's scorecard as a terminal table, with the weighted scores."""
     rows, last = [], None
     for r in card.itertuples(index=False):
@@ -99,13 +110,12 @@ def scorecard_text(card: pd.DataFrame, score: float, perspective_scores: pd.Seri
                      target_text(r.target, r.direction), r.status.upper() if r.status == "missed" else r.status])
         last = r.perspective
     text = _table(rows, ["perspective", "KPI", "value", "target", "status"], right={2, 3})
-    parts = ", ".join(f"{p} {v:.1f}" if v == v else f"{p} - (no weight)" for p, v in perspective_scores.items())
-    return f"{text}\nweighted score: {score:.1f} / 100  ({parts})"
+    return f"{text}\nweighted score: {weighted_score(card):.1f} / 100  ({perspectives_text(card)})"
 
 
 def comparison_text(cmp, kpis=None) -> str:
     """KPI means with 95 % intervals per scenario, then paired differences to the reference."""
-    kpis = list(kpis or [k for k in [*SCORECARD_KPIS, "score"] if k in set(cmp.summary["kpi"])])
+    kpis = list(kpis or headline_kpis(cmp.summary["kpi"]))
     s = cmp.summary.set_index(["kpi", "scenario"])
     head = [f"{n} (ref)" if n == cmp.reference else n for n in cmp.names]
     rows = [[k, *(fmt_pm(s.loc[(k, n), "mean"], s.loc[(k, n), "mean"] - s.loc[(k, n), "ci_low"])
@@ -205,13 +215,6 @@ def _overrides(sc) -> str:
     return ", ".join(f"{k} = {v}" for k, v in sc.overrides.items()) or "none"
 
 
-def _mission(sc) -> str:
-    try:
-        return str(sc.get("scorecard.mission"))
-    except KeyError:
-        return ""
-
-
 def _run_info(meta: dict) -> list[tuple[str, str]]:
     return [("date", meta.get("date") or datetime.now().isoformat(timespec="seconds")),
             ("command", meta.get("command") or " ".join(sys.argv)),
@@ -219,8 +222,9 @@ def _run_info(meta: dict) -> list[tuple[str, str]]:
 
 
 NOTES = ("<p class=\"muted\">KPI definitions: flows (revenue, profit, costs, acquisitions, transfers) are per "
-         "year over the run; states (knowledge, gap, satisfaction, products) are the mean of the last 13 weeks; "
-         "retention is annualised. Status compares the value with its target in the scenario's scorecard. "
+         "year over the run; states (knowledge, gap, codification, product fit, satisfaction, products) are the "
+         "mean of the last 13 weeks, service quality the mean over the run, the referrers' share the last "
+         "week's; retention is annualised. Status compares the value with its target in the scenario's scorecard. "
          "Scores are weight-averaged attainments, each KPI capped at its target (0-100).</p>")
 
 
@@ -232,8 +236,6 @@ def run_report(result, figures: dict[str, bytes], meta: dict) -> str:
              f'<td class="num">{esc(target_text(r.target, r.direction))}</td>',
              f'<td class="num">{r.weight:g}</td>', status_cell(r.status, r.status, f"attainment {r.attainment:.2f}")]
             for r in card.itertuples(index=False)]
-    persp = ", ".join(f"{p} {s[c]:.1f}" for p, c in
-                      ((p, f"score_{p.split()[0].replace('&', '')}") for p in PERSPECTIVES) if c in s)
     teams = result.team_scorecards
     team_ids = sorted(teams["team"].unique())
     trows = []
@@ -246,12 +248,12 @@ def run_report(result, figures: dict[str, bytes], meta: dict) -> str:
         f"<h1>Run: {esc(sc.name)}</h1>",
         f"<p class=\"muted\">{esc(sc.description)}</p>",
         "<h2>What was run</h2>",
-        kv_table([("scenario", sc.name), ("description", sc.description), ("mission", _mission(sc)),
+        kv_table([("scenario", sc.name), ("description", sc.description), ("mission", sc["scorecard.mission"]),
                   ("source", str(sc.path) if sc.path else "(built in Python)"),
                   ("overrides", _overrides(sc)), ("seed", str(result.seed)),
                   ("weeks", str(s["steps"])), *_run_info(meta)]),
         "<h2>Balanced scorecard (firm)</h2>",
-        f"<p><b>Weighted score: {s['score']:.1f} / 100</b> ({esc(persp)})</p>",
+        f"<p><b>Weighted score: {s['score']:.1f} / 100</b> ({esc(perspectives_text(card))})</p>",
         legend(),
         html_table(["perspective", "KPI", "what it measures", "value", "target", "weight", "status"], rows),
         img(figures["scorecard"], "four-perspective chart", "Weighted score per perspective (0-100)."),
@@ -276,7 +278,7 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
     """The report of a comparison: what was run, scorecards side by side, differences, figures."""
     names, ref = cmp.names, cmp.reference
     s = cmp.summary.set_index(["kpi", "scenario"])
-    scen_rows = [[sc.name + (" (reference)" if sc.name == ref else ""), sc.description, _mission(sc),
+    scen_rows = [[sc.name + (" (reference)" if sc.name == ref else ""), sc.description, sc["scorecard.mission"],
                   _overrides(sc)] for sc in cmp.scenarios]
     card = cmp.scorecards
     rows = []

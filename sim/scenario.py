@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from sim.channels import CHANNELS as _CHANNEL_REGISTRY
+from sim.outputs import display_path
 from sim.scorecard import KPIS as _KPI_REGISTRY
 
 __all__ = [
@@ -158,7 +159,7 @@ class Param:
                 msg, source=source, key=self.key, expected=expected, given=shown, hint=hint
             )
 
-        is_bool = isinstance(value, bool) or type(value).__name__ == "bool_"
+        is_bool = _is_bool(value)
         if self.type is bool:
             if not is_bool:
                 raise fail("wrong type", given=_type_name(value))
@@ -358,8 +359,13 @@ def _unknown(source: str, key: str) -> ScenarioError:
 # Small helpers: showing values, a tiny TOML writer
 
 
+def _is_bool(value: Any) -> bool:
+    """A Python or numpy bool (numpy's is not a subclass of ``bool``, and ints must not pass for it)."""
+    return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
 def _type_name(value: Any) -> str:
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if _is_bool(value):
         return "a bool"
     if isinstance(value, numbers.Integral):
         return "an int"
@@ -407,7 +413,7 @@ def _toml_key(k: str) -> str:
 
 
 def _toml_value(v: Any) -> str:
-    if isinstance(v, bool) or type(v).__name__ == "bool_":
+    if _is_bool(v):
         return "true" if v else "false"
     if isinstance(v, numbers.Integral):
         return str(int(v))
@@ -689,32 +695,17 @@ class Scenario:
         """
         items = list(overrides.items() if isinstance(overrides, Mapping) else overrides)
         items += list(kw.items())
-        changes: dict[str, Any] = {}
+        table: dict[str, Any] = {}
         for key, value in items:
             if not isinstance(key, str):
                 raise ScenarioError(f"{OVERRIDE}: {key!r}: a parameter name must be a string",
                                     source=OVERRIDE, key=str(key), expected="a dotted name")
-            key = key.strip()
+            table[key.strip()] = value
+        changes = _flatten_checked(table, OVERRIDE)
+        for key in changes:
             if key in _NOT_OVERRIDABLE:
                 raise ScenarioError(f"{OVERRIDE}: {key}: cannot be overridden",
                                     source=OVERRIDE, key=key, expected="a model parameter")
-            if key in SCHEMA:
-                changes[key] = SCHEMA[key].check(value, OVERRIDE)
-            elif key in _PREFIXES and isinstance(value, Mapping):
-                for k, v in _flatten_checked(value, OVERRIDE, key + ".").items():
-                    if k in _NOT_OVERRIDABLE:
-                        raise ScenarioError(f"{OVERRIDE}: {k}: cannot be overridden",
-                                            source=OVERRIDE, key=k, expected="a model parameter")
-                    changes[k] = v
-            elif key in _PREFIXES:
-                shown = _show(value)
-                raise ScenarioError(
-                    f"{OVERRIDE}: {key} = {shown}: is a table, expected one of its parameters "
-                    f"(e.g. '{next(k for k in SCHEMA if k.startswith(key + '.'))}')",
-                    source=OVERRIDE, key=key, expected="a parameter", given=shown,
-                )
-            else:
-                raise _unknown(OVERRIDE, key)
         flat = dict(self._flat)
         description, steps = self._description, self._steps
         for key, value in changes.items():
@@ -784,14 +775,6 @@ class Scenario:
 # Loading
 
 
-def _display(path: Path) -> str:
-    """A path as shown in messages: relative to the working directory if below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _is_path(text: str) -> bool:
     return "/" in text or "\\" in text or text.endswith(".toml")
 
@@ -817,7 +800,7 @@ def _unknown_name(name: str, source: str | None = None) -> ScenarioError:
 
 
 def _read(path: Path) -> str:
-    shown = _display(path)
+    shown = display_path(path)
     if not path.exists():
         raise ScenarioError(f"{shown}: file not found", source=shown, expected="an existing file")
     if not path.is_file():
@@ -859,7 +842,7 @@ def _locate(name: str, base: Path | None, source: str) -> Path:
             path = base / path
         if not path.is_file():
             raise ScenarioError(
-                f"{source}: scenario.extends = {_toml_str(name)}: file not found ({_display(path)})",
+                f"{source}: scenario.extends = {_toml_str(name)}: file not found ({display_path(path)})",
                 source=source, key="scenario.extends", expected="an existing scenario file", given=name,
             )
         return path
@@ -882,7 +865,7 @@ def _resolve_text(text: str, source: str, base: Path | None, stem: str | None,
         resolved = parent_path.resolve()
         if resolved in chain:
             cycle = chain[chain.index(resolved):] + [resolved]
-            shown = " -> ".join(_display(p) for p in cycle)
+            shown = " -> ".join(display_path(p) for p in cycle)
             raise ScenarioError(f"{source}: cyclic extends: {shown}", source=source,
                                 key="scenario.extends", expected="an acyclic chain of extends",
                                 given=shown)
@@ -901,7 +884,7 @@ def _resolve_text(text: str, source: str, base: Path | None, stem: str | None,
 def _load_path(path: Path, chain: list[Path]) -> Scenario:
     text = _read(path)
     resolved = path.resolve()
-    return _resolve_text(text, _display(path), path.parent, path.stem, path, [*chain, resolved])
+    return _resolve_text(text, display_path(path), path.parent, path.stem, path, [*chain, resolved])
 
 
 def load_scenario(name_or_path: str | Path | Scenario) -> Scenario:

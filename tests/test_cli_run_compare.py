@@ -58,6 +58,7 @@ def _nothing_written(folder: Path, out: Path):
     (["compare", "baseline", "km", "baseline"], "scenario 'baseline' given twice"),
     (["compare", "baseline", "km", "--set", "policy.crm_maturity=7"], "policy.crm_maturity"),
     (["compare", "baseline", "km", "--workers", "0"], "--workers 0: expected an integer >= 1"),
+    (["compare", "baseline", "km", "--seed", "-1"], "--seed -1: expected an integer >= 0"),
 ])
 def test_bad_input_exit_2_one_line_nothing_written(args, expected, in_tmp, capsys):
     out = in_tmp / "out"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import math
 import pickle
+import re
 import tomllib
 from pathlib import Path
 
@@ -32,10 +31,7 @@ from sim.scenario import (
 SHIPPED = ["baseline", "km", "crm", "ckm", "supplier_collaboration", "high_turnover",
            "turbulent_market", "march1991"]
 
-
-import tomllib as _tomllib
-
-BASE_CHURN = _tomllib.loads((SCENARIO_DIR / "baseline.toml").read_text())["market"]["base_churn"]
+BASE_CHURN = tomllib.loads((SCENARIO_DIR / "baseline.toml").read_text())["market"]["base_churn"]
 BASE_CHURN_LINE = re.search(r"^base_churn = \S+", (SCENARIO_DIR / "baseline.toml").read_text(), re.M).group(0)
 
 
@@ -228,8 +224,11 @@ def test_with_params_returns_a_new_validated_scenario(base):
     assert tab["channels.mentoring.rate"] == 0.3 and tab["channels.mentoring.cost"] == 5.0
     assert base.with_params({}) == base
     assert base.with_params({"market.base_churn": BASE_CHURN}) == base
-    with pytest.raises(ScenarioError, match="cannot be overridden"):
-        base.with_params({"scenario.name": "x"})
+    for bad in ({"scenario.name": "x"}, {"scenario": {"name": "x"}}, {"scenario.extends": "km"}):
+        with pytest.raises(ScenarioError, match="cannot be overridden"):
+            base.with_params(bad)
+    with pytest.raises(ScenarioError, match="a parameter name must be a string"):
+        base.with_params({1: 0.1})
 
 
 def test_numpy_values_are_accepted_as_their_python_types(base):
@@ -403,21 +402,24 @@ def test_types(base):
         base.with_params({"market.base_churn": "0.1"})
     with pytest.raises(ScenarioError, match="policy.customer_role = 1: wrong type, expected a string"):
         base.with_params({"policy.customer_role": 1})
-    with pytest.raises(ScenarioError, match="override: market = 1: wrong type|override: market = 1: is a table"):
+    with pytest.raises(ScenarioError) as e:
         base.with_params({"market": 1})
+    assert one_line(e) == "override: market = 1: wrong type, expected a table [market], given an int"
 
 
-def test_wrong_type_in_file(tmp_path):
-    p = write(tmp_path, "t.toml", '[scenario]\nextends = "baseline"\n[organization]\nteams = 2.5\n')
+@pytest.mark.parametrize("text, expected", [
+    ('[scenario]\nextends = "baseline"\n[organization]\nteams = 2.5\n',
+     "t.toml: organization.teams = 2.5: wrong type, expected an int >= 1, given a float"),
+    ('market = 3\n[scenario]\nextends = "baseline"\n',
+     "t.toml: market = 3: wrong type, expected a table [market], given an int"),
+    ('[scenario]\nextends = "baseline"\n[market.base_churn]\nx = 1\n',
+     "t.toml: market.base_churn = {...}: wrong type, expected a float in [0, 1], given a table"),
+])
+def test_wrong_type_in_file(tmp_path, text, expected):
+    p = write(tmp_path, "t.toml", text)
     with pytest.raises(ScenarioError) as e:
         load_scenario(str(p))
-    assert "t.toml: organization.teams = 2.5: wrong type, expected an int >= 1, given a float" in one_line(e)
-    p = write(tmp_path, "t2.toml", 'market = 3\n[scenario]\nextends = "baseline"\n')
-    with pytest.raises(ScenarioError, match=r"t2.toml: market = 3: wrong type, expected a table \[market\]"):
-        load_scenario(str(p))
-    p = write(tmp_path, "t3.toml", '[scenario]\nextends = "baseline"\n[market.base_churn]\nx = 1\n')
-    with pytest.raises(ScenarioError, match=r"t3.toml: market.base_churn = \{...\}: wrong type.*given a table"):
-        load_scenario(str(p))
+    assert one_line(e).endswith(expected)
 
 
 def test_malformed_toml_gives_line_and_column(tmp_path):
