@@ -18,8 +18,6 @@ process tree's own CPU time). On a shared machine the figures move with it.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
-import multiprocessing
 import os
 import shutil
 import sys
@@ -29,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.sweeps import sweep  # noqa: E402
+from sim.sweeps import local_cluster, process_pool, sweep  # noqa: E402
 
 PARAMS = {"market.base_churn": (0.002, 0.01)}  # barely changes a run's cost
 
@@ -117,9 +115,7 @@ def main() -> int:
         print(f"  process pool, cold               {t_proc:7.2f} s   efficiency {eff:6.1%}  {other(f)}"
               "  (target >= 85 %)")
 
-        import sim.simulate  # noqa: F401 -- as in sweep(): forked workers inherit the imports
-        ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-        with cf.ProcessPoolExecutor(w, mp_context=ctx) as pool:
+        with process_pool(w) as pool:  # the pool executor="process" starts
             warm_up(pool)
             t_proc_warm, f, _ = best("process warm", executor=pool)
         eff_warm = t_serial / (w * t_proc_warm)
@@ -130,8 +126,6 @@ def main() -> int:
               f" {other(f)}  (target <= 110 %)")
 
         from dask.distributed import Client
-
-        from sim.sweeps import local_cluster
 
         with local_cluster(w) as cluster, Client(cluster) as client:
             warm_up(client)

@@ -39,6 +39,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from sim.experiments import _check_int
 from sim.outputs import InputError, default_dir, write_table
 from sim.sweeps import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, cli_inputs, execute,
                        interrupted, kpi_names, make_plan, printed_warnings)
@@ -160,10 +161,9 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     if method not in METHODS:
         raise InputError(f"--method {method}: expected one of {', '.join(METHODS)}")
     _check_kpi(kpi)
-    minimum = 2 if method == "morris" else 1
-    if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples < minimum:
-        raise InputError(f"--samples {samples!r}: expected an integer >= {minimum}")
-    if not isinstance(num_levels, (int, np.integer)) or num_levels < 2 or num_levels % 2:
+    samples = _check_int(samples, "--samples", 2 if method == "morris" else 1,
+                         "Morris trajectories" if method == "morris" else "Sobol' base sample size N")
+    if _check_int(num_levels, "num_levels", 2, "Morris grid levels") % 2:
         raise InputError(f"num_levels {num_levels!r}: expected an even integer >= 2")
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if set:
@@ -177,8 +177,8 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     if method == "morris" and samples < MIN_MORRIS_N:
         warnings.warn(f"Morris screening from {samples} trajectories is unreliable; use --samples "
                       f"{MIN_MORRIS_N} or more", UserWarning, stacklevel=caller_level())
-    drawn, points = _sample(problem, ranges, method, int(samples), int(seed), int(num_levels))
-    settings = {"method": method, "N": int(samples), "seed": int(seed),
+    drawn, points = _sample(problem, ranges, method, samples, int(seed), int(num_levels))
+    settings = {"method": method, "N": samples, "seed": int(seed),
                 **({"calc_second_order": False} if method == "sobol" else {"num_levels": int(num_levels)})}
     plan = make_plan(scenario, params, design=points, reps=reps, steps=steps, overrides=set,
                      command="sensitivity", identity_extra=settings,
@@ -261,19 +261,18 @@ def analyze(folder: str | Path, kpi: str = "retention_rate", write: bool = True)
 def _save_plot(result: SensitivityResult, path: Path) -> None:
     from matplotlib.figure import Figure
 
+    from sim.plots import save_png
+
     fig = Figure(figsize=(6.5, 1.2 + 0.55 * len(result.indices)), layout="constrained")
     result.plot(fig.subplots())
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, dpi=120, format="png")
-    tmp.replace(path)
+    save_png(fig, path, dpi=120)
 
 
 def cli_sensitivity(args) -> int:
     """`python run.py sensitivity SCENARIO --param NAME=LOW:HIGH ... --kpi NAME --method sobol|morris`"""
     from sim.scenario import load_scenario
 
-    params, overrides = cli_inputs(args, "sensitivity")
-    _check_kpi(args.kpi)
+    params, overrides = cli_inputs(args)
     out = args.out
     if out is None:
         out = default_dir("sensitivity", [load_scenario(args.scenario).name])
@@ -281,7 +280,7 @@ def cli_sensitivity(args) -> int:
         with printed_warnings():
             res = sensitivity(args.scenario, params, kpi=args.kpi, method=args.method, samples=args.samples,
                               reps=args.reps, steps=args.steps, executor=args.executor,
-                              out=out, workers=args.workers, dask_address=getattr(args, "dask_address", None),
+                              out=out, workers=args.workers, dask_address=args.dask_address,
                               progress=args.progress, set=overrides)
     except (SweepIncomplete, SensitivityError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -28,9 +28,6 @@ How it works
 * **Executors.** ``"none"`` (in this process), ``"process"`` (a process pool, the default),
   ``"dask"`` (a Dask ``LocalCluster``, or the scheduler at ``dask_address``), or any
   ``concurrent.futures.Executor`` (or a ``dask.distributed.Client``) passed in.
-
-Test hook: the environment variable ``SIM_SWEEP_FAIL_RUNS`` (comma-separated run ids) makes those
-runs raise ``RuntimeError`` inside the worker, exactly where a failing model would.
 """
 
 from __future__ import annotations
@@ -57,15 +54,15 @@ import numpy as np
 import pandas as pd
 
 from sim import storage
+from sim.experiments import _check_int, replication_seed
 from sim.outputs import InputError, atomic_write_text, default_dir, prepare
 
 __all__ = ["sweep", "SweepResult", "SweepIncomplete", "load_sweep", "design_points", "chunk_starts",
-           "local_cluster", "parse_param", "parse_params", "run_chunk", "cli_sweep", "FAIL_ENV", "DESIGNS",
-           "EXECUTORS"]
+           "local_cluster", "process_pool", "parse_param", "parse_params", "run_chunk", "cli_sweep",
+           "DESIGNS", "EXECUTORS"]
 
 DESIGNS = ("grid", "lhs", "sobol")
 EXECUTORS = ("none", "process", "dask")
-FAIL_ENV = "SIM_SWEEP_FAIL_RUNS"
 FORMAT = 1
 MAX_CHUNK = 50          # runs per chunk, at most (guided chunks)
 CHUNKS_PER_WORKER = 4   # guided chunks: a chunk takes 1 / (4 * workers) of the runs still left
@@ -104,7 +101,7 @@ class ParamRange:
 
 
 def _is_number(x) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and type(x).__name__ != "bool_"
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange]:
@@ -204,18 +201,12 @@ def _native(v):
     return int(v) if isinstance(v, (np.integer, int)) else float(v)
 
 
-def _seed(rep: int) -> int:
-    from sim.experiments import replication_seed
-
-    return int(replication_seed(rep))
-
-
 def _design_table(points: pd.DataFrame, reps: int) -> pd.DataFrame:
     """One row per run: run_id, point, <parameters>, rep, seed."""
     n = len(points)
     point = np.repeat(np.arange(n, dtype=np.int64), reps)
     rep = np.tile(np.arange(reps, dtype=np.int64), n)
-    seeds = np.array([_seed(r) for r in range(reps)], dtype=np.int64)
+    seeds = np.array([replication_seed(r) for r in range(reps)], dtype=np.int64)
     table = pd.DataFrame({"run_id": point * reps + rep, "point": point})
     for c in points.columns:
         table[c] = points[c].to_numpy()[point]
@@ -250,12 +241,6 @@ class ChunkTask:
     runs: list[tuple[int, int, int, int, tuple]]  # run_id, point, rep, seed, parameter values
 
 
-def _fail_hook(run_id: int) -> None:
-    text = os.environ.get(FAIL_ENV, "")
-    if text and str(run_id) in {t.strip() for t in text.split(",")}:
-        raise RuntimeError(f"injected failure of run {run_id} ({FAIL_ENV})")
-
-
 def run_chunk(task: ChunkTask) -> dict:
     """Run one chunk and write its Parquet parts; returns a small report. Runs in the worker."""
     from sim.simulate import run
@@ -267,7 +252,6 @@ def run_chunk(task: ChunkTask) -> dict:
         row = {"run_id": run_id, "point": point, **params, "rep": rep, "seed": seed}
         t0 = time.perf_counter()
         try:
-            _fail_hook(run_id)
             result = run(task.scenario.with_params(params), seed=seed, steps=task.steps)
         except Exception as exc:  # noqa: BLE001 -- a failed run is data; the sweep goes on
             error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
@@ -352,20 +336,26 @@ def local_cluster(workers: int | None = None, **kwargs):
         return LocalCluster(**{**options, **kwargs})
 
 
+def process_pool(workers: int, lock_fd: int | None = None) -> cf.ProcessPoolExecutor:
+    """The process pool of ``executor="process"``: forked workers (Linux) that inherit the model's
+    imports, drop the folder lock ``lock_fd`` and exit when the process that started them dies."""
+    import multiprocessing
+
+    import sim.simulate  # noqa: F401 -- imported once here, inherited by forked workers
+
+    ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                                  initargs=(os.getpid(), lock_fd))
+
+
 @contextlib.contextmanager
 def _open_executor(executor, workers: int | None, dask_address: str | None, lock_fd: int | None):
     """Yield (executor, number of workers, label)."""
     if isinstance(executor, str) and executor == "none":
         yield _InlineExecutor(), 1, "none"
     elif isinstance(executor, str) and executor == "process":
-        import multiprocessing
-
-        import sim.simulate  # noqa: F401 -- imported once here, inherited by forked workers
-
         n = workers or _cpus()
-        ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-        pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
-                                      initargs=(os.getpid(), lock_fd))
+        pool = process_pool(n, lock_fd)
         try:
             yield pool, n, f"process pool ({n} workers)"
         except BaseException:  # interrupted: stop our workers now; their unfinished chunks are lost
@@ -400,15 +390,12 @@ def _open_executor(executor, workers: int | None, dask_address: str | None, lock
     elif _is_dask_client(executor):
         n = sum(executor.nthreads().values()) or 1
         yield executor.get_executor(pure=False), n, "dask client"
-    elif isinstance(executor, cf.Executor):
+    else:  # a concurrent.futures.Executor (execute() refused anything else)
         n = getattr(executor, "_max_workers", None)
         client = getattr(executor, "_client", None)
         if n is None and client is not None and hasattr(client, "nthreads"):
             n = sum(client.nthreads().values())
         yield executor, int(n or workers or _cpus()), type(executor).__name__
-    else:
-        raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)} "
-                         "or a concurrent.futures.Executor")
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,35 +463,35 @@ def make_plan(scenario, params, design="lhs", samples=16, reps=1, steps=None, ov
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if overrides:
         base = base.with_params(dict(overrides))
-    for name, value, lo in (("reps", reps, 1), ("samples", samples, 1), ("design_seed", design_seed, 0)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < lo:
-            raise InputError(f"--{name.replace('_', '-')} {value!r}: expected an integer >= {lo}")
-    if steps is not None and (not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 0):
-        raise InputError(f"--steps {steps!r}: expected an integer >= 0")
+    reps = _check_int(reps, "--reps", 1, "replications per design point")
+    samples = _check_int(samples, "--samples", 1, "design points, or grid levels per parameter")
+    design_seed = _check_int(design_seed, "design_seed", 0, "seed of the lhs / sobol design")
+    if steps is not None:
+        steps = _check_int(steps, "--steps", 0, "weeks per run")
     ranges = check_params(base, params, steps)
     if isinstance(design, pd.DataFrame):
         points, design_name = _custom_points(ranges, design), "custom"
     else:
-        points, design_name = design_points(ranges, design, int(samples), int(design_seed)), design
+        points, design_name = design_points(ranges, design, samples, design_seed), design
     for values in points.itertuples(index=False):  # every point is a valid scenario
         base.with_params({r.name: _native(v) for r, v in zip(ranges, values)})
-    table = _design_table(points, int(reps))
+    table = _design_table(points, reps)
     identity = {
         "scenario": _fingerprint(base),
         "params": [[r.name, r.low, r.high] for r in ranges],
         "design": design_name,
-        "samples": int(samples) if design_name != "custom" else len(points),
-        "reps": int(reps),
-        "steps": None if steps is None else int(steps),
-        "design_seed": int(design_seed),
+        "samples": samples if design_name != "custom" else len(points),
+        "reps": reps,
+        "steps": steps,
+        "design_seed": design_seed,
         **(identity_extra or {}),
         "design_sha256": _design_hash(table),
     }
     args = {"scenario": str(scenario) if not isinstance(scenario, Scenario) else scenario.name,
             "params": {r.name: [r.low, r.high] for r in ranges}, "design": design_name,
-            "samples": identity["samples"], "reps": int(reps), "steps": identity["steps"],
-            "set": dict(overrides or {}), "design_seed": int(design_seed), **(arguments or {})}
-    return Plan(command, base, ranges, table, None if steps is None else int(steps), identity, args)
+            "samples": identity["samples"], "reps": reps, "steps": steps,
+            "set": dict(overrides or {}), "design_seed": design_seed, **(arguments or {})}
+    return Plan(command, base, ranges, table, steps, identity, args)
 
 
 def _chunks(table: pd.DataFrame, starts: list[int], names: list[str]) -> list[list[tuple]]:
@@ -535,12 +522,12 @@ def chunk_starts(n_runs: int, workers: int, size: int | None = None) -> list[int
 def execute(plan: Plan, executor="process", out=None, workers=None, dask_address=None, progress=True,
             chunk_size: int | None = None, retry_failed: bool = False) -> "SweepResult":
     """Run a validated plan into ``out`` (resuming what is there). The engine of sweep and sensitivity."""
-    if workers is not None and (not isinstance(workers, numbers.Integral) or workers < 1):
-        raise InputError(f"--workers {workers!r}: expected an integer >= 1")
-    if chunk_size is not None and (not isinstance(chunk_size, numbers.Integral) or chunk_size < 1):
-        raise InputError(f"chunk_size {chunk_size!r}: expected an integer >= 1")
+    if workers is not None:
+        workers = _check_int(workers, "--workers", 1, "worker processes")
+    if chunk_size is not None:
+        chunk_size = _check_int(chunk_size, "chunk_size", 1, "runs per chunk")
     if not (isinstance(executor, str) and executor in EXECUTORS or isinstance(executor, cf.Executor)
-            or _is_dask_client(executor)):
+            or _is_dask_client(executor)):  # checked here, before the folder is made
         raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)} "
                          "or a concurrent.futures.Executor")
     folder = prepare(out if out is not None else default_dir(plan.command, [plan.scenario.name]),
@@ -868,15 +855,11 @@ def printed_warnings() -> Iterator[None]:
         yield
 
 
-def cli_inputs(args, command: str) -> tuple[dict, dict]:
-    """The ``--param`` ranges and ``--set`` overrides of a sweep-like command, checked."""
+def cli_inputs(args) -> tuple[dict, dict]:
+    """The ``--param`` ranges and ``--set`` overrides of a sweep-like command, parsed."""
     from sim.scenario import parse_overrides
 
-    params = parse_params(args.params)
-    if not params:
-        raise InputError(f"{command}: expected at least one --param NAME=LOW:HIGH, "
-                         "e.g. --param market.base_churn=0.002:0.01")
-    return params, parse_overrides(args.overrides)
+    return parse_params(args.params), parse_overrides(args.overrides)
 
 
 def interrupted(out) -> int:
@@ -888,8 +871,8 @@ def interrupted(out) -> int:
 
 def cli_sweep(args) -> int:
     """`python run.py sweep SCENARIO --param NAME=LOW:HIGH ...`"""
-    params, overrides = cli_inputs(args, "sweep")
-    address = getattr(args, "dask_address", None)
+    params, overrides = cli_inputs(args)
+    address = args.dask_address
     out = args.out
     try:
         with printed_warnings():

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from sim import storage
@@ -42,7 +43,7 @@ def test_write_parquet_atomic_leaves_no_partial_file(tmp_path):
     storage.write_parquet_atomic(pd.DataFrame({"a": [1, 2]}), path)
     assert pd.read_parquet(path)["a"].tolist() == [1, 2]
     bad = pd.DataFrame({"a": [object(), object()]})  # pyarrow cannot store it: the write fails
-    with pytest.raises(Exception):
+    with pytest.raises(pa.ArrowInvalid):
         storage.write_parquet_atomic(bad, path)
     assert pd.read_parquet(path)["a"].tolist() == [1, 2]  # the old file is untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["part-00000.parquet"]  # no temporary left

@@ -20,12 +20,29 @@ from sim.cli import main
 from sim.experiments import replication_seed
 from sim.outputs import InputError
 from sim.scenario import ScenarioError, parse_overrides
-from sim.sweeps import (FAIL_ENV, ParamRange, check_params, design_points, parse_param, sweep)
+from sim.sweeps import ParamRange, check_params, design_points, parse_param, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
 SMALL_ARGS = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
 PARAMS = {"market.base_churn": (0.002, 0.01), "organization.teams": (2, 4)}
+
+
+def _fail_above(monkeypatch, churn: float) -> None:
+    """Make ``sim.simulate.run`` raise, as a broken model would, for runs with a base churn above ``churn``.
+
+    The sweep's workers call it; the process pool forks them from this process, patch included.
+    """
+    import sim.simulate
+
+    real = sim.simulate.run
+
+    def run(scenario, *args, **kwargs):
+        if scenario.get("market.base_churn") > churn:
+            raise RuntimeError(f"churn {scenario.get('market.base_churn')}\ntoo high")
+        return real(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(sim.simulate, "run", run)
 
 
 def _tables(res):
@@ -136,22 +153,24 @@ def test_sweep_tables_seeds_and_files(tmp_path):
 
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
-    monkeypatch.setenv(FAIL_ENV, "1,4")  # the workers raise RuntimeError in these runs
+    _fail_above(monkeypatch, 0.008)  # the runs of points 1 and 4 raise RuntimeError in the workers
+    points = pd.DataFrame({"market.base_churn": [0.002, 0.009, 0.003, 0.004, 0.0095, 0.005]})
+    kw = dict(design=points, steps=8, out=tmp_path / "s", progress=False, set=SMALL)
     with pytest.warns(RuntimeWarning, match="2 of 6 runs failed"):
-        res = sweep("baseline", {"market.base_churn": (0.002, 0.01)}, samples=6, steps=8, executor="process",
-                    workers=2, out=tmp_path / "s", progress=False, set=SMALL, chunk_size=2)
+        res = sweep("baseline", {"market.base_churn": (0.002, 0.01)}, executor="process", workers=2,
+                    chunk_size=2, **kw)
     runs = res.runs
+    assert runs["market.base_churn"].tolist() == points["market.base_churn"].tolist()
     assert runs["status"].tolist() == ["ok", "failed", "ok", "ok", "failed", "ok"]
-    assert runs.loc[1, "error"] == f"RuntimeError: injected failure of run 1 ({FAIL_ENV})"
+    assert runs.loc[1, "error"] == "RuntimeError: churn 0.009 too high"  # on one line
     assert runs.loc[[1, 4], "retention_rate"].isna().all() and runs.loc[[0, 2], "retention_rate"].notna().all()
     assert sorted(res.steps["run_id"].unique()) == [0, 2, 3, 5]
     assert res.n_failed == 2 and res.complete
     # the cause is gone: retry_failed runs the two chunks holding failed runs again, and only them
-    monkeypatch.delenv(FAIL_ENV)
+    monkeypatch.undo()
     parts = sorted((tmp_path / "s" / "runs").glob("part-*.parquet"))
     stamps = {p: p.stat().st_mtime_ns for p in parts}
-    res = sweep("baseline", {"market.base_churn": (0.002, 0.01)}, samples=6, steps=8, executor="none",
-                out=tmp_path / "s", progress=False, set=SMALL, retry_failed=True)
+    res = sweep("baseline", {"market.base_churn": (0.002, 0.01)}, executor="none", retry_failed=True, **kw)
     assert res.n_failed == 0 and sorted(res.steps["run_id"].unique()) == list(range(6))
     assert [p.name for p in parts if p.stat().st_mtime_ns != stamps[p]] == ["part-00000.parquet", "part-00002.parquet"]
 
@@ -203,13 +222,13 @@ def test_a_folder_with_another_sweep_is_refused(tmp_path, capsys, monkeypatch):
 
 
 def test_cli_sweep_prints_folder_and_counts(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv(FAIL_ENV, "0")
+    _fail_above(monkeypatch, 0.008)  # the last of the grid's 0.002, 0.006, 0.01
     code = main(["sweep", "baseline", "--param", "market.base_churn=0.002:0.01", "--design", "grid",
                  "--samples", "3", "--steps", "8", "--executor", "none", "--out", str(tmp_path / "s"), *SMALL_ARGS])
     captured = capsys.readouterr()
     assert code == 0
     assert captured.out.splitlines() == [str((tmp_path / "s").resolve()), "3 runs, 1 failed"]
-    assert "warning: 1 of 3 runs failed (first: RuntimeError: injected failure of run 0" in captured.err
+    assert "warning: 1 of 3 runs failed (first: RuntimeError: churn 0.01 too high)" in captured.err
     assert "3/3" in captured.err  # the progress bar on stderr
 
 
