@@ -128,20 +128,11 @@ class AppModel(CRMKnowledgeModel):
     ):
         from sim.scenario import load_scenario
 
+        given = locals()
         sc = load_scenario(scenario or default_scenario())
-        values = dict(crm_maturity=crm_maturity, customer_role=customer_role, codification=codification,
-                      socialization=socialization, job_rotation=job_rotation, training=training,
-                      loyalty_scheme=loyalty_scheme, co_creation=co_creation,
-                      supplier_collaboration=supplier_collaboration, external_knowhow=external_knowhow,
-                      retention_programme=retention_programme, turbulence=turbulence,
-                      employee_turnover=employee_turnover, competition=competition)
-        params: dict = {}
-        for name, value in values.items():
-            if value is None:
-                continue
-            key = LEVERS[name]
-            kind = type(sc.get(key))
-            params[key] = kind(value) if kind is not float else round(float(value), 6)
+        # the scenario validates and converts each value; rounding drops slider noise (0.15000000000000002)
+        params = {key: round(given[name], 6) if isinstance(given[name], float) else given[name]
+                  for name, key in LEVERS.items() if given[name] is not None}
         if initial_customers is not None:
             n0 = int(sc.get("market.initial_customers"))
             params["market.initial_customers"] = int(initial_customers)
@@ -157,10 +148,11 @@ class AppModel(CRMKnowledgeModel):
 
 def model_params(scenario: str | None = None) -> dict:
     """SolaraViz controls, with the scenario's values as defaults."""
-    from sim.scenario import load_scenario
+    from sim.scenario import SCHEMA, load_scenario
 
     name = scenario or default_scenario()
     sc = load_scenario(name)
+    maturities = SCHEMA["policy.crm_maturity"].choices
 
     def share(label, key, hi=1.0, step=0.05):
         return Slider(label, value=float(sc.get(key)), min=0.0, max=hi, step=step, dtype=float)
@@ -169,10 +161,12 @@ def model_params(scenario: str | None = None) -> dict:
     return {
         "scenario": name,  # fixed: chosen on the command line
         "seed": {"type": "InputText", "value": "42", "label": "Random seed"},
-        "crm_maturity": Slider("CRM maturity (1-3)",
-                               value=int(sc.get("policy.crm_maturity")), min=1, max=3, step=1, dtype=int),
+        "crm_maturity": Slider(f"CRM maturity ({min(maturities)}-{max(maturities)})",
+                               value=int(sc.get("policy.crm_maturity")), min=min(maturities), max=max(maturities),
+                               step=1, dtype=int),
         "customer_role": {"type": "Select", "value": sc.get("policy.customer_role"),
-                          "values": ["passive", "captive", "active"], "label": "Customer role (KM/CRM/CKM)"},
+                          "values": list(SCHEMA["policy.customer_role"].choices),
+                          "label": "Customer role (KM/CRM/CKM)"},
         "codification": share("Codification", "policy.codification"),
         "socialization": share("Socialization (mentoring)", "policy.socialization"),
         "job_rotation": share("Job rotation", "policy.job_rotation"),
@@ -190,6 +184,13 @@ def model_params(scenario: str | None = None) -> dict:
         "initial_customers": Slider("Initial customers", value=min(APP_CUSTOMERS, n0),
                                     min=min(500, n0), max=max(20000, n0), step=500, dtype=int),
     }
+
+
+def control_values(params: dict) -> dict:
+    """The current value of every control (and the fixed entries) of ``model_params``: the keyword
+    arguments SolaraViz passes to ``AppModel``."""
+    return {k: v.value if isinstance(v, Slider) else v["value"] if isinstance(v, dict) else v
+            for k, v in params.items()}
 
 
 # --- the pictures -------------------------------------------------------------------------------
@@ -225,8 +226,8 @@ def network_layout(model: CRMKnowledgeModel) -> dict[str, np.ndarray]:
 
 
 def _edges(model, pos) -> np.ndarray:
-    return np.array([[pos[a], pos[b]] for a, b in model.network.edges()]) if model.network.number_of_edges() \
-        else np.empty((0, 2, 2))
+    """Segments of the social network's ties (its nodes are employee rows)."""
+    return pos[np.array(model.network.edges(), dtype=np.int64).reshape(-1, 2)]
 
 
 def draw_organization(model: CRMKnowledgeModel) -> Figure:
@@ -307,7 +308,6 @@ def customer_sample(model: CRMKnowledgeModel, size: int = 400) -> np.ndarray:
 def draw_customers(model: CRMKnowledgeModel) -> Figure:
     """A sample of customers by relationship strength and satisfaction, and counts by status."""
     C = model.customers
-    n = model.n_customers
     rows = customer_sample(model)
     status = C.status[rows]
     active = rows[status == int(CustomerStatus.ACTIVE)]
@@ -326,10 +326,9 @@ def draw_customers(model: CRMKnowledgeModel) -> Figure:
     ax.set_ylabel("satisfaction")
     ax.legend(loc="lower right", fontsize=7)
     ax.set_title(f"Customers (sample of {rows.size})", fontsize=10)
-    n_active = int((C.status[:n] == int(CustomerStatus.ACTIVE)).sum())
-    n_churned = int((C.status[:n] == int(CustomerStatus.CHURNED)).sum())
-    prospects = max(0, int(model.mkt.market_potential) - model.acquired_total)
-    counts = [n_active, n_churned, prospects]
+    s = model.stats
+    prospects = int(model.mkt.market_potential) - s["acquired_total"]
+    counts = [s["active_customers"], s["churned_total"], prospects]
     bars = bx.bar(["active", "churned", "prospects"], counts, color=["#1a9850", "#9e9e9e", "#74add1"])
     bx.bar_label(bars, fontsize=7)
     bx.tick_params(axis="x", labelsize=8, rotation=30)
@@ -387,7 +386,7 @@ def draw_knowledge(model: CRMKnowledgeModel) -> Figure:
 def draw_flows(model: CRMKnowledgeModel) -> Figure:
     """This step's transfers per channel, coloured by SECI mode, grouped by Xie's 3.1/3.2/3.3."""
     names = [c.name for c in CHANNELS]
-    values = [model.stats.get(f"transfers_{n}", 0) for n in names]
+    values = [model.stats[f"transfers_{n}"] for n in names]
     colors = [SECI_COLORS[c.seci] for c in CHANNELS]
     fig = Figure(figsize=(6.6, 4.4), layout="constrained")
     ax = fig.add_subplot()
@@ -469,9 +468,7 @@ COMPONENTS = [Organization, Customers, CustomerKPIs, Knowledge, Flows, Summary]
 def Page():
     """One model per browser session; the sliders re-create it on Reset."""
     params = solara.use_memo(model_params, [])
-    model = solara.use_memo(
-        lambda: AppModel(**{k: (v.value if isinstance(v, Slider) else v.get("value") if isinstance(v, dict) else v)
-                            for k, v in params.items()}), [])
+    model = solara.use_memo(lambda: AppModel(**control_values(params)), [])
     SolaraViz(model, components=list(COMPONENTS), model_params=params,
               name=f"CRM knowledge transfer - {model.scenario.name}")
 
