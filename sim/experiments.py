@@ -30,9 +30,9 @@ from sim.outputs import InputError, atomic_write_text, display_path, prepare, sa
 from sim.scenario import Scenario, load_scenario, parse_overrides
 
 MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
-_RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run
+RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run
 # summary keys that are not KPIs, and an alias of "clv" left out of the statistics
-_NOT_KPIS = (*_RUN_KEYS, "clv_gupta_lehmann")
+_NOT_KPIS = (*RUN_KEYS, "clv_gupta_lehmann")
 Task = tuple  # (scenario: Scenario | str | Path, seed: int, steps: int | None)
 
 
@@ -46,8 +46,8 @@ def replication_seed(rep: int, base: int = 0) -> int:
     seeds of different replications are statistically independent, reduced to 63 bits so it fits
     an int64 column. Stable: a given (rep, base) always gives the same seed.
     """
-    rep = _check_int(rep, "rep =", 0, "replication index")
-    base = _check_int(base, "base =", 0, "seed of the replication seeds")
+    rep = check_int(rep, "rep =", 0, "replication index")
+    base = check_int(base, "base =", 0, "seed of the replication seeds")
     state = np.random.SeedSequence(base, spawn_key=(rep,)).generate_state(1, np.uint64)[0]
     return int(state) >> 1
 
@@ -117,7 +117,7 @@ def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process",
 
     tasks = list(tasks)
     if workers is not None:
-        workers = _check_int(workers, "workers =", 1, "worker processes")
+        workers = check_int(workers, "workers =", 1, "worker processes")
     results: list = [None] * len(tasks)
     bar = tqdm(total=len(tasks), desc=desc, unit="run", file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
@@ -197,7 +197,7 @@ def _tidy(results, keys) -> tuple[pd.DataFrame, pd.DataFrame]:
     for (name, rep), res in zip(keys, results):
         s = res.summary
         rows.append({"scenario": name, "rep": rep, "seed": res.seed, "steps": s["steps"],
-                     **{k: v for k, v in s.items() if k not in _RUN_KEYS}})
+                     **{k: v for k, v in s.items() if k not in RUN_KEYS}})
         df = res.steps.copy()
         df.insert(0, "scenario", name)
         df.insert(1, "rep", rep)
@@ -349,7 +349,7 @@ class Comparison:
         return report
 
 
-def _check_int(value, label: str, minimum: int, what: str) -> int:
+def check_int(value, label: str, minimum: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InputError(f"{label} {value!r}: expected an integer >= {minimum} ({what})")
     return int(value)
@@ -371,11 +371,11 @@ def plan_comparison(scenarios, reps=10, steps=None, reference=None, params=None,
     ``cli`` words the messages with the command's flags (``--reps``) instead of argument names.
     """
     flag = (lambda f: f"--{f}") if cli else (lambda f: f"{f} =")
-    reps = _check_int(reps, flag("reps"), 1, "replications per scenario")
+    reps = check_int(reps, flag("reps"), 1, "replications per scenario")
     if steps is not None:
-        steps = _check_int(steps, flag("steps"), 0, "weeks to simulate")
+        steps = check_int(steps, flag("steps"), 0, "weeks to simulate")
     if workers is not None:
-        _check_int(workers, flag("workers"), 1, "worker processes")
+        check_int(workers, flag("workers"), 1, "worker processes")
     if isinstance(scenarios, (str, Path, Scenario)):
         scenarios = [scenarios]
     scenarios = list(scenarios or [])
@@ -437,7 +437,7 @@ def compare(scenarios, reps: int = 10, steps: int | None = None, reference: str 
         executor, workers, progress: see :func:`run_many`.
     """
     plan = plan_comparison(scenarios, reps, steps, reference, params, workers)
-    base_seed = _check_int(base_seed, "base_seed =", 0, "seed of the replication seeds")
+    base_seed = check_int(base_seed, "base_seed =", 0, "seed of the replication seeds")
     return _run_comparison(plan, executor, workers, progress, base_seed)
 
 
@@ -522,10 +522,10 @@ def cli_run(args) -> int:
     overrides = _overrides(args)
     if overrides:
         sc = sc.with_params(overrides)
-    _check_int(args.seed, "--seed", 0, "random seed")
+    check_int(args.seed, "--seed", 0, "random seed")
     if args.seed > MAX_SEED:
         raise InputError(f"--seed {args.seed}: expected an integer <= {MAX_SEED}")
-    steps = sc.steps if args.steps is None else _check_int(args.steps, "--steps", 0, "weeks to simulate")
+    steps = sc.steps if args.steps is None else check_int(args.steps, "--steps", 0, "weeks to simulate")
     out = prepare(args.out, "run", [sc.name])
     with tqdm(total=steps, desc=f"run {sc.name}", unit="wk", file=sys.stderr, disable=not args.progress,
               dynamic_ncols=True) as bar:
@@ -542,7 +542,7 @@ def cli_compare(args) -> int:
     [--executor none|process] [--workers N] [--no-progress]``."""
     plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, _overrides(args), args.workers,
                            cli=True)
-    base_seed = _check_int(args.seed, "--seed", 0, "base of the replication seeds")
+    base_seed = check_int(args.seed, "--seed", 0, "base of the replication seeds")
     out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
     cmp = _run_comparison(plan, args.executor, args.workers, args.progress, base_seed)
     report = cmp.write(out)

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from sim.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
 from sim.experiments import halfwidth
-from sim.scorecard import KPIS, PERSPECTIVES
+from sim.scorecard import KPIS, PERSPECTIVES, SCORE_COLUMNS
 
 SECI_SHORT = {"socialization": "S", "externalization": "E", "combination": "C", "internalization": "I"}
 XIE_GROUPS = (INTERNAL, CROSS_LEVEL, EXTERNAL)
@@ -47,13 +47,10 @@ STEP_LABELS: dict[str, tuple[str, str]] = {
     "employees": ("Employees", "people"),
     "products_per_customer": ("Products per customer", "products"),
     "product_fit": ("Product fit (R&D/production)", "share, 0..1"),
-    "codification": ("Codified knowledge (KB + CRM database)", "share of items right"),
+    "codification": ("Codified knowledge", "share of the front line's right knowledge its stores hold"),
     "knowledge_cost": ("Knowledge cost", "money per week"),
     "competition": ("Competitors' pull", "0..1"),
 }
-
-PERSPECTIVE_COLUMNS = {p: f"score_{p.split()[0].replace('&', '')}" for p in PERSPECTIVES}
-
 
 def step_label(column: str) -> tuple[str, str]:
     """(title, axis label with unit) of a step-table column."""
@@ -158,7 +155,7 @@ def _bars(ax, groups: list[str], names: list[str], means: np.ndarray, hws: np.nd
 def scorecard_chart(runs: pd.DataFrame, title: str | None = None) -> Figure:
     """Four-perspective chart: each perspective's weighted score (0-100) per scenario, and the overall score."""
     names, n = _names(runs), _n_reps(runs)
-    cols = [PERSPECTIVE_COLUMNS[p] for p in PERSPECTIVES] + ["score"]
+    cols = [SCORE_COLUMNS[p] for p in PERSPECTIVES] + ["score"]
     groups = list(PERSPECTIVES) + ["overall"]
     g = runs.groupby("scenario", sort=False)[cols]
     means = g.mean().reindex(names).T.to_numpy()

@@ -127,6 +127,10 @@ def weighted_score(card: pd.DataFrame) -> float:
     return float(100.0 * (w * np.minimum(card["attainment"].to_numpy(), 1.0)).sum() / w.sum()) if w.sum() else 0.0
 
 
+# Summary column of each perspective's score: "score_financial", "score_customer", ...
+SCORE_COLUMNS = {p: f"score_{p.split()[0].replace('&', '')}" for p in PERSPECTIVES}
+
+
 def perspective_scores(card: pd.DataFrame) -> pd.Series:
     """Weighted score per perspective, in the order of the balanced scorecard."""
     weights = card.groupby("perspective")["weight"].sum()

@@ -39,7 +39,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from sim.experiments import _check_int
+from sim.experiments import check_int
 from sim.outputs import InputError, default_dir, write_table
 from sim.sweeps import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, cli_inputs, execute,
                        interrupted, kpi_names, make_plan, printed_warnings)
@@ -161,9 +161,9 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     if method not in METHODS:
         raise InputError(f"--method {method}: expected one of {', '.join(METHODS)}")
     _check_kpi(kpi)
-    samples = _check_int(samples, "--samples", 2 if method == "morris" else 1,
+    samples = check_int(samples, "--samples", 2 if method == "morris" else 1,
                          "Morris trajectories" if method == "morris" else "Sobol' base sample size N")
-    if _check_int(num_levels, "num_levels", 2, "Morris grid levels") % 2:
+    if check_int(num_levels, "num_levels", 2, "Morris grid levels") % 2:
         raise InputError(f"num_levels {num_levels!r}: expected an even integer >= 2")
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if set:

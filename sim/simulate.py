@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import CRMKnowledgeModel
-from sim.scorecard import build_scorecard, firm_kpis, perspective_scores, realized_clv, team_scorecards, weighted_score
+from sim.scorecard import SCORE_COLUMNS, build_scorecard, firm_kpis, perspective_scores, realized_clv, team_scorecards, weighted_score
 
 CHURN_COLUMNS = ["step", "customer", "segment", "team", "tenure", "products"]
 ACQUISITION_COLUMNS = ["step", "customer", "segment", "team"]
@@ -59,7 +59,7 @@ def summarize(model: CRMKnowledgeModel, steps: pd.DataFrame, seed) -> tuple[pd.D
                "clv_gupta_lehmann": values["clv"],
                "clv_realized": realized_clv(steps, discount, model.initial_customers),
                "score": weighted_score(card)}
-    summary.update({f"score_{p.split()[0].replace('&', '')}": v for p, v in perspective_scores(card).items()})
+    summary.update({SCORE_COLUMNS[p]: v for p, v in perspective_scores(card).items()})
     return card, teams, summary
 
 

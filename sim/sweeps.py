@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from sim import storage
-from sim.experiments import _check_int, replication_seed
+from sim.experiments import RUN_KEYS, check_int, replication_seed
 from sim.outputs import InputError, atomic_write_text, default_dir, prepare
 
 __all__ = ["sweep", "SweepResult", "SweepIncomplete", "load_sweep", "design_points", "chunk_starts",
@@ -68,7 +68,6 @@ MAX_CHUNK = 50          # runs per chunk, at most (guided chunks)
 CHUNKS_PER_WORKER = 4   # guided chunks: a chunk takes 1 / (4 * workers) of the runs still left
 LOCK = ".sweep.lock"
 MAX_GRID = 1_000_000    # design points of a grid, at most
-_DROP_SUMMARY = ("scenario", "seed", "steps")  # already in the runs table or the manifest
 
 
 class SweepIncomplete(RuntimeError):
@@ -260,7 +259,7 @@ def run_chunk(task: ChunkTask) -> dict:
         else:
             row.update(status="ok", error=None, duration=time.perf_counter() - t0)
             row.update({k: float(v) for k, v in result.summary.items()
-                        if k not in _DROP_SUMMARY and _is_number(v)})
+                        if k not in RUN_KEYS and _is_number(v)})
             steps = result.steps.copy()
             steps.insert(0, "run_id", np.int64(run_id))
             tables.append(steps)
@@ -463,11 +462,11 @@ def make_plan(scenario, params, design="lhs", samples=16, reps=1, steps=None, ov
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if overrides:
         base = base.with_params(dict(overrides))
-    reps = _check_int(reps, "--reps", 1, "replications per design point")
-    samples = _check_int(samples, "--samples", 1, "design points, or grid levels per parameter")
-    design_seed = _check_int(design_seed, "design_seed", 0, "seed of the lhs / sobol design")
+    reps = check_int(reps, "--reps", 1, "replications per design point")
+    samples = check_int(samples, "--samples", 1, "design points, or grid levels per parameter")
+    design_seed = check_int(design_seed, "design_seed", 0, "seed of the lhs / sobol design")
     if steps is not None:
-        steps = _check_int(steps, "--steps", 0, "weeks per run")
+        steps = check_int(steps, "--steps", 0, "weeks per run")
     ranges = check_params(base, params, steps)
     if isinstance(design, pd.DataFrame):
         points, design_name = _custom_points(ranges, design), "custom"
@@ -523,9 +522,9 @@ def execute(plan: Plan, executor="process", out=None, workers=None, dask_address
             chunk_size: int | None = None, retry_failed: bool = False) -> "SweepResult":
     """Run a validated plan into ``out`` (resuming what is there). The engine of sweep and sensitivity."""
     if workers is not None:
-        workers = _check_int(workers, "--workers", 1, "worker processes")
+        workers = check_int(workers, "--workers", 1, "worker processes")
     if chunk_size is not None:
-        chunk_size = _check_int(chunk_size, "chunk_size", 1, "runs per chunk")
+        chunk_size = check_int(chunk_size, "chunk_size", 1, "runs per chunk")
     if not (isinstance(executor, str) and executor in EXECUTORS or isinstance(executor, cf.Executor)
             or _is_dask_client(executor)):  # checked here, before the folder is made
         raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)} "
@@ -614,7 +613,7 @@ def kpi_names() -> tuple[str, ...]:
         "market.initial_customers": 20, "market.market_potential": 20,
         "organization.teams": 1, "organization.team_size": 2})
     summary = run(tiny, seed=0, steps=1).summary
-    return tuple(k for k, v in summary.items() if k not in _DROP_SUMMARY and _is_number(v))
+    return tuple(k for k, v in summary.items() if k not in RUN_KEYS and _is_number(v))
 
 
 def _chunks_with_failures(folder: Path) -> set[int]:

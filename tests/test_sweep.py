@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import mesa
 import numpy as np
 import pandas as pd
 import pytest
@@ -328,17 +327,19 @@ def _rss_mb() -> float:
 def test_long_sweep_in_one_process_does_not_grow(tmp_path):
     """100 runs through the worker's own loop (run_chunk), 10 chunks of 10, in this process.
 
-    Bound: with the model leak of Mesa 3.3 (class-level ``Agent._ids`` keeps every finished model)
-    a run of this size retains about 1 MB, so 90 runs grow the RSS by ~95 MB; without it the RSS
-    moved by at most ~8 MB (allocator and Arrow pools). 25 MB separates the two clearly. The
-    registries are checked exactly: no model outlives its run.
+    Bound: with the model leak of Mesa 3.3 (a class-level id registry keyed by the model keeps every
+    finished model) a run of this size retains about 1 MB, so 90 runs grow the RSS by ~95 MB;
+    without it the RSS moved by at most ~8 MB (allocator and Arrow pools). 25 MB separates the two
+    clearly. The registries are checked exactly: no model outlives its run.
     """
+    from sim.agents import KnowledgeHolder
     from sim.model import CRMKnowledgeModel
 
     plan = sweep_module.make_plan("baseline", {"market.base_churn": (0.002, 0.01)}, "lhs", 100, 1, 8,
                                   overrides=SMALL)
     chunks = sweep_module._chunks(plan.table, list(range(0, 100, 10)), plan.names)
-    ids_before = len(mesa.Agent._ids)
+    gc.collect()  # models that earlier tests dropped go now, not in the middle of the count
+    ids_before = len(KnowledgeHolder._ids)  # our agents' per-model id counters (weak keys)
     models_before = {id(o) for o in gc.get_objects() if isinstance(o, CRMKnowledgeModel)}  # e.g. app tests
     rss = []
     for c, runs in enumerate(chunks):
@@ -346,6 +347,6 @@ def test_long_sweep_in_one_process_does_not_grow(tmp_path):
         gc.collect()
         rss.append(_rss_mb())
     assert len(storage.completed_chunks(tmp_path)) == 10
-    assert len(mesa.Agent._ids) == ids_before
+    assert len(KnowledgeHolder._ids) == ids_before
     assert not [o for o in gc.get_objects() if isinstance(o, CRMKnowledgeModel) and id(o) not in models_before]
     assert rss[-1] - rss[0] < 25, f"RSS grew from {rss[0]:.0f} MB to {rss[-1]:.0f} MB over 90 runs: {rss}"
