@@ -41,6 +41,11 @@ def _executor(p: argparse.ArgumentParser, dask: bool = True) -> None:
                        help="a running Dask scheduler, e.g. tcp://HOST:8786 (default: start a LocalCluster)")
 
 
+def _param_ranges(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--param", dest="params", action="append", default=[], metavar="NAME=LOW:HIGH",
+                   help="a parameter and its range, e.g. market.base_churn=0.002:0.01 (repeatable)")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python run.py",
@@ -62,8 +67,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="parameter sweep (grid, Latin hypercube, Sobol) into a results store")
     p.add_argument("scenario")
-    p.add_argument("--param", dest="params", action="append", default=[], metavar="NAME=LOW:HIGH",
-                   help="a parameter and its range (repeatable)")
+    _param_ranges(p)
     p.add_argument("--design", choices=["grid", "lhs", "sobol"], default="lhs")
     p.add_argument("--samples", type=int, default=16, help="design points (grid: levels per parameter)")
     p.add_argument("--reps", type=int, default=1, help="replications per design point")
@@ -72,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib Sobol or Morris) of a KPI")
     p.add_argument("scenario")
-    p.add_argument("--param", dest="params", action="append", default=[], metavar="NAME=LOW:HIGH")
+    _param_ranges(p)
     p.add_argument("--kpi", default="retention_rate", help="KPI of the run summary to analyse")
     p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
     p.add_argument("--samples", type=int, default=64, help="base sample size N (Sobol) or trajectories (Morris)")
