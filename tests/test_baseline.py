@@ -1,0 +1,27 @@
+"""The frozen numeric baseline (tests/baseline.py): refactors leave every number identical."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import baseline as frozen
+
+
+@pytest.fixture(scope="module")
+def current():
+    return dict(frozen.runs())
+
+
+@pytest.mark.parametrize("name", [f"{label}-seed{seed}" for label, _, _ in frozen.CASES for seed in frozen.SEEDS])
+def test_identical_to_frozen_baseline(current, name):
+    res = current[name]
+    for kind, df in frozen.tables(res).items():
+        stored = pd.read_csv(frozen.HERE / f"{name}.{kind}.csv")
+        now = pd.read_csv(pd.io.common.StringIO(df.to_csv(index=False, float_format="%.17g")))
+        pd.testing.assert_frame_equal(now, stored, check_exact=True, obj=f"{name} {kind}")
+    stored = json.loads((frozen.HERE / f"{name}.summary.json").read_text())
+    now = json.loads(json.dumps(frozen.clean_summary(res.summary), default=str))
+    assert now == stored
