@@ -50,7 +50,7 @@ def params(customers: int, fixed_staff: bool) -> dict:
 
 def build(customers: int, fixed_staff: bool, seed: int = 1):
     from sim.model import CRMKnowledgeModel
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     sc = load_scenario("baseline").with_params(params(customers, fixed_staff))
     return CRMKnowledgeModel(scenario=sc, rng=seed)
@@ -66,7 +66,7 @@ def reps_for(customers: int) -> int:
 def worker_time(customers: int, steps: int, fixed_staff: bool) -> dict:
     import resource
 
-    from sim.simulate import release
+    from sim.experiments.simulate import release
 
     setups, walls, cpus, active_steps = [], [], [], 0
     for rep in range(reps_for(customers)):

@@ -6,16 +6,16 @@
 from importlib import import_module
 
 _API = {
-    "load_scenario": "sim.scenario",
-    "list_scenarios": "sim.scenario",
-    "Scenario": "sim.scenario",
-    "ScenarioError": "sim.scenario",
-    "run": "sim.simulate",
-    "RunResult": "sim.simulate",
+    "load_scenario": "sim.config.scenario",
+    "list_scenarios": "sim.config.scenario",
+    "Scenario": "sim.config.scenario",
+    "ScenarioError": "sim.config.scenario",
+    "run": "sim.experiments.simulate",
+    "RunResult": "sim.experiments.simulate",
     "CRMKnowledgeModel": "sim.model",
-    "compare": "sim.experiments",
-    "sweep": "sim.sweeps",
-    "sensitivity": "sim.sensitivity_analysis",
+    "compare": "sim.experiments.compare",
+    "sweep": "sim.experiments.sweeps",
+    "sensitivity": "sim.experiments.sensitivity",
 }
 
 __all__ = sorted(_API)

@@ -15,7 +15,7 @@ from enum import Enum, IntEnum
 import mesa
 import numpy as np
 
-from sim.knowledge import proportion_correct
+from sim.engine.knowledge import proportion_correct
 
 
 class Level(IntEnum):

@@ -14,7 +14,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from sim import market
+from sim.engine import market
 from sim.agents import (
     Customer,
     CustomerStatus,
@@ -25,8 +25,8 @@ from sim.agents import (
     Supplier,
     Team,
 )
-from sim.channels import CHANNELS, CHANNEL_NAMES
-from sim.knowledge import (
+from sim.engine.channels import CHANNELS, CHANNEL_NAMES
+from sim.engine.knowledge import (
     DOMAINS,
     KnowledgeSpace,
     code_learning,
@@ -87,7 +87,7 @@ class CRMKnowledgeModel(mesa.Model):
         root = np.random.SeedSequence(int(self.rng.integers(2**63)))
         names = PROCESSES + CHANNEL_NAMES
         self.streams = dict(zip(names, (np.random.default_rng(s) for s in root.spawn(len(names)))))
-        from sim.scenario import Scenario, load_scenario
+        from sim.config.scenario import Scenario, load_scenario
 
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or "baseline")
         if params:
@@ -184,6 +184,7 @@ class CRMKnowledgeModel(mesa.Model):
         k = len(sizes)
         probs = np.full((k, k), self.org.network_across)
         np.fill_diagonal(probs, self.org.network_within)
+        probs[probs < 1e-12] = 0.0  # networkx's geometric skipping divides by log(1 - p), 0 for tiny p
         g = nx.stochastic_block_model(sizes, probs.tolist(), seed=int(self.rng.integers(2**31)))
         managers = np.flatnonzero(level == int(Level.MANAGER)).tolist()
         g.add_edges_from((a, b) for i, a in enumerate(managers) for b in managers[i + 1:])

@@ -29,7 +29,7 @@ SERVER_START_TIMEOUT = 120  # s, first start compiles and imports a lot
 PAGE_TIMEOUT_MS = 60_000
 STEP_TIMEOUT_MS = 30_000
 
-app = pytest.importorskip("sim.app")
+app = pytest.importorskip("sim.present.app")
 
 
 # --- the model behind the sliders ------------------------------------------------------------
@@ -46,7 +46,7 @@ def test_app_model_maps_flat_sliders_to_scenario_keys():
     assert sc.get("organization.employee_turnover") == pytest.approx(0.3)
     assert sc.get("environment.competition") == pytest.approx(0.6)
     assert m.stats["active_customers"] == 500
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     base = load_scenario("baseline")
     ratio = base.get("market.market_potential") / base.get("market.initial_customers")
@@ -54,7 +54,7 @@ def test_app_model_maps_flat_sliders_to_scenario_keys():
 
 
 def test_app_model_defaults_keep_the_scenario_and_seed_is_reproducible():
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     a, b = app.AppModel(scenario="ckm", seed="3"), app.AppModel(scenario="ckm", seed=3)
     ckm = load_scenario("ckm")
@@ -71,7 +71,7 @@ def test_model_params_fit_the_model_signature():
     """SolaraViz re-creates the model with every control's value as a keyword argument."""
     from mesa.visualization.solara_viz import _check_model_params, split_model_params
 
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     params = app.model_params("baseline")
     _check_model_params(app.AppModel.__init__, params)
@@ -114,7 +114,7 @@ def test_pictures_draw_every_holder_and_channel():
 
 
 def test_cli_refuses_bad_scenario_and_busy_port(capsys):
-    from sim.cli import main
+    from sim.cli.main import main
 
     assert main(["app", "--scenario", "baseline_typo", "--port", "0"]) == 2
     assert "baseline" in capsys.readouterr().err

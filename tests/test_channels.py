@@ -1,4 +1,4 @@
-"""sim.channels: the registry, and each channel changes only what it should and counts it right.
+"""sim.engine.channels: the registry, and each channel changes only what it should and counts it right.
 
 Every channel function runs on a small model whose stores have been filled by a few steps; the
 belief matrices of every holder are compared before and after the call.
@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import channels as chmod
-from sim.channels import BY_NAME, CHANNEL_NAMES, CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
-from sim.knowledge import DOMAINS
+from sim.engine import channels as chmod
+from sim.engine.channels import BY_NAME, CHANNEL_NAMES, CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
+from sim.engine.knowledge import DOMAINS
 from sim.model import CRMKnowledgeModel
-from sim.scenario import CHANNELS as SCENARIO_CHANNELS
-from sim.scenario import load_scenario
+from sim.config.scenario import CHANNELS as SCENARIO_CHANNELS
+from sim.config.scenario import load_scenario
 
 SMALL = {
     "market.initial_customers": 300, "market.market_potential": 300,

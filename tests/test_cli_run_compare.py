@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.experiments import replication_seed
-from sim.scenario import load_scenario
-from sim.scorecard import KPIS
+from sim.cli.main import main
+from sim.experiments.compare import replication_seed
+from sim.config.scenario import load_scenario
+from sim.analysis.scorecard import KPIS
 
 ROOT = Path(__file__).resolve().parents[1]
 

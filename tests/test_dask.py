@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.sweeps import load_sweep, sweep
+from sim.cli.main import main
+from sim.experiments.sweeps import load_sweep, sweep
 
 pytest.importorskip("dask.distributed")
 
@@ -59,7 +59,7 @@ def test_none_process_and_dask_localcluster_give_identical_tables(reference, tmp
 def test_local_cluster_workers_keep_glibc_malloc_defaults():
     from dask.distributed import Client
 
-    from sim.sweeps import local_cluster
+    from sim.experiments.sweeps import local_cluster
 
     with local_cluster(1) as cluster, Client(cluster) as client:
         env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))

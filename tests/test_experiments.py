@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.experiments import (
+from sim.experiments.compare import (
     Comparison,
     compare,
     mean_interval,
@@ -17,8 +17,8 @@ from sim.experiments import (
     run_many,
     welch_interval,
 )
-from sim.outputs import InputError
-from sim.scenario import ScenarioError
+from sim.io.outputs import InputError
+from sim.config.scenario import ScenarioError
 
 REPS, STEPS = 4, 20
 
@@ -160,14 +160,14 @@ def test_reference_handling(dearer_path):
     (dict(scenarios=["baseline"], workers=0), "workers = 0: expected an integer >= 1"),
 ])
 def test_bad_input_is_refused_before_any_run(kwargs, message, monkeypatch):
-    import sim.experiments as ex
+    import sim.experiments.compare as ex
     monkeypatch.setattr(ex, "run_many", lambda *a, **k: pytest.fail("a run started"))
     with pytest.raises(InputError, match=message):
         compare(**{"reps": 2, "executor": "none", "progress": False, **kwargs})
 
 
 def test_bad_scenario_or_param_is_a_scenario_error(monkeypatch):
-    import sim.experiments as ex
+    import sim.experiments.compare as ex
     monkeypatch.setattr(ex, "run_many", lambda *a, **k: pytest.fail("a run started"))
     with pytest.raises(ScenarioError, match="nosuch"):
         compare(["baseline", "nosuch"], reps=2)

@@ -12,9 +12,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.channels import CHANNEL_NAMES
+from sim.engine.channels import CHANNEL_NAMES
 from sim.model import CRMKnowledgeModel
-from sim.scenario import SCHEMA, load_scenario
+from sim.config.scenario import SCHEMA, load_scenario
 
 BASE = load_scenario("baseline")
 

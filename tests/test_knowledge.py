@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import knowledge as kn
+from sim.engine import knowledge as kn
 
 VALUES = {-1, 0, 1}
 

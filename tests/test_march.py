@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.knowledge import act, socialization
-from sim.outputs import OutputError
-from sim.validation import (
+from sim.engine.knowledge import act, socialization
+from sim.io.outputs import OutputError
+from sim.validation.march import (
     REFERENCE_FIG1_SCORE,
     at_equilibrium,
     format_claims,

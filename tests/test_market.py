@@ -1,12 +1,12 @@
-"""sim.market: each function against known values, bounds and directions."""
+"""sim.engine.market: each function against known values, bounds and directions."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim import market
-from sim.knowledge import lookup
+from sim.engine import market
+from sim.engine.knowledge import lookup
 
 
 # ------------------------------------------------------------------------------ Bass growth

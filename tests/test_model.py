@@ -23,11 +23,11 @@ from sim.agents import (
     Supplier,
     Team,
 )
-from sim.channels import CHANNEL_NAMES
+from sim.engine.channels import CHANNEL_NAMES
 from sim.model import CRMKnowledgeModel
-from sim.scenario import load_scenario
-from sim.scorecard import KPIS, PERSPECTIVES, TEAM_KPIS
-from sim.simulate import release, step_table
+from sim.config.scenario import load_scenario
+from sim.analysis.scorecard import KPIS, PERSPECTIVES, TEAM_KPIS
+from sim.experiments.simulate import release, step_table
 
 SMALL = {"market.initial_customers": 400, "market.market_potential": 600,
          "organization.teams": 3, "organization.team_size": 5,

@@ -7,11 +7,11 @@ import re
 import pytest
 from matplotlib.collections import PolyCollection
 
-from sim import plots
-from sim.experiments import _tidy
-from sim.report import STATUS_COLORS, fmt, fmt_ci, fmt_pm, run_report, scorecard_text
-from sim.scenario import load_scenario
-from sim.simulate import run
+from sim.present import plots
+from sim.experiments.compare import _tidy
+from sim.present.report import STATUS_COLORS, fmt, fmt_ci, fmt_pm, run_report, scorecard_text
+from sim.config.scenario import load_scenario
+from sim.experiments.simulate import run
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_single_run_is_the_n1_case_of_the_comparison_plots(result):
 
 
 def test_flow_table_groups_every_channel(result):
-    from sim.channels import CHANNELS
+    from sim.engine.channels import CHANNELS
 
     _, steps = _tidy([result], [("baseline", 0)])
     table = plots.flow_table(steps)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.scenario import (
+from sim.config.scenario import (
     CHANNELS,
     KPIS,
     SCENARIO_DIR,

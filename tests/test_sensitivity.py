@@ -11,10 +11,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from sim import storage  # noqa: E402
-from sim.cli import main  # noqa: E402
-from sim.outputs import InputError  # noqa: E402
-from sim.sensitivity_analysis import analyze, sensitivity  # noqa: E402
+from sim.experiments import store as storage  # noqa: E402
+from sim.cli.main import main  # noqa: E402
+from sim.io.outputs import InputError  # noqa: E402
+from sim.experiments.sensitivity import analyze, sensitivity  # noqa: E402
 
 SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
 SMALL_ARGS = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]

@@ -8,9 +8,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sim import storage
-from sim.cli import main
-from sim.outputs import InputError
+from sim.experiments import store as storage
+from sim.cli.main import main
+from sim.io.outputs import InputError
 
 
 def _runs(ids, failed=()):

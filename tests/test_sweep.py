@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.sweeps as sweep_module
-from sim import load_scenario, storage
-from sim.cli import main
-from sim.experiments import replication_seed
-from sim.outputs import InputError
-from sim.scenario import ScenarioError, parse_overrides
-from sim.sweeps import ParamRange, check_params, design_points, parse_param, sweep
+import sim.experiments.sweeps as sweep_module
+from sim import load_scenario
+from sim.experiments import store as storage
+from sim.cli.main import main
+from sim.experiments.compare import replication_seed
+from sim.io.outputs import InputError
+from sim.config.scenario import ScenarioError, parse_overrides
+from sim.experiments.sweeps import ParamRange, check_params, design_points, parse_param, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
@@ -28,20 +29,20 @@ PARAMS = {"market.base_churn": (0.002, 0.01), "organization.teams": (2, 4)}
 
 
 def _fail_above(monkeypatch, churn: float) -> None:
-    """Make ``sim.simulate.run`` raise, as a broken model would, for runs with a base churn above ``churn``.
+    """Make ``sim.experiments.simulate.run`` raise, as a broken model would, for runs with a base churn above ``churn``.
 
     The sweep's workers call it; the process pool forks them from this process, patch included.
     """
-    import sim.simulate
+    import sim.experiments.simulate
 
-    real = sim.simulate.run
+    real = sim.experiments.simulate.run
 
     def run(scenario, *args, **kwargs):
         if scenario.get("market.base_churn") > churn:
             raise RuntimeError(f"churn {scenario.get('market.base_churn')}\ntoo high")
         return real(scenario, *args, **kwargs)
 
-    monkeypatch.setattr(sim.simulate, "run", run)
+    monkeypatch.setattr(sim.experiments.simulate, "run", run)
 
 
 def _tables(res):

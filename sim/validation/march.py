@@ -4,7 +4,7 @@ March, J. G. (1991). Exploration and exploitation in organizational learning. *O
 Science* 2(1), 71-87.
 
 The model uses the same belief arrays and the same functions as the CRM model
-(:mod:`sim.knowledge`): ``random_reality``, ``random_beliefs``, ``act``, ``superior_group``,
+(:mod:`sim.engine.knowledge`): ``random_reality``, ``random_beliefs``, ``act``, ``superior_group``,
 ``socialization``, ``code_learning``, ``drift``, ``proportion_correct`` and ``score``. Each period, in this order:
 
 1. turbulence: each reality dimension flips with ``p4``;
@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from sim.knowledge import (
+from sim.engine.knowledge import (
     act,
     code_learning,
     drift,
@@ -50,7 +50,7 @@ from sim.knowledge import (
     socialization,
     superior_group,
 )
-from sim.outputs import InputError, prepare
+from sim.io.outputs import InputError, prepare
 
 #: Safety cap on the number of periods of a run to equilibrium.
 MAX_PERIODS = 10_000

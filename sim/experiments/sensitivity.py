@@ -39,9 +39,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from sim.experiments import check_int
-from sim.outputs import InputError, default_dir, write_table
-from sim.sweeps import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, cli_inputs, execute,
+from sim.experiments.compare import check_int
+from sim.io.outputs import InputError, default_dir, write_table
+from sim.experiments.sweeps import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, cli_inputs, execute,
                        interrupted, kpi_names, make_plan, printed_warnings)
 
 __all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError", "cli_sensitivity",
@@ -156,7 +156,7 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     KPI averaged. ``seed``: of the sample (``seed + 1``: of the bootstrap of the confidence
     intervals). The other arguments are :func:`sim.sweeps.sweep`'s; ``out`` is resumed like a sweep's.
     """
-    from sim.scenario import Scenario, load_scenario
+    from sim.config.scenario import Scenario, load_scenario
 
     if method not in METHODS:
         raise InputError(f"--method {method}: expected one of {', '.join(METHODS)}")
@@ -189,7 +189,7 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
             "integer_parameters": [r.name for r in ranges if r.integer],
             "reps": int(reps), "runs": len(plan.table),
             "note": "problem + method settings of the sample in sample.csv / design.parquet; "
-                    "sim.sensitivity_analysis.analyze(folder, kpi) recomputes the indices",
+                    "sim.experiments.sensitivity.analyze(folder, kpi) recomputes the indices",
             "salib": md.version("SALib")}
     plan.extra_files = {PROBLEM: json.dumps(meta, indent=2) + "\n",
                         SAMPLE: drawn.to_csv(index=False)}
@@ -261,7 +261,7 @@ def analyze(folder: str | Path, kpi: str = "retention_rate", write: bool = True)
 def _save_plot(result: SensitivityResult, path: Path) -> None:
     from matplotlib.figure import Figure
 
-    from sim.plots import save_png
+    from sim.present.plots import save_png
 
     fig = Figure(figsize=(6.5, 1.2 + 0.55 * len(result.indices)), layout="constrained")
     result.plot(fig.subplots())
@@ -270,7 +270,7 @@ def _save_plot(result: SensitivityResult, path: Path) -> None:
 
 def cli_sensitivity(args) -> int:
     """`python run.py sensitivity SCENARIO --param NAME=LOW:HIGH ... --kpi NAME --method sobol|morris`"""
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     params, overrides = cli_inputs(args)
     out = args.out

@@ -19,7 +19,7 @@ How it works
 * **Chunks.** Runs are cut into chunks (guided by the number of workers: large first, single runs
   at the end; or ``chunk_size`` runs each), stored in the manifest; one task per chunk. The
   worker that runs a chunk writes its two Parquet parts when the whole chunk is done, atomically
-  (see :mod:`sim.storage`).
+  (see :mod:`sim.experiments.store`).
 * **Resume.** Started again with the same arguments and folder, a sweep runs only the chunks that
   are not complete and ends with the same data as an uninterrupted sweep. A folder holding a
   different sweep is refused.
@@ -53,9 +53,9 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
-from sim import storage
-from sim.experiments import RUN_KEYS, check_int, replication_seed
-from sim.outputs import InputError, atomic_write_text, default_dir, prepare
+from sim.experiments import store as storage
+from sim.experiments.compare import RUN_KEYS, check_int, replication_seed
+from sim.io.outputs import InputError, atomic_write_text, default_dir, prepare
 
 __all__ = ["sweep", "SweepResult", "SweepIncomplete", "load_sweep", "design_points", "chunk_starts",
            "local_cluster", "process_pool", "parse_param", "parse_params", "run_chunk", "cli_sweep",
@@ -105,7 +105,7 @@ def _is_number(x) -> bool:
 
 def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange]:
     """Validate ``{dotted.name: (low, high)}`` against the scenario schema; a list of ParamRange."""
-    from sim.scenario import SCHEMA
+    from sim.config.scenario import SCHEMA
 
     if not isinstance(params, Mapping) or not params:
         raise InputError("params: expected at least one parameter range, e.g. "
@@ -242,7 +242,7 @@ class ChunkTask:
 
 def run_chunk(task: ChunkTask) -> dict:
     """Run one chunk and write its Parquet parts; returns a small report. Runs in the worker."""
-    from sim.simulate import run
+    from sim.experiments.simulate import run
 
     rows, tables, errors = [], [], []
     started = time.perf_counter()
@@ -340,7 +340,7 @@ def process_pool(workers: int, lock_fd: int | None = None) -> cf.ProcessPoolExec
     imports, drop the folder lock ``lock_fd`` and exit when the process that started them dies."""
     import multiprocessing
 
-    import sim.simulate  # noqa: F401 -- imported once here, inherited by forked workers
+    import sim.experiments.simulate  # noqa: F401 -- imported once here, inherited by forked workers
 
     ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
@@ -457,7 +457,7 @@ class Plan:
 def make_plan(scenario, params, design="lhs", samples=16, reps=1, steps=None, overrides=None,
               design_seed=0, command="sweep", arguments=None, identity_extra=None) -> Plan:
     """Validate the inputs and build the design table. Raises ScenarioError / InputError."""
-    from sim.scenario import Scenario, load_scenario
+    from sim.config.scenario import Scenario, load_scenario
 
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if overrides:
@@ -588,10 +588,11 @@ def _finished(folder: Path, n_runs: int) -> "SweepResult":
 
 
 def code_version() -> str:
-    """A fingerprint of the package's source (sim/*.py), stored in the manifest."""
+    """A fingerprint of the package's source (every ``.py`` file under ``sim/``), stored in the manifest."""
+    root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -606,8 +607,8 @@ def caller_level() -> int:
 @functools.lru_cache(maxsize=None)
 def kpi_names() -> tuple[str, ...]:
     """The KPI columns of the runs table: the numeric entries of a run's summary."""
-    from sim.scenario import load_scenario
-    from sim.simulate import run
+    from sim.config.scenario import load_scenario
+    from sim.experiments.simulate import run
 
     tiny = load_scenario("baseline").with_params({
         "market.initial_customers": 20, "market.market_potential": 20,
@@ -856,7 +857,7 @@ def printed_warnings() -> Iterator[None]:
 
 def cli_inputs(args) -> tuple[dict, dict]:
     """The ``--param`` ranges and ``--set`` overrides of a sweep-like command, parsed."""
-    from sim.scenario import parse_overrides
+    from sim.config.scenario import parse_overrides
 
     return parse_params(args.params), parse_overrides(args.overrides)
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from sim.knowledge import (
+from sim.engine.knowledge import (
     code_learning,
     combination,
     internalization,
@@ -23,7 +23,7 @@ from sim.knowledge import (
     socialization,
     superior_group,
 )
-from sim.market import LOOKUP_QUALITY
+from sim.engine.market import LOOKUP_QUALITY
 
 INTERNAL = "3.1 inside the CRM unit"
 CROSS_LEVEL = "3.2 with other parts of the firm"

@@ -1,6 +1,6 @@
 """Replications on common random numbers, scenario comparison, and the ``run`` / ``compare`` commands.
 
-    from sim.experiments import replication_seed, run_many, compare
+    from sim.experiments.compare import replication_seed, run_many, compare
     cmp = compare(["baseline", "km", "crm", "ckm"], reps=8, steps=104)
     cmp.summary; cmp.differences; cmp.plot_timeseries(); cmp.write("outputs/my-comparison")
 
@@ -26,8 +26,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.outputs import InputError, atomic_write_text, display_path, prepare, safe_name, write_table
-from sim.scenario import Scenario, load_scenario, parse_overrides
+from sim.io.outputs import InputError, atomic_write_text, display_path, prepare, safe_name, write_table
+from sim.config.scenario import Scenario, load_scenario, parse_overrides
 
 MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
 RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run
@@ -54,7 +54,7 @@ def replication_seed(rep: int, base: int = 0) -> int:
 
 def run_task(task: Task):
     """Run one (scenario, seed, steps) task: the top-level, importable function worker processes call."""
-    from sim.simulate import run
+    from sim.experiments.simulate import run
 
     scenario, seed, steps = task
     return run(scenario, seed=seed, steps=steps)
@@ -255,7 +255,7 @@ def scorecards_side_by_side(scenarios: Sequence[Scenario], summary: pd.DataFrame
     """The firm scorecard per scenario from the mean KPI values: kpi, perspective, target, weight, then
     ``<scenario>_mean`` and ``<scenario>_status``. Target and weight are the reference's; a scenario
     whose scorecard sets another target gets a ``<scenario>_target`` column (its status uses its own)."""
-    from sim.scorecard import KPIS, build_scorecard
+    from sim.analysis.scorecard import KPIS, build_scorecard
 
     means = summary.pivot(index="kpi", columns="scenario", values="mean")
     cards = {sc.name: build_scorecard({k: means.loc[k, sc.name] for k in KPIS}, sc) for sc in scenarios}
@@ -300,28 +300,28 @@ class Comparison:
 
     # figures
     def plot_timeseries(self, columns=None):
-        from sim import plots
+        from sim.present import plots
         return plots.timeseries(self.steps, columns)
 
     def plot_scorecard(self):
-        from sim import plots
+        from sim.present import plots
         return plots.scorecard_chart(self.runs)
 
     def plot_flows(self):
-        from sim import plots
+        from sim.present import plots
         return plots.flows(self.steps)
 
     def plot_differences(self, kpis=None):
-        from sim import plots
-        from sim.report import headline_kpis
+        from sim.present import plots
+        from sim.present.report import headline_kpis
         return plots.differences(self.differences, headline_kpis(self.differences["kpi"]) if kpis is None else kpis)
 
     def text(self) -> str:
-        from sim.report import comparison_text
+        from sim.present.report import comparison_text
         return comparison_text(self)
 
     def meta(self) -> dict:
-        from sim.report import versions
+        from sim.present.report import versions
         return {"scenarios": self.names, "reference": self.reference, "reps": self.reps, "weeks": self.weeks,
                 "seeds": self.seeds, "base_seed": self.base_seed, "params": self.params,
                 "executor": self.executor, "elapsed_s": round(self.elapsed, 3), "date": self.created,
@@ -330,8 +330,8 @@ class Comparison:
     def write(self, out_dir: str | Path | None = None, command: str | None = None) -> Path:
         """Write tables (Parquet + CSV), each scenario as TOML, meta.json, PNGs and report.html (last).
         Returns the report's path."""
-        from sim import plots
-        from sim.report import compare_report
+        from sim.present import plots
+        from sim.present.report import compare_report
 
         out = prepare(out_dir, "compare", self.names)
         for name in ("runs", "steps", "summary", "differences", "scorecards"):
@@ -466,8 +466,8 @@ def _run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: i
 
 def write_run(result, out_dir: str | Path | None = None, command: str | None = None) -> Path:
     """Write a run's tables, scenario, summary, figures and report.html (last); returns the report's path."""
-    from sim import plots
-    from sim.report import run_report, versions
+    from sim.present import plots
+    from sim.present.report import run_report, versions
 
     sc = result.scenario
     out = prepare(out_dir, "run", [sc.name])
@@ -515,8 +515,8 @@ def cli_run(args) -> int:
     """``python run.py run SCENARIO [--seed N] [--steps N] [--set K=V] [--out DIR] [--no-progress]``."""
     from tqdm.auto import tqdm
 
-    from sim.report import scorecard_text
-    from sim.simulate import run
+    from sim.present.report import scorecard_text
+    from sim.experiments.simulate import run
 
     sc = load_scenario(args.scenario)
     overrides = _overrides(args)

@@ -1,6 +1,6 @@
 """Figures for single runs and comparisons.
 
-Every function takes the tidy tables of :mod:`sim.experiments` -- a step table with ``scenario``,
+Every function takes the tidy tables of :mod:`sim.experiments.compare` -- a step table with ``scenario``,
 ``rep`` and ``step`` columns, a runs table with one row per run -- so a single run is simply the
 n = 1 case of a comparison (no bands, no error bars). Figures are plain
 ``matplotlib.figure.Figure`` objects, not pyplot figures: they need no GUI, are never kept alive
@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
-from sim.experiments import halfwidth
-from sim.scorecard import KPIS, PERSPECTIVES, SCORE_COLUMNS
+from sim.engine.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
+from sim.experiments.compare import halfwidth
+from sim.analysis.scorecard import KPIS, PERSPECTIVES, SCORE_COLUMNS
 
 SECI_SHORT = {"socialization": "S", "externalization": "E", "combination": "C", "internalization": "I"}
 XIE_GROUPS = (INTERNAL, CROSS_LEVEL, EXTERNAL)
@@ -328,7 +328,7 @@ def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
 
 def save_png(fig: Figure, path: Path, dpi: int = 100) -> bytes:
     """Write the figure as a PNG atomically; returns the bytes (to embed them in a report)."""
-    from sim.outputs import atomic_write_bytes
+    from sim.io.outputs import atomic_write_bytes
 
     data = png_bytes(fig, dpi)
     atomic_write_bytes(Path(path), data)

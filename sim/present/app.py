@@ -2,7 +2,7 @@
 
     python run.py app [--port 8765] [--host 127.0.0.1] [--scenario baseline]
 
-serves this module with Solara (``solara run sim.app:Page``) and prints its address. The page
+serves this module with Solara (``solara run sim.present.app:Page``) and prints its address. The page
 shows, live and step by step:
 
 * the organization as a network: employees grouped by team (managers in the middle of their
@@ -46,8 +46,8 @@ warnings.filterwarnings("ignore", message=r"Cookies with samesite=none require h
 from mesa.visualization import Slider, SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 from sim.agents import CustomerStatus, Level  # noqa: E402
-from sim.channels import CHANNELS, SECI_MODES  # noqa: E402
-from sim.knowledge import proportion_correct  # noqa: E402
+from sim.engine.channels import CHANNELS, SECI_MODES  # noqa: E402
+from sim.engine.knowledge import proportion_correct  # noqa: E402
 from sim.model import CRMKnowledgeModel  # noqa: E402
 
 SCENARIO_ENV = "CRM_APP_SCENARIO"  # how `run.py app --scenario` reaches the served module
@@ -126,7 +126,7 @@ class AppModel(CRMKnowledgeModel):
         employee_turnover: float | None = None,
         competition: float | None = None,
     ):
-        from sim.scenario import load_scenario
+        from sim.config.scenario import load_scenario
 
         given = locals()
         sc = load_scenario(scenario or default_scenario())
@@ -148,7 +148,7 @@ class AppModel(CRMKnowledgeModel):
 
 def model_params(scenario: str | None = None) -> dict:
     """SolaraViz controls, with the scenario's values as defaults."""
-    from sim.scenario import SCHEMA, load_scenario
+    from sim.config.scenario import SCHEMA, load_scenario
 
     name = scenario or default_scenario()
     sc = load_scenario(name)
@@ -478,7 +478,7 @@ def Page():
 
 def server_command(host: str, port: int) -> list[str]:
     """The Solara command that serves this module (production mode, no browser, no version check)."""
-    return [sys.executable, "-m", "solara", "run", "sim.app:Page", "--host", host, "--port", str(port),
+    return [sys.executable, "-m", "solara", "run", "sim.present.app:Page", "--host", host, "--port", str(port),
             "--production", "--no-open", "--no-check-version", "--log-level", "warning"]
 
 
@@ -541,8 +541,8 @@ def missing_assets() -> list[str]:
 
 def cli_app(args) -> int:
     """``python run.py app``: serve the app until Ctrl+C (or SIGTERM)."""
-    from sim.outputs import InputError
-    from sim.scenario import load_scenario
+    from sim.io.outputs import InputError
+    from sim.config.scenario import load_scenario
 
     sc = load_scenario(args.scenario)  # a bad name is a one-line error before anything starts
     if not 0 <= args.port <= 65535:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import CRMKnowledgeModel
-from sim.scorecard import SCORE_COLUMNS, build_scorecard, firm_kpis, perspective_scores, realized_clv, team_scorecards, weighted_score
+from sim.analysis.scorecard import SCORE_COLUMNS, build_scorecard, firm_kpis, perspective_scores, realized_clv, team_scorecards, weighted_score
 
 CHURN_COLUMNS = ["step", "customer", "segment", "team", "tenure", "products"]
 ACQUISITION_COLUMNS = ["step", "customer", "segment", "team"]
@@ -66,7 +66,7 @@ def summarize(model: CRMKnowledgeModel, steps: pd.DataFrame, seed) -> tuple[pd.D
 def run(scenario="baseline", seed: int | None = 0, steps: int | None = None,
         params: dict | None = None, progress: Callable[[int], None] | None = None) -> RunResult:
     """Run a scenario (a ``Scenario``, name or path) for ``steps`` weeks (default: the scenario's)."""
-    from sim.scenario import Scenario, load_scenario
+    from sim.config.scenario import Scenario, load_scenario
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if params:

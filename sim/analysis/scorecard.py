@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.market import annualized, gupta_lehmann_clv
+from sim.engine.market import annualized, gupta_lehmann_clv
 
 FINANCIAL, CUSTOMER, PROCESS, LEARNING = "financial", "customer", "internal process", "learning & growth"
 PERSPECTIVES = (FINANCIAL, CUSTOMER, PROCESS, LEARNING)

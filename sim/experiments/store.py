@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.outputs import InputError
+from sim.io.outputs import InputError
 
 __all__ = [
     "MANIFEST", "SCENARIO", "DESIGN", "RUNS", "STEPS",

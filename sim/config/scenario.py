@@ -29,6 +29,7 @@ Nothing in this module writes files; :meth:`Scenario.to_toml` returns text.
 from __future__ import annotations
 
 import difflib
+import importlib.resources
 import math
 import numbers
 import re
@@ -37,9 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from sim.channels import CHANNELS as _CHANNEL_REGISTRY
-from sim.outputs import display_path
-from sim.scorecard import KPIS as _KPI_REGISTRY
+from sim.engine.channels import CHANNELS as _CHANNEL_REGISTRY
+from sim.io.outputs import display_path
+from sim.analysis.scorecard import KPIS as _KPI_REGISTRY
 
 __all__ = [
     "SCHEMA",
@@ -58,7 +59,7 @@ __all__ = [
     "schema_markdown",
 ]
 
-SCENARIO_DIR: Path = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR: Path = Path(importlib.resources.files("sim") / "scenarios")  # package data: travels with the wheel
 
 OVERRIDE = "override"
 
@@ -725,7 +726,7 @@ class Scenario:
     # -- output ----------------------------------------------------------------------------
     def to_toml(self) -> str:
         """The fully resolved scenario as TOML text (no ``extends``); ``load_scenario`` reads it back equal."""
-        lines = [f"# Scenario {self._name!r}, fully resolved by sim.scenario (every parameter, no 'extends')."]
+        lines = [f"# Scenario {self._name!r}, fully resolved by sim.config.scenario (every parameter, no 'extends')."]
         if self._path is not None:
             origin = f"# from {self._path}"
             if self._extends:

@@ -17,7 +17,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from sim.scorecard import KPIS, perspective_scores, weighted_score
+from sim.analysis.scorecard import KPIS, perspective_scores, weighted_score
 
 STATUS_COLORS = {"met": "#c8e6c9", "near": "#ffe0a3", "missed": "#f8c4c4"}
 

@@ -11,14 +11,14 @@ import sys
 from importlib import import_module
 
 HANDLERS = {
-    "run": ("sim.experiments", "cli_run"),
-    "compare": ("sim.experiments", "cli_compare"),
-    "sweep": ("sim.sweeps", "cli_sweep"),
-    "sensitivity": ("sim.sensitivity_analysis", "cli_sensitivity"),
-    "query": ("sim.storage", "cli_query"),
-    "validate": ("sim.validation", "cli_validate"),
-    "app": ("sim.app", "cli_app"),
-    "scenarios": ("sim.scenario", "cli_scenarios"),
+    "run": ("sim.experiments.compare", "cli_run"),
+    "compare": ("sim.experiments.compare", "cli_compare"),
+    "sweep": ("sim.experiments.sweeps", "cli_sweep"),
+    "sensitivity": ("sim.experiments.sensitivity", "cli_sensitivity"),
+    "query": ("sim.experiments.store", "cli_query"),
+    "validate": ("sim.validation.march", "cli_validate"),
+    "app": ("sim.present.app", "cli_app"),
+    "scenarios": ("sim.config.scenario", "cli_scenarios"),
 }
 
 
@@ -103,8 +103,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sim.outputs import InputError
-    from sim.scenario import ScenarioError
+    from sim.io.outputs import InputError
+    from sim.config.scenario import ScenarioError
 
     args = parser().parse_args(argv)
     module, name = HANDLERS[args.command]
@@ -117,3 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def entry() -> None:
+    """Console-script entry point (``crm-sim``, ``python -m sim``)."""
+    sys.exit(main())
