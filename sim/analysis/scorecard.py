@@ -13,32 +13,8 @@ import pandas as pd
 
 from sim.engine.market import annualized, gupta_lehmann_clv
 
-FINANCIAL, CUSTOMER, PROCESS, LEARNING = "financial", "customer", "internal process", "learning & growth"
-PERSPECTIVES = (FINANCIAL, CUSTOMER, PROCESS, LEARNING)
+from sim.analysis.kpis import KPIS, PERSPECTIVES, SCORE_COLUMNS, TEAM_KPIS  # noqa: F401 (re-exported)
 
-# name -> (perspective, description, unit)
-KPIS: dict[str, tuple[str, str, str]] = {
-    "revenue": (FINANCIAL, "revenue per year", "money/yr"),
-    "profit": (FINANCIAL, "gross margin less all costs, per year", "money/yr"),
-    "clv": (FINANCIAL, "customer lifetime value, Gupta-Lehmann closed form", "money"),
-    "knowledge_cost": (FINANCIAL, "cost of knowledge work and policies per year", "money/yr"),
-    "retention_rate": (CUSTOMER, "annual customer retention", "share"),
-    "satisfaction_mean": (CUSTOMER, "mean satisfaction of active customers", "[-1, 1]"),
-    "acquired_total": (CUSTOMER, "customers acquired per year", "customers/yr"),
-    "referrers_share": (CUSTOMER, "share of active customers who refer", "share"),
-    "products_per_customer": (CUSTOMER, "products held per active customer", "products"),
-    "service_quality": (PROCESS, "mean perceived quality of encounters", "share"),
-    "knowledge_gap": (PROCESS, "customer items the front line with its stores gets wrong", "share"),
-    "codification": (PROCESS, "share of the front line's right knowledge that its stores also hold", "share"),
-    "product_fit": (PROCESS, "what R&D/production know of needs and supply", "share"),
-    "knowledge_individual": (LEARNING, "items employees get right", "share"),
-    "knowledge_team": (LEARNING, "items team repositories get right", "share"),
-    "knowledge_org": (LEARNING, "items the knowledge base gets right", "share"),
-    "employee_retention": (LEARNING, "annual employee retention", "share"),
-    "transfers_per_employee": (LEARNING, "beliefs moved by all channels per employee per year", "transfers/yr"),
-}
-TEAM_KPIS = ("revenue", "retention_rate", "satisfaction_mean", "products_per_customer", "service_quality",
-             "knowledge_gap", "knowledge_individual", "knowledge_team", "employee_retention")
 QUARTER = 13
 
 
@@ -110,7 +86,8 @@ def build_scorecard(values: dict[str, float], scenario, kpis=None) -> pd.DataFra
     flat = scenario.flat()
     rows = []
     for name in kpis or KPIS:
-        perspective, description, unit = KPIS[name]
+        kpi = KPIS[name]
+        perspective, description, unit = kpi.perspective, kpi.description, kpi.unit
         target = float(flat[f"scorecard.kpi.{name}.target"])
         weight = float(flat[f"scorecard.kpi.{name}.weight"])
         direction = flat.get(f"scorecard.kpi.{name}.direction", "higher")
@@ -125,10 +102,6 @@ def weighted_score(card: pd.DataFrame) -> float:
     """0-100: weight-averaged attainment, each KPI capped at its target."""
     w = card["weight"].to_numpy()
     return float(100.0 * (w * np.minimum(card["attainment"].to_numpy(), 1.0)).sum() / w.sum()) if w.sum() else 0.0
-
-
-# Summary column of each perspective's score: "score_financial", "score_customer", ...
-SCORE_COLUMNS = {p: f"score_{p.split()[0].replace('&', '')}" for p in PERSPECTIVES}
 
 
 def perspective_scores(card: pd.DataFrame) -> pd.Series:

@@ -40,7 +40,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from sim.engine.channels import CHANNELS as _CHANNEL_REGISTRY
 from sim.io.outputs import display_path
-from sim.analysis.scorecard import KPIS as _KPI_REGISTRY
+from sim.analysis.kpis import KPIS as _KPI_REGISTRY
 
 __all__ = [
     "SCHEMA",
@@ -307,7 +307,7 @@ for _name, _help in _CHANNEL_HELP:
 # [scorecard] and [scorecard.kpi.<name>] -- (name, perspective and meaning)
 _p("scorecard.mission", str, "The mission the scorecard's goals and KPIs derive from")
 _KPI_HELP: tuple[tuple[str, str], ...] = tuple(
-    (name, f"{perspective}: {description} [{unit}]") for name, (perspective, description, unit) in _KPI_REGISTRY.items()
+    (k.name, f"{k.perspective}: {k.description} [{k.unit}]") for k in _KPI_REGISTRY.values()
 )
 KPIS: tuple[str, ...] = tuple(name for name, _ in _KPI_HELP)
 for _name, _help in _KPI_HELP:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import functools
 import hashlib
 import json
 import math
@@ -604,17 +603,11 @@ def caller_level() -> int:
     return level
 
 
-@functools.lru_cache(maxsize=None)
 def kpi_names() -> tuple[str, ...]:
-    """The KPI columns of the runs table: the numeric entries of a run's summary."""
-    from sim.config.scenario import load_scenario
-    from sim.experiments.simulate import run
+    """The KPI columns of the runs table: every declared numeric outcome of a run's summary."""
+    from sim.analysis.kpis import OUTCOMES
 
-    tiny = load_scenario("baseline").with_params({
-        "market.initial_customers": 20, "market.market_potential": 20,
-        "organization.teams": 1, "organization.team_size": 2})
-    summary = run(tiny, seed=0, steps=1).summary
-    return tuple(k for k, v in summary.items() if k not in RUN_KEYS and _is_number(v))
+    return OUTCOMES
 
 
 def _chunks_with_failures(folder: Path) -> set[int]:

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from sim.engine.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
 from sim.experiments.compare import halfwidth
-from sim.analysis.scorecard import KPIS, PERSPECTIVES, SCORE_COLUMNS
+from sim.analysis.kpis import PERSPECTIVES, SCORE_COLUMNS, outcome_label
 
 SECI_SHORT = {"socialization": "S", "externalization": "E", "combination": "C", "internalization": "I"}
 XIE_GROUPS = (INTERNAL, CROSS_LEVEL, EXTERNAL)
@@ -63,15 +63,7 @@ def step_label(column: str) -> tuple[str, str]:
 
 def kpi_label(kpi: str) -> tuple[str, str]:
     """(description, unit) of a summary KPI (scorecard KPIs, scores, realized CLV)."""
-    if kpi in KPIS:
-        return KPIS[kpi][1], KPIS[kpi][2]
-    if kpi == "score":
-        return "weighted scorecard score", "0-100"
-    if kpi.startswith("score_"):
-        return f"{kpi[6:]} perspective score", "0-100"
-    if kpi == "clv_realized":
-        return "discounted margin of the initial cohort", "money"
-    return kpi.replace("_", " "), ""
+    return outcome_label(kpi)
 
 
 def colors(names) -> dict[str, str]:
