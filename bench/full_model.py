@@ -50,7 +50,7 @@ def params(customers: int, fixed_staff: bool) -> dict:
 
 def build(customers: int, fixed_staff: bool, seed: int = 1):
     from sim.model import CRMKnowledgeModel
-    from sim.config.scenario import load_scenario
+    from sim.config.loader import load_scenario
 
     sc = load_scenario("baseline").with_params(params(customers, fixed_staff))
     return CRMKnowledgeModel(scenario=sc, rng=seed)

@@ -6,10 +6,10 @@
 from importlib import import_module
 
 _API = {
-    "load_scenario": "sim.config.scenario",
-    "list_scenarios": "sim.config.scenario",
+    "load_scenario": "sim.config.loader",
+    "list_scenarios": "sim.config.loader",
     "Scenario": "sim.config.scenario",
-    "ScenarioError": "sim.config.scenario",
+    "ScenarioError": "sim.config.errors",
     "run": "sim.experiments.simulate",
     "RunResult": "sim.experiments.simulate",
     "CRMKnowledgeModel": "sim.model",

@@ -3,12 +3,12 @@
 Each agent is a real ``mesa.Agent`` (students read it, ``AgentSet`` queries and the app use it),
 but its numeric state is one row of arrays owned by the model (``model.employees.beliefs[row]``
 and so on): every process of a step is a function over whole arrays, so there is no per-agent
-``step()`` on the hot path. The properties below read and write the agent's row.
+``step()`` on the hot path. Each class below *declares* its state (``State``): the model builds
+its tables from these declarations, and the agent reads and writes its own row through them.
 """
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from enum import Enum, IntEnum
 
@@ -37,37 +37,64 @@ class CustomerRole(Enum):
     ACTIVE = "active"
 
 
-def _row(table: str, column: str, doc: str, cast=None):
-    """A property that reads/writes ``model.<table>.<column>[self.row]``."""
+class State:
+    """One column of an agent type's table: declared once, read and written through the agent.
 
-    def fget(self):
-        value = getattr(getattr(self.model, table), column)[self.row]
-        return cast(value) if cast is not None else value
+    ``State(np.float64, "satisfaction in [-1, 1]")`` on class ``Customer`` is the column
+    ``model.customers.satisfaction`` (one row per customer) and the property
+    ``customer.satisfaction``; ``column=`` names the column when it differs from the attribute.
+    """
 
-    def fset(self, value):
-        getattr(getattr(self.model, table), column)[self.row] = value
+    def __init__(self, dtype, doc: str, cast=None, column: str | None = None, fill=0):
+        self.dtype, self.doc, self.cast, self.column, self.fill = np.dtype(dtype), doc, cast, column, fill
+        self.__doc__ = doc
 
-    return property(fget, fset, doc=doc)
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+        self.column = self.column or name
+
+    def __get__(self, agent, owner=None):
+        if agent is None:
+            return self
+        value = getattr(agent.model, agent.table).__dict__[self.column][agent.row]
+        return self.cast(value) if self.cast is not None else value
+
+    def __set__(self, agent, value) -> None:
+        getattr(agent.model, agent.table).__dict__[self.column][agent.row] = value
+
+
+def state_columns(cls) -> list[State]:
+    """The ``State`` declarations of an agent class, base classes first, in declaration order."""
+    seen, out = set(), []
+    for klass in reversed(cls.__mro__):
+        for value in vars(klass).values():
+            if isinstance(value, State) and value.column not in seen:
+                seen.add(value.column)
+                out.append(value)
+    return out
 
 
 class _IdCounters:
-    """Per-model counters of ``unique_id`` that do not keep a finished model alive.
+    """Per-model ``unique_id`` counters that do not keep a finished model alive.
 
     Mesa 3.3 keeps them in a class-level dict keyed by the model (``Agent._ids``), so every model
     ever made stays in memory (DESIGN.md traps); weak keys let a model go when nothing else uses it.
+    ``take(model, n)`` hands out a block of ids at once, for agents created in bulk.
     """
 
     def __init__(self):
-        self._counters = weakref.WeakKeyDictionary()
+        self._next = weakref.WeakKeyDictionary()
 
-    def __getitem__(self, model) -> itertools.count:
-        counter = self._counters.get(model)
-        if counter is None:
-            counter = self._counters[model] = itertools.count(1)
-        return counter
+    def take(self, model, n: int) -> range:
+        start = self._next.get(model, 1)
+        self._next[model] = start + n
+        return range(start, start + n)
+
+    def __getitem__(self, model):  # what mesa.Agent.__init__ calls: next(self._ids[model])
+        return iter(self.take(model, 1))
 
     def __len__(self) -> int:
-        return len(self._counters)
+        return len(self._next)
 
 
 class KnowledgeHolder(mesa.Agent):
@@ -79,6 +106,23 @@ class KnowledgeHolder(mesa.Agent):
     def __init__(self, model, row: int):
         super().__init__(model)
         self.row = int(row)
+
+    @classmethod
+    def create_views(cls, model, rows) -> list:
+        """One agent per row, registered with the model in bulk (``n`` agents cost one ``Agent()``
+        call's bookkeeping each, not ``n`` calls): the same objects ``cls(model, row)`` would make."""
+        rows = [int(r) for r in rows]
+        new = cls.__new__
+        agents = [new(cls) for _ in rows]
+        for agent, uid, row in zip(agents, cls._ids.take(model, len(rows)), rows):
+            agent.__dict__.update(model=model, unique_id=uid, pos=None, row=row)
+        keys = dict.fromkeys(agents)
+        model._agents.update(keys)  # what Model.register_agent does, once for all of them
+        if cls not in model._agents_by_type:
+            model._agents_by_type[cls] = mesa.agent.AgentSet([], random=model.random)
+        model._agents_by_type[cls]._agents.update(keys)
+        model._all_agents._agents.update(keys)
+        return agents
 
     @property
     def beliefs(self) -> np.ndarray:
@@ -95,11 +139,11 @@ class Employee(KnowledgeHolder):
     """A member of the CRM unit: serves customers, learns, shares, may leave (tacit knowledge)."""
 
     table = "employees"
-    team = _row("employees", "team", "index of the employee's team", int)
-    level = _row("employees", "level", "front line or manager", Level)
-    tenure = _row("employees", "tenure", "weeks with the firm", int)
-    absorptive_capacity = _row("employees", "absorb", "how much of what is offered is learned", float)
-    willingness_to_share = _row("employees", "share", "how much of what is known is taught", float)
+    team = State(np.int64, "index of the employee's team", int)
+    level = State(np.int8, "front line or manager", Level)
+    tenure = State(np.int64, "weeks with the firm", int)
+    absorptive_capacity = State(np.float64, "how much of what is offered is learned", float, column="absorb")
+    willingness_to_share = State(np.float64, "how much of what is known is taught", float, column="share")
 
     def __repr__(self) -> str:
         return f"Employee(id={self.unique_id}, team={self.team}, level={self.level.name}, knowledge={self.knowledge:.2f})"
@@ -126,7 +170,7 @@ class OrgUnit(KnowledgeHolder):
     """R&D or production (Xie 3.2): documentation (explicit) plus its staff's tacit beliefs."""
 
     table = "units"
-    kind = _row("units", "kind", "'rnd' or 'production'", str)
+    kind = State("<U10", "'rnd' or 'production'", str)
 
     @property
     def staff_beliefs(self) -> np.ndarray:
@@ -138,14 +182,16 @@ class Customer(KnowledgeHolder):
     """The leaky bucket: served, satisfied or not, stays or leaves, refers, buys more."""
 
     table = "customers"
-    segment = _row("customers", "segment", "market segment (which needs weigh most)", int)
-    account_team = _row("customers", "team", "team that serves this customer", int)
-    satisfaction = _row("customers", "satisfaction", "in [-1, 1], from the SERVQUAL gap", float)
-    expectation = _row("customers", "expectation", "expected service quality in [0, 1]", float)
-    relationship = _row("customers", "relationship", "relationship strength in [0, 1]", float)
-    products = _row("customers", "products", "products held", int)
-    acquired_step = _row("customers", "acquired", "step at which the customer was won", int)
-    status = _row("customers", "status", "prospect, active or churned", CustomerStatus)
+    segment = State(np.int16, "market segment (which needs weigh most)", int)
+    account_team = State(np.int16, "team that serves this customer", int, column="team")
+    satisfaction = State(np.float64, "in [-1, 1], from the SERVQUAL gap", float)
+    expectation = State(np.float64, "expected service quality in [0, 1]", float)
+    relationship = State(np.float64, "relationship strength in [0, 1]", float)
+    products = State(np.int16, "products held", int)
+    premium = State(np.float64, "up-sold share of premium on the products held, in [0, 1]", float)
+    acquired_step = State(np.int32, "step at which the customer was won", int, column="acquired")
+    churned_step = State(np.int32, "step at which the customer left (-1: has not)", int, column="churned", fill=-1)
+    status = State(np.int8, "prospect, active or churned", CustomerStatus)
 
     @property
     def tenure(self) -> int:
@@ -170,12 +216,12 @@ class Supplier(KnowledgeHolder):
     """Knows supply items; two-way transfer with R&D/production (Xie 3.3.2)."""
 
     table = "suppliers"
-    relationship = _row("suppliers", "relationship", "relationship strength in [0, 1]", float)
+    relationship = State(np.float64, "relationship strength in [0, 1]", float)
 
 
 class KnowledgeSource(KnowledgeHolder):
     """A university or consultancy (Xie 3.3.3): know-how to buy or meet at conferences."""
 
     table = "sources"
-    kind = _row("sources", "kind", "'university' or 'consultancy'", str)
-    relationship = _row("sources", "relationship", "reciprocity built by giving back, in [0, 1]", float)
+    kind = State("<U11", "'university' or 'consultancy'", str)
+    relationship = State(np.float64, "reciprocity built by giving back, in [0, 1]", float)

@@ -46,7 +46,7 @@ def test_app_model_maps_flat_sliders_to_scenario_keys():
     assert sc.get("organization.employee_turnover") == pytest.approx(0.3)
     assert sc.get("environment.competition") == pytest.approx(0.6)
     assert m.stats["active_customers"] == 500
-    from sim.config.scenario import load_scenario
+    from sim.config.loader import load_scenario
 
     base = load_scenario("baseline")
     ratio = base.get("market.market_potential") / base.get("market.initial_customers")
@@ -54,7 +54,7 @@ def test_app_model_maps_flat_sliders_to_scenario_keys():
 
 
 def test_app_model_defaults_keep_the_scenario_and_seed_is_reproducible():
-    from sim.config.scenario import load_scenario
+    from sim.config.loader import load_scenario
 
     a, b = app.AppModel(scenario="ckm", seed="3"), app.AppModel(scenario="ckm", seed=3)
     ckm = load_scenario("ckm")
@@ -71,7 +71,7 @@ def test_model_params_fit_the_model_signature():
     """SolaraViz re-creates the model with every control's value as a keyword argument."""
     from mesa.visualization.solara_viz import _check_model_params, split_model_params
 
-    from sim.config.scenario import load_scenario
+    from sim.config.loader import load_scenario
 
     params = app.model_params("baseline")
     _check_model_params(app.AppModel.__init__, params)
@@ -83,7 +83,10 @@ def test_model_params_fit_the_model_signature():
     base = load_scenario("baseline")
     for key in app.LEVERS.values():  # the controls start at the scenario's values
         assert m.scenario.get(key) == base.get(key), key
-    assert set(inspect.signature(app.AppModel.__init__).parameters) >= set(params)
+    named = set(inspect.signature(app.AppModel.__init__).parameters)
+    assert named | set(app.LEVERS) >= set(params)  # every control is a named argument or a declared lever
+    with pytest.raises(TypeError, match="unknown control"):
+        app.AppModel(no_such_lever=1)
 
 
 def test_pictures_draw_every_holder_and_channel():

@@ -21,7 +21,7 @@ def test_identical_to_frozen_baseline(current, name):
     for kind, df in frozen.tables(res).items():
         stored = pd.read_csv(frozen.HERE / f"{name}.{kind}.csv")
         now = pd.read_csv(pd.io.common.StringIO(df.to_csv(index=False, float_format="%.17g")))
-        pd.testing.assert_frame_equal(now, stored, check_exact=True, obj=f"{name} {kind}")
+        pd.testing.assert_frame_equal(now, stored, check_exact=True, check_like=True, obj=f"{name} {kind}")
     stored = json.loads((frozen.HERE / f"{name}.summary.json").read_text())
     now = json.loads(json.dumps(frozen.clean_summary(res.summary), default=str))
     assert now == stored

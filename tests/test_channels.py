@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine import channels as chmod
+from sim.engine.channels import internal
 from sim.engine.channels import BY_NAME, CHANNEL_NAMES, CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
 from sim.engine.knowledge import DOMAINS
 from sim.model import CRMKnowledgeModel
-from sim.config.scenario import CHANNELS as SCENARIO_CHANNELS
-from sim.config.scenario import load_scenario
+from sim.config.schema import SCHEMA
+from sim.config.loader import load_scenario
 
 SMALL = {
     "market.initial_customers": 300, "market.market_potential": 300,
@@ -60,8 +60,8 @@ ALLOWED: dict[str, dict[str, tuple[str, ...] | None]] = {
     "conferences": {"employees": None, "unit_staff": None, "sources": None},
     "giving_back": {"sources": None},
 }
-RUNNABLE = [c.name for c in CHANNELS if c.run is not None]
-ENCOUNTER = [c.name for c in CHANNELS if c.run is None]
+RUNNABLE = [c.name for c in CHANNELS if c.phase == "transfer"]
+ENCOUNTER = [c.name for c in CHANNELS if c.phase == "encounter"]
 
 
 def small_model(seed=3, steps=6, **params) -> CRMKnowledgeModel:
@@ -100,7 +100,8 @@ def n_changed(diff) -> int:
 
 def test_registry_is_complete_and_valid():
     assert len(CHANNELS) == len(set(CHANNEL_NAMES))
-    assert set(CHANNEL_NAMES) == set(SCENARIO_CHANNELS)  # every channel has rate and cost in scenarios
+    for c in CHANNEL_NAMES:  # every channel has its rate and cost in the schema
+        assert {f"channels.{c}.rate", f"channels.{c}.cost"} <= set(SCHEMA), c
     assert set(ALLOWED) == set(RUNNABLE)
     assert set(ENCOUNTER) == {"customer_voice", "customer_education", "crm_records"}
     for c in CHANNELS:
@@ -117,7 +118,8 @@ def test_levers_are_policy_parameters():
     sc = load_scenario("baseline")
     for c in CHANNELS:
         if c.lever is not None:
-            assert f"policy.{c.lever}" in sc, c.name
+            assert c.lever.key.startswith("policy.") and c.lever.key in sc, c.name
+            assert c.name in c.lever.used_by, c.name
 
 
 # ---------------------------------------------------------------------------------- each channel
@@ -170,7 +172,7 @@ def test_channel_row_scope():
 def test_staff_exchange_counts_exactly_for_one_visit(monkeypatch):
     """With one team sending one visitor, every belief changes at most once: count == changes."""
     m = small_model()
-    monkeypatch.setattr(chmod, "_chosen", lambda rng, n, prob: np.array([0]))
+    monkeypatch.setattr(internal, "chosen", lambda rng, n, prob: np.array([0]))
     before = snapshot(m)
     moved, visits = BY_NAME["staff_exchange"].run(m, 0.9, 1.0, m.streams["staff_exchange"])
     diff = changed_cells(before, m)

@@ -12,7 +12,7 @@ import pytest
 
 from sim.cli.main import main
 from sim.experiments.compare import replication_seed
-from sim.config.scenario import load_scenario
+from sim.config.loader import load_scenario
 from sim.analysis.scorecard import KPIS
 
 ROOT = Path(__file__).resolve().parents[1]

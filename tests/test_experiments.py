@@ -18,7 +18,7 @@ from sim.experiments.compare import (
     welch_interval,
 )
 from sim.io.outputs import InputError
-from sim.config.scenario import ScenarioError
+from sim.config.errors import ScenarioError
 
 REPS, STEPS = 4, 20
 

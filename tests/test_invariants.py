@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from sim.engine.channels import CHANNEL_NAMES
 from sim.model import CRMKnowledgeModel
-from sim.config.scenario import SCHEMA, load_scenario
+from sim.config.loader import load_scenario
+from sim.config.schema import SCHEMA
 
 BASE = load_scenario("baseline")
 

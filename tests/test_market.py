@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.engine.build import Setup
+from sim.engine.levers import LOYALTY_EFFECT
+from sim.engine.processes.encounters import Encounters
 from sim.engine import market
 from sim.engine.knowledge import lookup
 
@@ -46,12 +49,16 @@ def test_bass_adoptions_edge_cases():
     assert market.bass_adoptions(100, 0.0, 0.0, 10, 100, rng) == 0
     assert market.bass_adoptions(100, 1.0, 0.0, 10, 100, rng) == 100
 
+SERVQUAL = (Encounters.COMPETITOR_WEIGHT, Encounters.SERVQUAL_GAIN)
+NEEDS = (Setup.NEED_OWN, Setup.NEED_OTHER, Setup.NEED_PROCESS)
+
 
 # ------------------------------------------------------------------------------ churn
 
 
 def _churn(sat=0.0, rel=0.0, base=0.004, dis=0.03, prot=0.6, loyalty=0.0, comp=0.3):
-    return market.churn_hazard(np.asarray(sat, float), np.asarray(rel, float), base, dis, prot, loyalty, comp)
+    return market.churn_hazard(np.asarray(sat, float), np.asarray(rel, float), base, dis, prot, loyalty,
+                               LOYALTY_EFFECT, comp)
 
 
 def test_churn_hazard_known_value():
@@ -81,7 +88,7 @@ def test_churn_hazard_decreasing_in_relationship_and_loyalty():
 
 def test_churn_hazard_is_a_probability():
     rng = np.random.default_rng(1)
-    h = market.churn_hazard(rng.uniform(-1, 1, 1000), rng.uniform(0, 1, 1000), 1.0, 1.0, 0.0, 0.0, 1.0)
+    h = market.churn_hazard(rng.uniform(-1, 1, 1000), rng.uniform(0, 1, 1000), 1.0, 1.0, 0.0, 0.0, 0.5, 1.0)
     assert np.all((h >= 0) & (h <= 1))
 
 
@@ -91,7 +98,7 @@ def test_churn_hazard_is_a_probability():
 def test_servqual_direction():
     sat0, exp0 = np.zeros(3), np.full(3, 0.5)
     quality = np.array([0.9, 0.5, 0.1])
-    sat, exp = market.servqual(sat0, exp0, quality, 0.5, 0.3, 0.1)
+    sat, exp = market.servqual(sat0, exp0, quality, 0.5, 0.3, 0.1, *SERVQUAL)
     assert sat[0] > 0 and sat[1] == pytest.approx(0.0) and sat[2] < 0  # perception - expectation
     # expectations move toward the anchor: half experienced quality, half competitors
     anchor = 0.5 * quality + 0.5 * 0.5
@@ -104,10 +111,10 @@ def test_servqual_bounds():
     rng = np.random.default_rng(2)
     n = 2000
     sat, exp = market.servqual(rng.uniform(-1, 1, n), rng.uniform(0, 1, n), rng.uniform(0, 1, n),
-                               rng.uniform(0, 1, n), 1.0, 1.0)
+                               rng.uniform(0, 1, n), 1.0, 1.0, *SERVQUAL)
     assert np.all((sat >= -1) & (sat <= 1)) and np.all((exp >= 0) & (exp <= 1))
     # a quality 0.5 above expectation saturates satisfaction at +1 with full adaptation
-    s, _ = market.servqual(np.array([0.0]), np.array([0.2]), np.array([0.7]), 0.5, 1.0, 0.0)
+    s, _ = market.servqual(np.array([0.0]), np.array([0.2]), np.array([0.7]), 0.5, 1.0, 0.0, *SERVQUAL)
     assert s[0] == pytest.approx(1.0)
 
 
@@ -170,7 +177,7 @@ def _items():
 
 def test_need_weights():
     cust, prod, sup, proc, K = _items()
-    W = market.need_weights(4, cust, proc, K)
+    W = market.need_weights(4, cust, proc, K, *NEEDS)
     assert W.shape == (4, K)
     assert W.sum(axis=1) == pytest.approx(np.ones(4))
     assert np.all(W >= 0)
@@ -181,7 +188,7 @@ def test_need_weights():
         assert np.allclose(own / other.max(), 5.0)  # own block 1, the others 0.2
         assert np.allclose(W[s, proc] / own.max(), 0.5)
     # one segment: every customer item is its own
-    W1 = market.need_weights(1, cust, proc, K)
+    W1 = market.need_weights(1, cust, proc, K, *NEEDS)
     assert W1.sum() == pytest.approx(1.0) and np.allclose(W1[0, cust], W1[0, cust[0]])
 
 
@@ -207,7 +214,7 @@ def test_answer_uses_stores_only_where_tacit_is_zero():
 
 def test_service_quality_hand_computation():
     cust, prod, sup, proc, K = _items()
-    W = market.need_weights(2, cust, proc, K)
+    W = market.need_weights(2, cust, proc, K, *NEEDS)
     reality = np.where(np.arange(K) % 3 == 0, -1, 1).astype(np.int8)
     answers = np.stack([reality, -reality, np.zeros(K, np.int8), reality.copy()])
     answers[3, cust[:4]] *= -1  # wrong on segment 0's own block
@@ -222,10 +229,11 @@ def test_service_quality_hand_computation():
 
 def test_perceived_quality():
     """A weighted mean of service and fit in which service weighs more (FIT_WEIGHT is fit's share)."""
-    only_service, only_fit = market.perceived_quality(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+    FIT = Encounters.FIT_WEIGHT
+    only_service, only_fit = market.perceived_quality(np.array([1.0, 0.0]), np.array([0.0, 1.0]), FIT)
     assert only_service + only_fit == pytest.approx(1.0)  # weights sum to 1
-    assert only_fit == pytest.approx(market.FIT_WEIGHT) and only_service > only_fit
+    assert only_fit == pytest.approx(FIT) and only_service > only_fit
     x = np.linspace(0, 1, 5)
-    assert market.perceived_quality(x, x) == pytest.approx(x)  # equal parts: that value
-    q = market.perceived_quality(np.array([0.2, 0.9]), np.array([0.8, 0.4]))
+    assert market.perceived_quality(x, x, FIT) == pytest.approx(x)  # equal parts: that value
+    q = market.perceived_quality(np.array([0.2, 0.9]), np.array([0.8, 0.4]), FIT)
     assert np.all((q > [0.2, 0.4]) & (q < [0.8, 0.9]))  # strictly between the two parts

@@ -25,7 +25,7 @@ from sim.agents import (
 )
 from sim.engine.channels import CHANNEL_NAMES
 from sim.model import CRMKnowledgeModel
-from sim.config.scenario import load_scenario
+from sim.config.loader import load_scenario
 from sim.analysis.scorecard import KPIS, PERSPECTIVES, TEAM_KPIS
 from sim.experiments.simulate import release, step_table
 

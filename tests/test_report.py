@@ -10,7 +10,7 @@ from matplotlib.collections import PolyCollection
 from sim.present import plots
 from sim.experiments.compare import _tidy
 from sim.present.report import STATUS_COLORS, fmt, fmt_ci, fmt_pm, run_report, scorecard_text
-from sim.config.scenario import load_scenario
+from sim.config.loader import load_scenario
 from sim.experiments.simulate import run
 
 

@@ -12,27 +12,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.config.scenario import (
-    CHANNELS,
-    KPIS,
-    SCENARIO_DIR,
-    SCHEMA,
-    SECTIONS,
-    Scenario,
-    ScenarioError,
-    Section,
-    list_scenarios,
-    load_scenario,
-    parse_override,
-    parse_overrides,
-    schema_markdown,
-)
+from sim.analysis.kpis import KPIS
+from sim.config.docs import schema_markdown
+from sim.config.errors import ScenarioError
+from sim.config.loader import SCENARIO_DIR, from_toml, list_scenarios, load_scenario, parse_override, parse_overrides
+from sim.config.scenario import Scenario, Section
+from sim.config.schema import SCHEMA, SECTIONS
+from sim.engine import levers
+from sim.engine.channels import CHANNEL_NAMES as CHANNELS
+from sim.engine.channels import CHANNELS as CHANNEL_DECLARATIONS
+from sim.engine.schedule import COMPONENTS
 
 SHIPPED = ["baseline", "km", "crm", "ckm", "supplier_collaboration", "high_turnover",
            "turbulent_market", "march1991"]
 
-BASE_CHURN = tomllib.loads((SCENARIO_DIR / "baseline.toml").read_text())["market"]["base_churn"]
-BASE_CHURN_LINE = re.search(r"^base_churn = \S+", (SCENARIO_DIR / "baseline.toml").read_text(), re.M).group(0)
+BASE_CHURN = SCHEMA["market.base_churn"].default
 
 
 @pytest.fixture(scope="module")
@@ -63,22 +57,41 @@ def _leaves(d, prefix=""):
             yield f"{prefix}{k}"
 
 
-def test_schema_covers_exactly_the_baseline_keys():
+def test_schema_is_assembled_from_the_declarations():
+    """Every parameter a component, channel, lever or KPI declares is in the schema, and every key a
+    component says it reads exists; the schema holds nothing else."""
+    declared = [p for c in COMPONENTS for p in c.params] + list(levers.params())
+    declared += [p for ch in CHANNEL_DECLARATIONS for p in ch.params]
+    for p in declared:
+        assert SCHEMA[p.key] is p, p.key
+    for c in [*COMPONENTS, *CHANNEL_DECLARATIONS]:
+        for key in c.keys():
+            assert key in SCHEMA, (c.name, key)
+    for name in KPIS:
+        assert {f"scorecard.kpi.{name}.{x}" for x in ("target", "weight", "direction")} <= set(SCHEMA)
+    kpi_keys = {k for k in SCHEMA if k.startswith("scorecard.kpi.")}
+    others = set(SCHEMA) - {p.key for p in declared} - kpi_keys
+    assert others == {"scenario.name", "scenario.description", "scenario.steps", "scenario.extends",
+                      "channels.enabled", "market.discount_rate", "scorecard.mission"}
+    assert tuple(dict.fromkeys(k.split(".")[0] for k in SCHEMA if not k.startswith("scenario."))) == SECTIONS
+
+
+def test_baseline_is_the_declared_defaults():
     raw = tomllib.loads((SCENARIO_DIR / "baseline.toml").read_text())
-    in_file = set(_leaves(raw))
-    required = {k for k, p in SCHEMA.items() if p.required}
-    assert required - in_file == set()
-    assert in_file - set(SCHEMA) == set()
-    assert set(raw["channels"]) == set(CHANNELS)
-    assert set(raw["scorecard"]["kpi"]) == set(KPIS)
-    assert tuple(k for k in raw if k != "scenario") == SECTIONS
+    assert set(raw) == {"scenario"}
+    base = load_scenario("baseline")
+    for key, p in SCHEMA.items():
+        if not key.startswith("scenario."):
+            assert base.get(key) == p.default, key
 
 
 def test_schema_entries_are_well_formed():
     for key, p in SCHEMA.items():
-        assert p.key == key and p.type in (int, float, str, bool) and p.help and "\n" not in p.help
+        assert p.key == key and p.type in (int, float, str, bool, list) and p.help and "\n" not in p.help
         if p.lo is not None and p.hi is not None:
             assert p.lo <= p.hi
+        if not key.startswith("scenario."):
+            assert p.check(p.default, "default") == p.default, key  # every default is valid
     assert SCHEMA["policy.crm_maturity"].choices == (1, 2, 3)
     assert SCHEMA["policy.customer_role"].choices == ("passive", "captive", "active")
     assert SCHEMA["organization.team_size"].lo == 2 and SCHEMA["knowledge.customer_items"].lo == 1
@@ -91,23 +104,7 @@ def test_section_attribute_names_do_not_collide_with_mapping_methods():
         assert not set(key.split(".")) & reserved, key
 
 
-def test_odd_parameter_table_matches_the_schema_and_baseline():
-    """docs/ODD.md section 8.1 lists every model parameter with the baseline's default and the
-    schema's meaning; channels and KPIs have their own tables (8.2, 8.3) by name."""
-    text = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text()
-    rows = {m[0]: m[1:] for m in re.findall(r"^\| `([a-z_.]+)` \| ([^|]+) \|[^|]*\| ([^|]+) \|", text, re.M)}
-    base = load_scenario("baseline")
-    grouped = ("channels.", "scorecard.kpi.", "scenario.name", "scenario.description", "scenario.extends")
-    keys = [k for k in SCHEMA if not k.startswith(grouped)]
-    assert not [k for k in keys if k not in rows], "missing from ODD 8.1"
-    for k in keys:
-        default, meaning = (x.strip() for x in rows[k])
-        value = base.steps if k == "scenario.steps" else base.get(k)
-        shown = f'"{value}"' if isinstance(value, str) else str(value)
-        assert default == shown, (k, default, value)
-        assert meaning == SCHEMA[k].help, (k, meaning)
-    for name in CHANNELS:
-        assert f"| `{name}` |" in text, name
+def test_schema_markdown_has_a_row_per_parameter():
     assert schema_markdown().count("\n") == len(SCHEMA) + 2
 
 
@@ -152,9 +149,8 @@ def test_march1991_is_marchs_organization():
     assert (m["market.initial_customers"], m["market.market_potential"]) == (0, 0)
     assert m["environment.turbulence"] == 0 and m["knowledge.forgetting"] == 0
     assert m["organization.employee_turnover"] == 0
-    rates = {name: ch.rate for name, ch in m.section("channels").items()}
-    assert rates.pop("manuals") == 0.1 and rates.pop("task_summaries") == 0.5
-    assert set(rates.values()) == {0.0}
+    assert m["channels.enabled"] == ("task_summaries", "manuals")  # the channels it runs, by name
+    assert m["channels.manuals.rate"] == 0.1 and m["channels.task_summaries.rate"] == 0.5
     for d in ("customer", "product", "supply", "process"):
         assert m[f"knowledge.tacitness_{d}"] == 0.0
     assert "March" in m.description
@@ -197,7 +193,7 @@ def test_accessors(base):
     with pytest.raises(AttributeError):
         m.base_churn = 1.0
     ch = base.section("channels")
-    assert set(ch) == set(CHANNELS) and isinstance(ch.mentoring, Section) and ch.mentoring.rate == 0.05
+    assert set(ch) == {*CHANNELS, "enabled"} and isinstance(ch.mentoring, Section) and ch.mentoring.rate == 0.05
     assert base.section("channels.mentoring").cost == 5.0
     assert base.section("scorecard").kpi.retention_rate.weight == 2.0
     assert base.get("market").base_churn == BASE_CHURN
@@ -259,13 +255,13 @@ def test_to_toml_round_trips(tmp_path, base):
         text = sc.to_toml()
         tomllib.loads(text)
         assert "extends" not in tomllib.loads(text)["scenario"]
-        assert Scenario.from_toml(text) == sc
+        assert from_toml(text) == sc
         path = write(tmp_path, f"{name}_resolved.toml", text)
         back = load_scenario(str(path))
         assert back == sc and back.flat() == sc.flat() and back.name == sc.name
     odd = base.with_params({"scorecard.mission": 'quote " back \\ tab \t nl \n ctl \x01 del \x7f é',
                             "scenario.description": "x\ny"})
-    assert Scenario.from_toml(odd.to_toml()) == odd
+    assert from_toml(odd.to_toml()) == odd
     assert "overrides" in odd.to_toml()
 
 
@@ -297,8 +293,7 @@ def test_scenario_constructor_validates(base):
         Scenario("mine", params)
     params = base.params
     del params["market"]["price"]
-    with pytest.raises(ScenarioError, match="market.price: missing"):
-        Scenario("mine", params)
+    assert Scenario("mine", params).get("market.price") == SCHEMA["market.price"].default  # the declared default
 
 
 # ---------------------------------------------------------------------------------- overrides
@@ -483,22 +478,15 @@ def test_file_not_found(tmp_path):
     assert one_line(e).endswith("nope.toml: file not found")
 
 
-def test_root_must_be_complete(tmp_path):
-    text = (SCENARIO_DIR / "baseline.toml").read_text().replace(BASE_CHURN_LINE, "")
-    p = write(tmp_path, "root.toml", text)
-    with pytest.raises(ScenarioError) as e:
-        load_scenario(str(p))
-    msg = one_line(e)
-    assert "root.toml: market.base_churn: missing, expected a float in [0, 1]" in msg
-    # a complete root without extends loads, and its name is its stem unless set
-    p = write(tmp_path, "root2.toml", (SCENARIO_DIR / "baseline.toml").read_text()
-              .replace('name = "baseline"\n', ""))
-    assert load_scenario(str(p)).name == "root2"
+def test_a_root_file_starts_from_the_declared_defaults(tmp_path, base):
+    p = write(tmp_path, "root.toml", "[market]\nbase_churn = 0.004\n")
+    root = load_scenario(str(p))
+    assert root.name == "root" and root["market.base_churn"] == 0.004
+    assert root.with_params({"market.base_churn": BASE_CHURN}).flat() == base.flat()
 
 
 def test_extends_by_name_prefers_a_sibling(tmp_path):
-    write(tmp_path, "baseline.toml", (SCENARIO_DIR / "baseline.toml").read_text()
-          .replace(BASE_CHURN_LINE, "base_churn = 0.004"))
+    write(tmp_path, "baseline.toml", "[market]\nbase_churn = 0.004\n")
     p = write(tmp_path, "child.toml", '[scenario]\nextends = "baseline"\n')
     assert load_scenario(str(p))["market.base_churn"] == 0.004
 
@@ -509,6 +497,8 @@ _BIG = 1e6
 
 
 def valid_value(param):
+    if param.type is list:
+        return st.lists(st.sampled_from(param.choices), unique=True).map(tuple)
     if param.choices is not None:
         return st.sampled_from(param.choices)
     if param.type is bool:
@@ -531,6 +521,8 @@ def valid_value(param):
 
 def invalid_value(param):
     options = []
+    if param.type is list:
+        return st.sampled_from([["nope"], "manuals", [1], ["manuals", "manuals"]])
     if param.choices is not None:
         options.append(st.sampled_from(["nope", 0, 99]).filter(lambda v: v not in param.choices))
     if param.lo is not None:
@@ -571,8 +563,8 @@ def test_random_valid_overrides_validate_and_round_trip(base, overrides):
     for k, v in overrides.items():
         got = sc[k]
         assert got == v
-        assert type(got) is SCHEMA[k].type
-    back = Scenario.from_toml(sc.to_toml())
+        assert type(got) is (tuple if SCHEMA[k].type is list else SCHEMA[k].type)  # lists are stored immutable
+    back = from_toml(sc.to_toml())
     assert back == sc
     assert pickle.loads(pickle.dumps(sc)) == sc
 

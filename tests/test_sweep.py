@@ -19,7 +19,8 @@ from sim.experiments import store as storage
 from sim.cli.main import main
 from sim.experiments.compare import replication_seed
 from sim.io.outputs import InputError
-from sim.config.scenario import ScenarioError, parse_overrides
+from sim.config.errors import ScenarioError
+from sim.config.loader import parse_overrides
 from sim.experiments.sweeps import ParamRange, check_params, design_points, parse_param, sweep
 
 ROOT = Path(__file__).resolve().parent.parent

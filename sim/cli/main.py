@@ -104,7 +104,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from sim.io.outputs import InputError
-    from sim.config.scenario import ScenarioError
+    from sim.config.errors import ScenarioError
 
     args = parser().parse_args(argv)
     module, name = HANDLERS[args.command]

@@ -8,29 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
-# Maturity (Liew, seed 000): how likely the front line consults the stores for an item it does not
-# know (1 transaction data, 2 information for decisions, 3 knowledge-based relationships).
-LOOKUP_QUALITY = {1: 0.3, 2: 0.7, 3: 0.9}
-# Up-sell/cross-sell use of customer knowledge: level 1 sells blind, level 2+ makes informed offers.
-INFORMED_SELLING = {1: 0.4, 2: 1.0, 3: 1.0}
-# Seed 004: how readily customers share what they know, by role.
-ROLE_SHARING = {"passive": 1.0, "captive": 1.5, "active": 3.0}
-FIT_WEIGHT = 0.3  # share of perceived quality that is product fit (the rest is service)
-COMPETITOR_WEIGHT = 0.5  # expectations anchor half on experienced quality, half on competitors
 
-
-def need_weights(segments: int, customer_items: np.ndarray, process_items: np.ndarray, K: int) -> np.ndarray:
+def need_weights(segments: int, customer_items: np.ndarray, process_items: np.ndarray, K: int,
+                 own: float, other: float, process: float) -> np.ndarray:
     """Need weight of each item per segment, rows summing to 1.
 
-    Each segment cares most about its own block of customer items (weight 1), a little about the
-    others' (0.2), and about service know-how (process items, 0.5).
+    Each segment cares most about its own block of customer items (weight ``own``), a little about
+    the others' (``other``), and about service know-how (process items, ``process``).
     """
     W = np.zeros((segments, K))
     blocks = np.array_split(customer_items, segments)
     for s in range(segments):
-        W[s, customer_items] = 0.2
-        W[s, blocks[s]] = 1.0
-        W[s, process_items] = 0.5
+        W[s, customer_items] = other
+        W[s, blocks[s]] = own
+        W[s, process_items] = process
     return W / W.sum(axis=1, keepdims=True)
 
 
@@ -54,21 +45,21 @@ def service_quality(answers: np.ndarray, reality: np.ndarray, weights: np.ndarra
     return out
 
 
-def perceived_quality(service: np.ndarray, fit: np.ndarray) -> np.ndarray:
-    """Quality a customer perceives: service plus product fit."""
-    return (1.0 - FIT_WEIGHT) * service + FIT_WEIGHT * fit
+def perceived_quality(service: np.ndarray, fit: np.ndarray, fit_weight: float) -> np.ndarray:
+    """Quality a customer perceives: service plus product fit (``fit_weight`` its share)."""
+    return (1.0 - fit_weight) * service + fit_weight * fit
 
 
-def servqual(satisfaction, expectation, quality, competitor_quality, sat_rate, exp_rate):
+def servqual(satisfaction, expectation, quality, competitor_quality, sat_rate, exp_rate, competitor_weight, gain):
     """SERVQUAL (seed 003): satisfaction follows perception - expectation; expectations adapt.
 
-    Returns new (satisfaction, expectation). The gap is doubled so that a quality 0.5 above
-    expectation saturates satisfaction at +1.
+    Returns new (satisfaction, expectation). Satisfaction moves toward ``gain x gap`` (clipped to
+    [-1, 1]); expectations toward a mix of experienced and competitors' quality.
     """
     gap = quality - expectation
-    target = np.clip(2.0 * gap, -1.0, 1.0)
+    target = np.clip(gain * gap, -1.0, 1.0)
     sat = (1.0 - sat_rate) * satisfaction + sat_rate * target
-    anchor = (1.0 - COMPETITOR_WEIGHT) * quality + COMPETITOR_WEIGHT * competitor_quality
+    anchor = (1.0 - competitor_weight) * quality + competitor_weight * competitor_quality
     exp = (1.0 - exp_rate) * expectation + exp_rate * anchor
     return np.clip(sat, -1.0, 1.0), np.clip(exp, 0.0, 1.0)
 
@@ -78,16 +69,17 @@ def relationship_update(strength, gap, gain, decay):
     return np.where(gap >= 0, strength + gain * (1.0 - strength), strength * (1.0 - decay))
 
 
-def churn_hazard(satisfaction, relationship, base, dissatisfaction_churn, protection, loyalty, competition):
+def churn_hazard(satisfaction, relationship, base, dissatisfaction_churn, protection, loyalty, loyalty_effect,
+                 competition):
     """Weekly churn probability.
 
     ``(base + dissatisfaction_churn * max(0, -satisfaction)) * (1 + competition)``, lowered by the
     relationship (a full-strength one removes ``protection`` of it) and by a loyalty scheme
-    (``loyalty`` in [0, 1] removes up to half).
+    (``loyalty`` in [0, 1] removes up to ``loyalty_effect`` of it).
     """
     dissatisfaction = np.maximum(0.0, -satisfaction)
     h = (base + dissatisfaction_churn * dissatisfaction) * (1.0 + competition)
-    h = h * (1.0 - protection * relationship) * (1.0 - 0.5 * loyalty)
+    h = h * (1.0 - protection * relationship) * (1.0 - loyalty_effect * loyalty)
     return np.clip(h, 0.0, 1.0)
 
 

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from sim.io.outputs import InputError, atomic_write_text, display_path, prepare, safe_name, write_table
-from sim.config.scenario import Scenario, load_scenario, parse_overrides
+from sim.config.loader import load_scenario, parse_overrides
+from sim.config.scenario import Scenario
 
 MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
 RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run

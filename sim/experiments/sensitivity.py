@@ -156,7 +156,8 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     KPI averaged. ``seed``: of the sample (``seed + 1``: of the bootstrap of the confidence
     intervals). The other arguments are :func:`sim.sweeps.sweep`'s; ``out`` is resumed like a sweep's.
     """
-    from sim.config.scenario import Scenario, load_scenario
+    from sim.config.loader import load_scenario
+    from sim.config.scenario import Scenario
 
     if method not in METHODS:
         raise InputError(f"--method {method}: expected one of {', '.join(METHODS)}")
@@ -270,7 +271,7 @@ def _save_plot(result: SensitivityResult, path: Path) -> None:
 
 def cli_sensitivity(args) -> int:
     """`python run.py sensitivity SCENARIO --param NAME=LOW:HIGH ... --kpi NAME --method sobol|morris`"""
-    from sim.config.scenario import load_scenario
+    from sim.config.loader import load_scenario
 
     params, overrides = cli_inputs(args)
     out = args.out

@@ -66,7 +66,8 @@ def summarize(model: CRMKnowledgeModel, steps: pd.DataFrame, seed) -> tuple[pd.D
 def run(scenario="baseline", seed: int | None = 0, steps: int | None = None,
         params: dict | None = None, progress: Callable[[int], None] | None = None) -> RunResult:
     """Run a scenario (a ``Scenario``, name or path) for ``steps`` weeks (default: the scenario's)."""
-    from sim.config.scenario import Scenario, load_scenario
+    from sim.config.loader import load_scenario
+    from sim.config.scenario import Scenario
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if params:

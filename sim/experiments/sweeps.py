@@ -104,7 +104,7 @@ def _is_number(x) -> bool:
 
 def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange]:
     """Validate ``{dotted.name: (low, high)}`` against the scenario schema; a list of ParamRange."""
-    from sim.config.scenario import SCHEMA
+    from sim.config.schema import SCHEMA
 
     if not isinstance(params, Mapping) or not params:
         raise InputError("params: expected at least one parameter range, e.g. "
@@ -456,7 +456,8 @@ class Plan:
 def make_plan(scenario, params, design="lhs", samples=16, reps=1, steps=None, overrides=None,
               design_seed=0, command="sweep", arguments=None, identity_extra=None) -> Plan:
     """Validate the inputs and build the design table. Raises ScenarioError / InputError."""
-    from sim.config.scenario import Scenario, load_scenario
+    from sim.config.loader import load_scenario
+    from sim.config.scenario import Scenario
 
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if overrides:
@@ -850,7 +851,7 @@ def printed_warnings() -> Iterator[None]:
 
 def cli_inputs(args) -> tuple[dict, dict]:
     """The ``--param`` ranges and ``--set`` overrides of a sweep-like command, parsed."""
-    from sim.config.scenario import parse_overrides
+    from sim.config.loader import parse_overrides
 
     return parse_params(args.params), parse_overrides(args.overrides)
 

@@ -48,28 +48,16 @@ from mesa.visualization.utils import update_counter  # noqa: E402
 from sim.agents import CustomerStatus, Level  # noqa: E402
 from sim.engine.channels import CHANNELS, SECI_MODES  # noqa: E402
 from sim.engine.knowledge import proportion_correct  # noqa: E402
+from sim.engine.levers import LEVERS as DECLARED_LEVERS  # noqa: E402
+from sim.engine.levers import UNCERTAINTIES  # noqa: E402
 from sim.model import CRMKnowledgeModel  # noqa: E402
 
 SCENARIO_ENV = "CRM_APP_SCENARIO"  # how `run.py app --scenario` reaches the served module
 APP_CUSTOMERS = 2000  # default market size in the app: small, so each step is quick
 
-# Slider name -> dotted scenario key. Policy levers first, then the environment.
-LEVERS: dict[str, str] = {
-    "crm_maturity": "policy.crm_maturity",
-    "customer_role": "policy.customer_role",
-    "codification": "policy.codification",
-    "socialization": "policy.socialization",
-    "job_rotation": "policy.job_rotation",
-    "training": "policy.training",
-    "loyalty_scheme": "policy.loyalty_scheme",
-    "co_creation": "policy.co_creation",
-    "supplier_collaboration": "policy.supplier_collaboration",
-    "external_knowhow": "policy.external_knowhow",
-    "retention_programme": "policy.retention_programme",
-    "turbulence": "environment.turbulence",
-    "employee_turnover": "organization.employee_turnover",
-    "competition": "environment.competition",
-}
+# Control name -> dotted scenario key: every declared lever, then the environment (sim.engine.levers).
+LEVERS: dict[str, str] = {key.rsplit(".", 1)[-1]: key for key in (*(lv.key for lv in DECLARED_LEVERS), *UNCERTAINTIES)}
+SLIDER_MAX = {"environment.turbulence": (5.0, 0.1), "organization.employee_turnover": (0.6, 0.01)}  # (max, step)
 
 SECI_COLORS = {
     "socialization": "#1b9e77",
@@ -95,44 +83,28 @@ def _seed(value) -> int:
 
 
 class AppModel(CRMKnowledgeModel):
-    """``CRMKnowledgeModel`` with the app's sliders as flat keyword arguments.
+    """``CRMKnowledgeModel`` with the app's controls as flat keyword arguments (names in :data:`LEVERS`).
 
-    Every lever left at ``None`` keeps the scenario's value. ``initial_customers`` sets the market
-    size; the market potential is scaled by the same factor, so the market keeps its shape.
+    Every control left out (or ``None``) keeps the scenario's value. ``initial_customers`` sets the
+    market size; the market potential is scaled by the same factor, so the market keeps its shape.
 
     >>> m = AppModel(crm_maturity=3, customer_role="active", turbulence=2.0, seed=1)
     >>> m.scenario.get("policy.crm_maturity")
     3
     """
 
-    def __init__(
-        self,
-        scenario: str | None = None,
-        seed=42,
-        rng=None,
-        initial_customers: int | None = APP_CUSTOMERS,
-        crm_maturity: int | None = None,
-        customer_role: str | None = None,
-        codification: float | None = None,
-        socialization: float | None = None,
-        job_rotation: float | None = None,
-        training: float | None = None,
-        loyalty_scheme: float | None = None,
-        co_creation: float | None = None,
-        supplier_collaboration: float | None = None,
-        external_knowhow: float | None = None,
-        retention_programme: float | None = None,
-        turbulence: float | None = None,
-        employee_turnover: float | None = None,
-        competition: float | None = None,
-    ):
-        from sim.config.scenario import load_scenario
+    def __init__(self, scenario: str | None = None, seed=42, rng=None, initial_customers: int | None = APP_CUSTOMERS,
+                 **kwargs):  # named kwargs: Mesa's SolaraViz accepts only that name for free keywords
+        from sim.config.loader import load_scenario
 
-        given = locals()
+        controls = kwargs
+        unknown = sorted(set(controls) - set(LEVERS))
+        if unknown:
+            raise TypeError(f"AppModel: unknown control(s) {', '.join(unknown)}; expected {', '.join(LEVERS)}")
         sc = load_scenario(scenario or default_scenario())
         # the scenario validates and converts each value; rounding drops slider noise (0.15000000000000002)
-        params = {key: round(given[name], 6) if isinstance(given[name], float) else given[name]
-                  for name, key in LEVERS.items() if given[name] is not None}
+        params = {LEVERS[name]: round(value, 6) if isinstance(value, float) else value
+                  for name, value in controls.items() if value is not None}
         if initial_customers is not None:
             n0 = int(sc.get("market.initial_customers"))
             params["market.initial_customers"] = int(initial_customers)
@@ -146,41 +118,32 @@ class AppModel(CRMKnowledgeModel):
 # --- model_params: the sidebar controls ---------------------------------------------------------
 
 
+def control(key: str, value):
+    """The SolaraViz control of one declared parameter, at ``value``: a choice, or a slider over its range."""
+    from sim.config.schema import SCHEMA
+
+    p = SCHEMA[key]
+    label = p.label or p.leaf.replace("_", " ")
+    if p.type is str:
+        return {"type": "Select", "value": value, "values": list(p.choices), "label": label}
+    if p.type is int:
+        lo, hi = (min(p.choices), max(p.choices)) if p.choices else (p.lo, p.hi)
+        return Slider(f"{label} ({lo}-{hi})", value=int(value), min=lo, max=hi, step=1, dtype=int)
+    hi, step = SLIDER_MAX.get(key, (p.hi if p.hi is not None else 1.0, 0.05))
+    return Slider(label, value=float(value), min=float(p.lo or 0.0), max=hi, step=step, dtype=float)
+
+
 def model_params(scenario: str | None = None) -> dict:
     """SolaraViz controls, with the scenario's values as defaults."""
-    from sim.config.scenario import SCHEMA, load_scenario
+    from sim.config.loader import load_scenario
 
     name = scenario or default_scenario()
     sc = load_scenario(name)
-    maturities = SCHEMA["policy.crm_maturity"].choices
-
-    def share(label, key, hi=1.0, step=0.05):
-        return Slider(label, value=float(sc.get(key)), min=0.0, max=hi, step=step, dtype=float)
-
     n0 = int(sc.get("market.initial_customers"))
     return {
         "scenario": name,  # fixed: chosen on the command line
         "seed": {"type": "InputText", "value": "42", "label": "Random seed"},
-        "crm_maturity": Slider(f"CRM maturity ({min(maturities)}-{max(maturities)})",
-                               value=int(sc.get("policy.crm_maturity")), min=min(maturities), max=max(maturities),
-                               step=1, dtype=int),
-        "customer_role": {"type": "Select", "value": sc.get("policy.customer_role"),
-                          "values": list(SCHEMA["policy.customer_role"].choices),
-                          "label": "Customer role (KM/CRM/CKM)"},
-        "codification": share("Codification", "policy.codification"),
-        "socialization": share("Socialization (mentoring)", "policy.socialization"),
-        "job_rotation": share("Job rotation", "policy.job_rotation"),
-        "training": share("Training (manuals)", "policy.training"),
-        "loyalty_scheme": share("Loyalty scheme", "policy.loyalty_scheme"),
-        "co_creation": share("Co-creation with customers", "policy.co_creation"),
-        "supplier_collaboration": share("Supplier collaboration", "policy.supplier_collaboration"),
-        "external_knowhow": share("External know-how", "policy.external_knowhow"),
-        "retention_programme": share("Employee retention programme", "policy.retention_programme"),
-        "turbulence": Slider("Turbulence (x drift)", value=float(sc.get("environment.turbulence")),
-                             min=0.0, max=5.0, step=0.1, dtype=float),
-        "employee_turnover": share("Employee turnover (annual)", "organization.employee_turnover", hi=0.6,
-                                   step=0.01),
-        "competition": share("Competition", "environment.competition"),
+        **{control_name: control(key, sc.get(key)) for control_name, key in LEVERS.items()},
         "initial_customers": Slider("Initial customers", value=min(APP_CUSTOMERS, n0),
                                     min=min(500, n0), max=max(20000, n0), step=500, dtype=int),
     }
@@ -319,7 +282,7 @@ def draw_customers(model: CRMKnowledgeModel) -> Figure:
     sc = ax.scatter(C.relationship[active], C.satisfaction[active], c=C.satisfaction[active],
                     cmap=SATISFACTION_CMAP, norm=Normalize(-1.0, 1.0), s=14, edgecolors="none", label="active")
     fig.colorbar(sc, ax=ax, label="satisfaction", shrink=0.8)
-    ax.axhline(float(model.mkt.referral_min_satisfaction), color="#555555", lw=0.6, ls=":")
+    ax.axhline(float(model.scenario.get("market.referral_min_satisfaction")), color="#555555", lw=0.6, ls=":")
     ax.set_xlim(0, 1)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("relationship strength")
@@ -327,7 +290,7 @@ def draw_customers(model: CRMKnowledgeModel) -> Figure:
     ax.legend(loc="lower right", fontsize=7)
     ax.set_title(f"Customers (sample of {rows.size})", fontsize=10)
     s = model.stats
-    prospects = int(model.mkt.market_potential) - s["acquired_total"]
+    prospects = int(model.scenario.get("market.market_potential")) - s["acquired_total"]
     counts = [s["active_customers"], s["churned_total"], prospects]
     bars = bx.bar(["active", "churned", "prospects"], counts, color=["#1a9850", "#9e9e9e", "#74add1"])
     bx.bar_label(bars, fontsize=7)
@@ -542,7 +505,7 @@ def missing_assets() -> list[str]:
 def cli_app(args) -> int:
     """``python run.py app``: serve the app until Ctrl+C (or SIGTERM)."""
     from sim.io.outputs import InputError
-    from sim.config.scenario import load_scenario
+    from sim.config.loader import load_scenario
 
     sc = load_scenario(args.scenario)  # a bad name is a one-line error before anything starts
     if not 0 <= args.port <= 65535:

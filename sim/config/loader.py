@@ -1,0 +1,180 @@
+"""Loading scenarios: shipped names and TOML files, ``extends`` chains, command-line overrides.
+
+A scenario file sets some parameters and may ``extends`` another scenario (by name or by a path
+relative to the file); every parameter it does not set keeps the value it inherits, and a file
+without ``extends`` starts from the declared defaults (``scenarios/baseline.toml`` is such a file).
+Every value is checked against the schema before anything runs. Errors are one-line
+:class:`ScenarioError` messages naming the file (or ``override``), the key, what was expected and what was
+given, with the closest valid name for a typo::
+
+    scenarios/foo.toml: market.base_chrun: unknown parameter; did you mean 'market.base_churn'?
+    override: market.base_churn = 1.5: out of range, expected a float in [0, 1]
+
+Of the ``[scenario]`` table only ``steps`` is inherited -- ``name`` defaults to the file's stem,
+``description`` to "Extends '<parent>'.". A name in ``extends`` is looked up first next to the file,
+then among the shipped scenarios (package data, ``sim/scenarios/``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+from pathlib import Path
+from typing import Any, Iterable
+
+from sim.config.errors import ScenarioError
+from sim.config.scenario import OVERRIDE, Scenario
+from sim.config.schema import PARAM_KEYS, SCHEMA, defaults, flatten_checked
+from sim.config.toml_io import parse, parse_value, toml_str
+from sim.io.outputs import display_path
+
+SCENARIO_DIR: Path = Path(importlib.resources.files("sim") / "scenarios")  # package data: travels with the wheel
+
+
+def _is_path(text: str) -> bool:
+    return "/" in text or "\\" in text or text.endswith(".toml")
+
+
+def list_scenarios() -> list[str]:
+    """Names of the scenarios shipped in the project's scenarios/ folder, sorted."""
+    if not SCENARIO_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.is_file())
+
+
+def _unknown_name(name: str, source: str | None = None) -> ScenarioError:
+    names = list_scenarios()
+    msg = f"unknown scenario {name!r}; available: " + ", ".join(names)
+    close = difflib.get_close_matches(name, names, 1, 0.6)
+    if close:
+        msg += f"; did you mean {close[0]!r}?"
+    if source:
+        msg = f"{source}: scenario.extends = {toml_str(name)}: " + msg
+    return ScenarioError(msg, source=source, key="scenario.extends" if source else None,
+                         expected="one of " + ", ".join(names), given=name,
+                         hint=close[0] if close else None)
+
+
+def _read(path: Path) -> str:
+    shown = display_path(path)
+    if not path.exists():
+        raise ScenarioError(f"{shown}: file not found", source=shown, expected="an existing file")
+    if not path.is_file():
+        raise ScenarioError(f"{shown}: not a file", source=shown, expected="a TOML file")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"{shown}: not UTF-8 text (byte {e.start})", source=shown,
+                            expected="UTF-8 text") from None
+    except OSError as e:
+        raise ScenarioError(f"{shown}: cannot read: {e.strerror or e}", source=shown) from None
+
+
+def _locate(name: str, base: Path | None, source: str) -> Path:
+    """Where an ``extends`` value points: a path relative to the file, or a name."""
+    if _is_path(name):
+        path = Path(name).expanduser()
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        if not path.is_file():
+            raise ScenarioError(
+                f"{source}: scenario.extends = {toml_str(name)}: file not found ({display_path(path)})",
+                source=source, key="scenario.extends", expected="an existing scenario file", given=name,
+            )
+        return path
+    for folder in ([base] if base is not None else []) + [SCENARIO_DIR]:
+        path = folder / f"{name}.toml"
+        if path.is_file():
+            return path
+    raise _unknown_name(name, source)
+
+
+def _resolve_text(text: str, source: str, base: Path | None, stem: str | None,
+                  path: Path | None, chain: list[Path]) -> Scenario:
+    data = parse(text, source)
+    flat = flatten_checked(data, source)
+    extends = flat.pop("scenario.extends", None)
+    name = flat.pop("scenario.name", None) or stem or "unnamed"
+    description = flat.pop("scenario.description", None)
+    if extends is not None:
+        parent_path = _locate(extends, base, source)
+        resolved = parent_path.resolve()
+        if resolved in chain:
+            cycle = chain[chain.index(resolved):] + [resolved]
+            shown = " -> ".join(display_path(p) for p in cycle)
+            raise ScenarioError(f"{source}: cyclic extends: {shown}", source=source,
+                                key="scenario.extends", expected="an acyclic chain of extends",
+                                given=shown)
+        parent = _load_path(parent_path, chain)
+        merged = {"scenario.steps": parent.steps, **parent.flat(), **flat}
+        if description is None:
+            description = f"Extends {extends!r}."
+    else:
+        merged = {"scenario.steps": SCHEMA["scenario.steps"].default, **defaults(), **flat}
+    steps = merged.pop("scenario.steps")
+    return Scenario._raw(name, description or "", steps, {k: merged[k] for k in PARAM_KEYS},
+                         path, extends, {})
+
+
+def _load_path(path: Path, chain: list[Path]) -> Scenario:
+    text = _read(path)
+    resolved = path.resolve()
+    return _resolve_text(text, display_path(path), path.parent, path.stem, path, [*chain, resolved])
+
+
+def from_toml(text: str, *, source: str = "<string>", base_dir: str | Path | None = None) -> Scenario:
+    """A scenario from TOML text; ``extends`` names are looked up in ``base_dir``, then in the shipped scenarios."""
+    base = Path(base_dir) if base_dir is not None else None
+    stem = Path(source).stem if source != "<string>" else None
+    return _resolve_text(text, source, base, stem, path=None, chain=[])
+
+
+def load_scenario(name_or_path: str | Path | Scenario) -> Scenario:
+    """Load and validate a scenario: a name in the project's scenarios/ folder, or a path to a TOML file.
+
+    A string is a path if it contains a slash or ends with ``.toml``. A Scenario is returned as is.
+    """
+    if isinstance(name_or_path, Scenario):
+        return name_or_path
+    if isinstance(name_or_path, Path):
+        return _load_path(name_or_path.expanduser(), [])
+    if not isinstance(name_or_path, str) or not name_or_path.strip():
+        raise ScenarioError(f"unknown scenario {name_or_path!r}; available: " + ", ".join(list_scenarios()),
+                            expected="a scenario name or path", given=repr(name_or_path))
+    text = name_or_path.strip()
+    if _is_path(text):
+        return _load_path(Path(text).expanduser(), [])
+    path = SCENARIO_DIR / f"{text}.toml"
+    if not path.is_file():
+        raise _unknown_name(text)
+    return _load_path(path, [])
+
+
+# --- overrides from the command line ---------------------------------------------------------
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"market.base_churn=0.01"`` -> ``("market.base_churn", 0.01)``.
+
+    The value is read as a TOML value (``0.01`` float, ``2`` int, ``true`` bool, ``"active"`` str);
+    anything that is not valid TOML (``active``) is taken as a bare string. The key is checked by
+    :meth:`Scenario.with_params`, not here.
+    """
+    if not isinstance(text, str) or "=" not in text:
+        raise ScenarioError(f"{OVERRIDE}: {text!r}: expected name=value, e.g. market.base_churn=0.01",
+                            source=OVERRIDE, expected="name=value", given=str(text))
+    key, raw = text.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    if not key:
+        raise ScenarioError(f"{OVERRIDE}: {text!r}: missing parameter name before '='",
+                            source=OVERRIDE, expected="name=value", given=text)
+    if not raw:
+        expected = SCHEMA[key].expected() if key in SCHEMA else "a value"
+        raise ScenarioError(f"{OVERRIDE}: {key}: missing value after '=', expected {expected}",
+                            source=OVERRIDE, key=key, expected=expected, given="nothing")
+    return key, parse_value(raw)
+
+
+def parse_overrides(texts: Iterable[str]) -> dict[str, Any]:
+    """Several ``name=value`` texts -> a dict for :meth:`Scenario.with_params` (later ones win)."""
+    return dict(parse_override(t) for t in texts)

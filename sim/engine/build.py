@@ -1,0 +1,265 @@
+"""Set-up: the knowledge space, the organization, its partners, its stores and its customers.
+
+Everything is built in bulk -- arrays first, then one Mesa agent per row, registered at once
+(``KnowledgeHolder.create_views``) -- so a million customers take seconds, not minutes. The tables'
+columns come from the ``State`` declarations of the agent classes (``sim.agents``). All
+randomness flows from the model's generator, in the order of the functions below.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from sim.agents import (
+    Customer,
+    CustomerStatus,
+    Employee,
+    KnowledgeSource,
+    Level,
+    OrgUnit,
+    Supplier,
+    Team,
+    state_columns,
+)
+from sim.config.params import Constant, par, share
+from sim.engine import market
+from sim.engine.knowledge import DOMAINS, KnowledgeSpace, code_learning, informed_beliefs, random_reality
+from sim.engine.process import Component
+
+ACTIVE = int(CustomerStatus.ACTIVE)
+
+
+def table(cls, n: int, **arrays) -> SimpleNamespace:
+    """The state table of an agent class: one column per ``State`` declaration (``n`` rows, filled
+    with its ``fill``), plus the given arrays (beliefs and other matrices)."""
+    cols = {s.column: np.full(n, s.fill, dtype=s.dtype) for s in state_columns(cls)}
+    return SimpleNamespace(**arrays, **cols)
+
+
+class Setup(Component):
+    """Builds the model's populations and stores (DESIGN.md "Entities")."""
+
+    name = "set-up"
+    params = (
+        par("knowledge.customer_items", 24, "Knowledge items about customer needs (at least one)", 1),
+        par("knowledge.product_items", 16, "Knowledge items about what the products can do", 0),
+        par("knowledge.supply_items", 12, "Knowledge items about materials and components", 0),
+        par("knowledge.process_items", 12, "Knowledge items of service know-how", 0),
+        share("knowledge.tacitness_customer", 0.5, "Mean tacitness of customer items (how hard to write down)"),
+        share("knowledge.tacitness_product", 0.3, "Mean tacitness of product items"),
+        share("knowledge.tacitness_supply", 0.4, "Mean tacitness of supply items"),
+        share("knowledge.tacitness_process", 0.7, "Mean tacitness of process items"),
+        share("knowledge.tacitness_spread", 0.15,
+              "Items' tacitness drawn uniformly within +/- spread of the domain mean (clipped to [0, 1])"),
+        par("organization.teams", 10, "Number of account teams in the CRM unit", 1),
+        par("organization.team_size", 20, "Employees per team, including its manager", 2),
+        share("organization.initial_knowledge", 0.5, "Share of items an incumbent employee knows at the start"),
+        share("organization.initial_accuracy", 0.8,
+              "Share of known items that are right (incumbents, newcomers, R&D/production staff)"),
+        share("organization.initial_codification", 0.5,
+              "Share of items each store starts with, written down from the majority of its people (0: empty stores)"),
+        share("organization.absorptive_capacity", 0.7, "Mean absorptive capacity: scales what a person learns"),
+        share("organization.willingness_to_share", 0.7, "Mean willingness to share: scales what a person teaches"),
+        share("organization.network_within", 0.3, "Probability of a tie between two members of a team"),
+        share("organization.network_across", 0.005, "Probability of a tie between members of different teams"),
+        par("organization.rnd_staff", 10, "Staff of the R&D unit", 0),
+        par("organization.production_staff", 10, "Staff of the production unit", 0),
+        par("organization.suppliers", 5, "Number of suppliers", 0),
+        par("organization.universities", 1, "Universities (external knowledge sources)", 0),
+        par("organization.consultancies", 1, "Consultancies (external knowledge sources)", 0),
+        par("market.initial_customers", 10000, "Active customers at the start", 0),
+        par("market.market_potential", 20000, "Prospects not yet customers (finite Bass market)", 0),
+        par("market.segments", 4, "Customer segments (each with its own needs)", 1),
+        par("market.initial_satisfaction", 0.2,
+            "Satisfaction of every customer at the start (and of new customers)", -1, 1),
+        share("market.initial_expectation", 0.55,
+              "Expected service quality of every customer at the start (and of new customers)"),
+        par("market.products", 4, "Products in the range (for up-sell and cross-sell)", 1),
+        par("market.initial_products", 1.3, "Mean products held per customer at the start", 1),
+    )
+    reads = ("environment.turbulence", *(f"environment.drift_{d}" for d in DOMAINS))
+
+    TENURE_MAX = Constant(520, "incumbents' tenure is uniform on 0..519 weeks")
+    AWARENESS = Constant(0.6, "share of its need items a customer can articulate")
+    INITIAL_RELATIONSHIP = Constant(0.3, "relationship strength of the initial customers")
+    NEW_RELATIONSHIP = Constant(0.1, "relationship strength of a newly won customer")
+    SUPPLIER_RELATIONSHIP = Constant(0.3, "initial relationship strength with each supplier")
+    UNIT_KNOWLEDGE = Constant(0.2, "share of items R&D/production staff know outside their own domain")
+    UNIT_OWN_EXTRA = Constant(0.6, "extra share of their own domain's items R&D/production staff know (0.2 + 0.6)")
+    PARTNER_KNOWLEDGE = Constant(0.8, "share of supply items a supplier knows")
+    SOURCE_KNOWLEDGE = Constant(0.7, "share of product and process items a university or consultancy knows")
+    EXPERT_ACCURACY = Constant(0.9, "share of known items suppliers and outside sources get right")
+    NEED_OWN = Constant(1.0, "need weight of a segment's own block of customer items")
+    NEED_OTHER = Constant(0.2, "need weight of the other segments' customer items")
+    NEED_PROCESS = Constant(0.5, "need weight of service know-how (process items)")
+
+
+def traits(mean: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Absorptive capacity or willingness to share: uniform within +/- half of min(mean, 1 - mean)."""
+    half = 0.5 * min(mean, 1.0 - mean)
+    return np.clip(mean + rng.uniform(-half, half, n), 0.0, 1.0)
+
+
+def build_knowledge(model, p) -> None:
+    """The knowledge space, reality, the two firm-wide stores and the segments' needs."""
+    rng = model.rng
+    model.space = KnowledgeSpace.build(
+        {d: p[f"knowledge.{d}_items"] for d in DOMAINS},
+        tacitness={d: p[f"knowledge.tacitness_{d}"] for d in DOMAINS},
+        drift={d: p[f"environment.drift_{d}"] * p["environment.turbulence"] for d in DOMAINS},
+        rng=rng, tacitness_spread=p["knowledge.tacitness_spread"])
+    model.K = model.space.K
+    model.reality = random_reality(model.K, rng)
+    model.kb = np.zeros(model.K, dtype=np.int8)  # the organization's knowledge base
+    model.crm_db = np.zeros(model.K, dtype=np.int8)  # the CRM customer database
+    model.need_w = market.need_weights(p["market.segments"], model.space.items("customer"),
+                                       model.space.items("process"), model.K,
+                                       Setup.NEED_OWN, Setup.NEED_OTHER, Setup.NEED_PROCESS)
+
+
+def build_organization(model, p) -> None:
+    """Teams of employees (a manager first in each), their repositories and their social network."""
+    rng = model.rng
+    n_teams, size = p["organization.teams"], p["organization.team_size"]
+    E = n_teams * size
+    team = np.repeat(np.arange(n_teams), size)
+    level = np.zeros(E, dtype=np.int8)
+    level[::size] = int(Level.MANAGER)
+    beliefs = informed_beliefs(E, model.reality, p["organization.initial_knowledge"],
+                               p["organization.initial_accuracy"], rng)
+    emp = model.employees = table(Employee, E, beliefs=beliefs)
+    emp.team[:], emp.level[:] = team, level
+    emp.tenure[:] = rng.integers(0, int(Setup.TENURE_MAX), E)
+    emp.absorb[:] = traits(p["organization.absorptive_capacity"], E, rng)
+    emp.share[:] = traits(p["organization.willingness_to_share"], E, rng)
+    model.teams = table(Team, n_teams, beliefs=np.zeros((n_teams, model.K), dtype=np.int8))
+    model.front_line = np.flatnonzero(level == int(Level.FRONT_LINE))
+    model.manager_of_team = np.flatnonzero(level == int(Level.MANAGER))
+    model.front_count = np.bincount(team[model.front_line], minlength=n_teams)
+    model.front_offset = np.concatenate([[0], np.cumsum(model.front_count)[:-1]])
+    build_network(model, team, level, p["organization.network_within"], p["organization.network_across"])
+    model.employee_agents = Employee.create_views(model, range(E))
+    model.team_agents = Team.create_views(model, range(n_teams))
+
+
+def build_network(model, team: np.ndarray, level: np.ndarray, within: float, across: float) -> None:
+    """Seeded social network: dense inside teams, sparse across, managers linked to each other and
+    everyone to their manager. The step reads it as CSR arrays (``net_indptr``, ``net_indices``)."""
+    import networkx as nx
+
+    sizes = np.bincount(team).tolist()
+    k = len(sizes)
+    probs = np.full((k, k), across)
+    np.fill_diagonal(probs, within)
+    probs[probs < 1e-12] = 0.0  # networkx's geometric skipping divides by log(1 - p), 0 for tiny p
+    g = nx.stochastic_block_model(sizes, probs.tolist(), seed=int(model.rng.integers(2**31)))
+    managers = np.flatnonzero(level == int(Level.MANAGER)).tolist()
+    g.add_edges_from((a, b) for i, a in enumerate(managers) for b in managers[i + 1:])
+    for t, m in enumerate(managers):  # everyone is linked to their manager
+        g.add_edges_from((m, int(e)) for e in np.flatnonzero(team == t) if e != m)
+    model.network = g
+    adj = nx.to_scipy_sparse_array(g, nodelist=range(team.size), format="csr")
+    model.net_indptr, model.net_indices = adj.indptr.astype(np.int64), adj.indices.astype(np.int64)
+
+
+def build_partners(model, p) -> None:
+    """R&D and production (documentation and staff), suppliers, universities and consultancies."""
+    rng = model.rng
+    kinds = np.array(["rnd", "production"])
+    own = {"rnd": model.space.mask("product"), "production": model.space.mask("product", "supply")}
+    model.units = table(OrgUnit, 2, beliefs=np.zeros((2, model.K), dtype=np.int8))
+    model.units.kind[:] = kinds
+    model.unit_index = {"rnd": 0, "production": 1}
+    staff_unit = np.repeat([0, 1], [p["organization.rnd_staff"], p["organization.production_staff"]])
+    known = (np.stack([Setup.UNIT_KNOWLEDGE + Setup.UNIT_OWN_EXTRA * own[kinds[u]]
+                       for u in staff_unit]) if staff_unit.size else 0.0)
+    model.unit_staff = SimpleNamespace(
+        beliefs=informed_beliefs(staff_unit.size, model.reality, known, p["organization.initial_accuracy"], rng),
+        unit=staff_unit)
+    model.own_items = np.stack([own[k] for k in kinds])
+    n_sup = p["organization.suppliers"]
+    model.suppliers = table(Supplier, n_sup, beliefs=informed_beliefs(
+        n_sup, model.reality, Setup.PARTNER_KNOWLEDGE * model.space.mask("supply"), Setup.EXPERT_ACCURACY, rng))
+    model.suppliers.relationship[:] = Setup.SUPPLIER_RELATIONSHIP
+    q_kind = np.array(["university"] * p["organization.universities"]
+                      + ["consultancy"] * p["organization.consultancies"])
+    expert = model.space.mask("product", "process")
+    model.sources = table(KnowledgeSource, q_kind.size, beliefs=informed_beliefs(
+        q_kind.size, model.reality, Setup.SOURCE_KNOWLEDGE * expert, Setup.EXPERT_ACCURACY, rng))
+    model.sources.kind[:] = q_kind
+    model.unit_agents = OrgUnit.create_views(model, range(2))
+    model.supplier_agents = Supplier.create_views(model, range(n_sup))
+    model.source_agents = KnowledgeSource.create_views(model, range(q_kind.size))
+
+
+def build_stores(model, p) -> None:
+    """What the firm has written down before the run: for a share ``initial_codification`` of
+    the items, each store holds the majority view of its people (0: every store starts empty)."""
+    share_, rng, E = p["organization.initial_codification"], model.rng, model.employees
+    writable = 1.0 - model.space.tacitness  # tacit know-how is hard to have written down
+
+    def seed(store, people, items=None):
+        chosen = (rng.random(model.K) < share_ * writable).astype(float)
+        if items is not None:
+            chosen *= items
+        code_learning(store, people, chosen, rng)
+
+    chosen = (rng.random(model.teams.beliefs.shape) < share_ * writable).astype(float)
+    code_learning(model.teams.beliefs, E.beliefs, chosen, rng, group=E.team)
+    seed(model.kb, E.beliefs)
+    seed(model.crm_db, E.beliefs[model.front_line], model.space.mask("customer"))
+    for u in range(model.units.beliefs.shape[0]):
+        seed(model.units.beliefs[u], model.unit_staff.beliefs[model.unit_staff.unit == u])
+
+
+def build_customers(model, p) -> None:
+    """Room for the whole market (initial customers + prospects); the initial customers are active."""
+    n0 = p["market.initial_customers"]
+    cap = n0 + p["market.market_potential"]
+    model.initial_customers = n0
+    model.customers = table(Customer, cap, beliefs=np.zeros((cap, model.K), dtype=np.int8),
+                            aware=np.zeros((cap, model.space.items("customer").size), dtype=bool))
+    model.n_customers = 0
+    model.acquired_total = 0
+    model.churned_total = 0
+    model.customer_agents = []
+    extra = model.rng.poisson(max(0.0, p["market.initial_products"] - 1.0), n0)
+    add_customers(model, n0, products=np.minimum(1 + extra, p["market.products"]),
+                  relationship=Setup.INITIAL_RELATIONSHIP, initial=True, rng=model.rng)
+
+
+def add_customers(model, n: int, rng: np.random.Generator, products=1, relationship=Setup.NEW_RELATIONSHIP,
+                  initial: bool = False) -> np.ndarray:
+    """Activate the next ``n`` rows of the customer table (new or initial customers); their rows."""
+    if n <= 0:
+        return np.empty(0, dtype=np.int64)
+    C, sc = model.customers, model.scenario
+    rows = np.arange(model.n_customers, model.n_customers + n)
+    C.segment[rows] = rng.integers(sc.get("market.segments"), size=n)
+    C.team[rows] = rng.integers(model.teams.beliefs.shape[0], size=n)
+    C.satisfaction[rows] = sc.get("market.initial_satisfaction")
+    C.expectation[rows] = sc.get("market.initial_expectation")
+    C.relationship[rows] = relationship
+    C.products[rows] = products
+    C.acquired[rows] = model.steps
+    C.status[rows] = ACTIVE
+    C.aware[rows] = rng.random((n, C.aware.shape[1])) < Setup.AWARENESS
+    model.n_customers += n
+    if not initial:
+        model.acquired_total += n
+    model.customer_agents.extend(Customer.create_views(model, rows))
+    return rows
+
+
+def build(model) -> None:
+    """Everything, in the order the random numbers are drawn."""
+    from sim.engine.process import Pars
+
+    p = Pars(Setup.name, model.scenario, Setup.keys())
+    build_knowledge(model, p)
+    build_organization(model, p)
+    build_partners(model, p)
+    build_stores(model, p)
+    build_customers(model, p)

@@ -1,0 +1,271 @@
+"""Measures: every column of the step table, declared (title, unit) beside the code that computes it.
+
+``measure(model)`` runs once per step (and once at set-up) and returns the row; the DataCollector's
+reporters only read it, so they draw no random numbers (DESIGN.md traps). Each group function
+below returns exactly the columns it declares (checked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from sim.agents import CustomerStatus
+from sim.config.params import Constant
+from sim.engine import market
+from sim.engine.channels import CHANNEL_NAMES
+from sim.engine.knowledge import lookup, proportion_correct, raw_score, score
+from sim.engine.levers import CRM_MATURITY, LOOKUP_QUALITY
+from sim.engine.process import Component
+from sim.engine.processes.encounters import stores
+
+ACTIVE = int(CustomerStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A step-table column: name, title and unit (for tables, plots and docs)."""
+
+    name: str
+    title: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Group:
+    """Columns computed together by one function of the model."""
+
+    columns: tuple[Column, ...]
+    compute: Callable
+
+
+GROUPS: list[Group] = []
+
+
+def produces(*columns: tuple[str, str, str]):
+    """Declare the columns a measure function returns (name, title, unit)."""
+    def register(fn):
+        GROUPS.append(Group(tuple(Column(*c) for c in columns), fn))
+        return fn
+    return register
+
+
+class Measures(Component):
+    """The step table's measures (knowledge gap, relational capital, retention window...)."""
+
+    name = "measures"
+    reads = (CRM_MATURITY.key,)
+    RETENTION_WINDOW = Constant(13, "weeks over which retention_rate is measured, then annualized")
+    CUSTOMER_CAPITAL_WEIGHT = Constant(0.8, "weight of customers (vs suppliers, 0.2) in relational capital")
+    SUPPLIER_CAPITAL_WEIGHT = Constant(0.2, "weight of suppliers in relational capital")
+    FIT_NEEDS_SHARE = Constant(0.5, "share of product fit that is R&D/production's knowledge of needs (the rest: supply)")
+
+
+# --- the knowledge the firm can use -------------------------------------------------------------
+
+
+def product_fit(model) -> np.ndarray:
+    """Per segment: what R&D/production know of the segment's needs and of supply items."""
+    docs = lookup(model.units.beliefs[0], model.units.beliefs[1])
+    right = docs == model.reality
+    cust, sup = model.space.items("customer"), model.space.items("supply")
+    w = model.need_w[:, cust]
+    needs_fit = (w * right[cust]).sum(axis=1) / w.sum(axis=1)
+    supply_fit = right[sup].mean() if sup.size else 1.0
+    return Measures.FIT_NEEDS_SHARE * needs_fit + (1.0 - Measures.FIT_NEEDS_SHARE) * supply_fit
+
+
+def knowledge_gap(model, tacit: np.ndarray, explicit: np.ndarray) -> np.ndarray:
+    """Per person: expected share of customer items answered wrong in an encounter.
+
+    Right from its own belief, else from the stores with the maturity's lookup quality -- the
+    knowledge gap of Xie's conclusion. An expectation, so it draws no random numbers.
+    """
+    cust = model.space.span("customer")
+    truth = model.reality[cust]
+    own = tacit[:, cust]
+    right = (own == truth) + (own == 0) * LOOKUP_QUALITY[model.maturity] * (explicit[:, cust] == truth)
+    return 1.0 - right.mean(axis=1)
+
+
+def codified_share(model, tacit: np.ndarray, explicit: np.ndarray) -> float:
+    """Share of what the front line knows right that its stores also hold right (written down)."""
+    known = tacit == model.reality
+    n = int(known.sum())
+    return float((known & (explicit == model.reality)).sum() / n) if n else 0.0
+
+
+# --- the groups of columns, in step-table order -------------------------------------------------
+
+
+@produces(("step", "Step", "week"))
+def _step(model):
+    return {"step": model.steps}
+
+
+@produces(("active_customers", "Active customers", "customers"),
+          ("acquired_total", "Customers acquired (cumulative)", "customers"),
+          ("churned_total", "Customers lost (cumulative)", "customers"),
+          ("retention_rate", "Customer retention", "annualised share (rolling window)"),
+          ("satisfaction_mean", "Customer satisfaction", "mean of active customers, -1..1"))
+def _customers(model):
+    C, n, ledger = model.customers, model.n_customers, model.ledger
+    active = C.status[:n] == ACTIVE
+    n_active = int(active.sum())
+    window = int(Measures.RETENTION_WINDOW)
+    churned, exposed = ledger.recent("churned", window), ledger.recent("exposed", window)
+    return {"active_customers": n_active, "acquired_total": model.acquired_total,
+            "churned_total": model.churned_total,
+            "retention_rate": market.annualized(1.0 - churned / exposed) if exposed else 1.0,
+            "satisfaction_mean": float(C.satisfaction[:n][active].mean()) if n_active else float("nan")}
+
+
+def _relational_capital(model) -> tuple[float, float, float]:
+    """(total, customers' part, suppliers' part): value-weighted relationship strength (Xie 2.(4))."""
+    C, n = model.customers, model.n_customers
+    active = C.status[:n] == ACTIVE
+    value = C.products[:n][active] * (1.0 + C.premium[:n][active])
+    rel = C.relationship[:n][active]
+    n_active = int(active.sum())
+    rc_customers = float((value * rel).sum() / value.sum()) if n_active else 0.0
+    S = model.suppliers.relationship
+    rc_suppliers = float(S.mean()) if S.size else 0.0
+    parts = ([(Measures.CUSTOMER_CAPITAL_WEIGHT, rc_customers)] * bool(n_active)
+             + [(Measures.SUPPLIER_CAPITAL_WEIGHT, rc_suppliers)] * bool(S.size))
+    rc = sum(w * v for w, v in parts) / sum(w for w, _ in parts) if parts else 0.0
+    return rc, rc_customers, rc_suppliers
+
+
+@produces(("relational_capital", "Relational capital", "value-weighted relationship strength, 0..1"))
+def _capital(model):
+    return {"relational_capital": _relational_capital(model)[0]}
+
+
+@produces(("revenue", "Revenue", "money per week"), ("cost", "Cost", "money per week"),
+          ("profit", "Profit", "money per week"))
+def _money(model):
+    w = model.ledger.week
+    cost = model.ledger.cost
+    return {"revenue": w["revenue"], "cost": cost, "profit": w["gross_margin"] - cost}
+
+
+@produces(("service_quality", "Service quality", "mean perceived quality, 0..1"))
+def _quality(model):
+    w = model.ledger.week
+    return {"service_quality": w["quality_sum"] / w["encounters"] if w["encounters"] else float("nan")}
+
+
+@produces(("knowledge_gap", "Knowledge gap of the front line", "share of customer items wrong"))
+def _gap(model):
+    E = model.employees
+    front = E.beliefs[model.front_line]
+    explicit = stores(model)[E.team[model.front_line]]
+    return {"knowledge_gap": float(knowledge_gap(model, front, explicit).mean())}
+
+
+@produces(("knowledge_individual", "Employees' knowledge (tacit)", "share of items right"),
+          ("knowledge_team", "Team repositories (explicit)", "share of items right"),
+          ("knowledge_org", "Organization's knowledge base", "share of items right"),
+          ("employees", "Employees", "people"))
+def _knowledge(model):
+    E = model.employees
+    return {"knowledge_individual": float(proportion_correct(E.beliefs, model.reality).mean()),
+            "knowledge_team": float(proportion_correct(model.teams.beliefs, model.reality).mean()),
+            "knowledge_org": float(proportion_correct(model.kb, model.reality)),
+            "employees": int(E.tenure.size)}
+
+
+@produces(("acquired", "Customers won", "customers per week"), ("churned", "Customers lost", "customers per week"),
+          ("encounters", "Service encounters", "per week"),
+          ("referrers", "Referring customers", "customers"),
+          ("products_per_customer", "Products per customer", "products"),
+          ("upsells", "Up-sales", "per week"), ("cross_sells", "Cross-sales", "per week"),
+          ("gross_margin", "Gross margin", "money per week"),
+          ("knowledge_cost", "Knowledge cost", "money per week"),
+          ("acquisition_cost", "Acquisition cost", "money per week"),
+          ("service_cost", "Service cost", "money per week"))
+def _week(model):
+    C, n, w = model.customers, model.n_customers, model.ledger.week
+    active = C.status[:n] == ACTIVE
+    n_active = int(active.sum())
+    return {"acquired": w["acquired"], "churned": w["churned"], "encounters": w["encounters"],
+            "referrers": w["referrers"],
+            "products_per_customer": float(C.products[:n][active].mean()) if n_active else 0.0,
+            "upsells": w["upsells"], "cross_sells": w["cross_sells"], "gross_margin": w["gross_margin"],
+            "knowledge_cost": w["knowledge_cost"], "acquisition_cost": w["acquisition_cost"],
+            "service_cost": w["service_cost"]}
+
+
+@produces(("product_fit", "Product fit (R&D/production)", "share, 0..1"),
+          ("codification", "Codified knowledge", "share of the front line's right knowledge its stores hold"),
+          ("knowledge_score_individual", "Employees' knowledge score", "sum(belief x reality) / K, -1..1"),
+          ("knowledge_score_org", "Knowledge base score", "sum(belief x reality) / K, -1..1"),
+          ("employees_left", "Employees who left", "per week"),
+          ("competition", "Competitors' pull", "0..1"))
+def _firm(model):
+    E = model.employees
+    front = E.beliefs[model.front_line]
+    explicit = stores(model)[E.team[model.front_line]]
+    return {"product_fit": float(model.product_fit.mean()),
+            "codification": codified_share(model, front, explicit),
+            "knowledge_score_individual": float(raw_score(E.beliefs, model.reality).mean() / model.K),
+            "knowledge_score_org": float(score(model.kb, model.reality)),
+            "employees_left": model.ledger.week["employees_left"], "competition": model.competition}
+
+
+@produces(("customer_relational_capital", "Relational capital with customers", "0..1"),
+          ("supplier_relational_capital", "Relational capital with suppliers", "0..1"),
+          ("cohort_margin", "Margin of the initial customers", "money per week, less service"))
+def _parts(model):
+    _, rc_customers, rc_suppliers = _relational_capital(model)
+    return {"customer_relational_capital": rc_customers, "supplier_relational_capital": rc_suppliers,
+            "cohort_margin": model.ledger.week["cohort_margin"]}
+
+
+@produces(*((f"transfers_{c}", f"Transfers: {c}", "beliefs moved per week") for c in CHANNEL_NAMES))
+def _flows(model):
+    return {f"transfers_{c}": int(v) for c, v in model.ledger.flows.items()}
+
+
+COLUMNS: dict[str, Column] = {c.name: c for g in GROUPS for c in g.columns}
+STEP_COLUMNS: tuple[str, ...] = tuple(COLUMNS)
+
+
+def measure(model) -> dict[str, float]:
+    """The step-table row of the model's current state; also refreshes ``model.product_fit``."""
+    model.product_fit = product_fit(model)
+    row: dict[str, float] = {}
+    for group in GROUPS:
+        values = group.compute(model)
+        row.update(values)
+    return row
+
+
+def column_label(name: str) -> tuple[str, str]:
+    """(title, unit) of a step-table column (a plain label for anything undeclared)."""
+    c = COLUMNS.get(name)
+    return (c.title, c.unit) if c else (name.replace("_", " "), "")
+
+
+def team_state(model) -> dict[str, np.ndarray]:
+    """Current per-team state for the team scorecards (one entry per team)."""
+    C, E = model.customers, model.employees
+    n_teams = model.teams.beliefs.shape[0]
+    rows = np.flatnonzero(C.status[: model.n_customers] == ACTIVE)
+    count = np.bincount(C.team[rows], minlength=n_teams)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sat = np.bincount(C.team[rows], weights=C.satisfaction[rows], minlength=n_teams) / count
+        prods = np.bincount(C.team[rows], weights=C.products[rows], minlength=n_teams) / count
+    wrong = knowledge_gap(model, E.beliefs, stores(model)[E.team])
+    front = np.zeros(E.team.size, dtype=bool)
+    front[model.front_line] = True
+    know = proportion_correct(E.beliefs, model.reality)
+    gap = np.array([wrong[front & (E.team == t)].mean() for t in range(n_teams)])
+    return {
+        "satisfaction_mean": sat, "products_per_customer": prods, "knowledge_gap": gap,
+        "knowledge_individual": np.bincount(E.team, weights=know, minlength=n_teams)
+        / np.bincount(E.team, minlength=n_teams),
+        "knowledge_team": proportion_correct(model.teams.beliefs, model.reality),
+    }
