@@ -9,6 +9,7 @@ its tables from these declarations, and the agent reads and writes its own row t
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from enum import Enum, IntEnum
 
@@ -112,16 +113,16 @@ class KnowledgeHolder(mesa.Agent):
         """One agent per row, registered with the model in bulk (``n`` agents cost one ``Agent()``
         call's bookkeeping each, not ``n`` calls): the same objects ``cls(model, row)`` would make."""
         rows = [int(r) for r in rows]
-        new = cls.__new__
-        agents = [new(cls) for _ in rows]
-        for agent, uid, row in zip(agents, cls._ids.take(model, len(rows)), rows):
-            agent.__dict__.update(model=model, unique_id=uid, pos=None, row=row)
-        keys = dict.fromkeys(agents)
-        model._agents.update(keys)  # what Model.register_agent does, once for all of them
+        agents = list(map(cls.__new__, itertools.repeat(cls, len(rows))))
+        states = [{"model": model, "unique_id": uid, "pos": None, "row": row}
+                  for uid, row in zip(cls._ids.take(model, len(rows)), rows)]
+        list(map(object.__setattr__, agents, itertools.repeat("__dict__"), states))
+        model._agents.update(dict.fromkeys(agents))  # what Model.register_agent does, for all at once
         if cls not in model._agents_by_type:
             model._agents_by_type[cls] = mesa.agent.AgentSet([], random=model.random)
-        model._agents_by_type[cls]._agents.update(keys)
-        model._all_agents._agents.update(keys)
+        for agent_set in (model._agents_by_type[cls], model._all_agents):
+            weak = agent_set._agents  # a WeakKeyDictionary: fill its dict of weak references directly
+            weak.data.update(dict.fromkeys(map(weakref.ref, agents, itertools.repeat(weak._remove))))
         return agents
 
     @property

@@ -63,6 +63,18 @@ class CRMKnowledgeModel(mesa.Model):
         self.datacollector.collect(self)
 
     @property
+    def network(self):
+        """The employees' social network as a networkx graph (made from the CSR arrays on first use)."""
+        if getattr(self, "_network", None) is None:
+            import networkx as nx
+            import scipy.sparse as sparse
+
+            n = self.net_indptr.size - 1
+            adj = sparse.csr_array((np.ones(self.net_indices.size), self.net_indices, self.net_indptr), shape=(n, n))
+            self._network = nx.from_scipy_sparse_array(adj)
+        return self._network
+
+    @property
     def events(self) -> dict[str, list[np.ndarray]]:
         """Churn and acquisition events recorded so far (see ``sim.engine.ledger.EVENTS``)."""
         return self.ledger.events

@@ -73,8 +73,8 @@ MISSION = "Keep profitable customers by knowing them better than competitors do.
 #: Scenario parameters of the valuation and the scorecard (mission -> goals -> KPIs, seed 001).
 PARAMS = (
     share("market.discount_rate", 0.0018, "Weekly discount rate for customer lifetime value",
-          source="about 10 % a year (ODD 8.5)"),
-    par("scorecard.mission", MISSION, "The mission the scorecard's goals and KPIs derive from"),
+          source="assumption (conventional ~10 %/yr; [GL03] for the use)"),
+    par("scorecard.mission", MISSION, "The mission the scorecard's goals and KPIs derive from", source="seed 001"),
     *(q for k in KPIS.values() for q in (
         par(f"scorecard.kpi.{k.name}.target", float(k.target),
             f"Target of KPI {k.name} ({k.perspective}: {k.description} [{k.unit}])", source="calibrated to the baseline"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import scipy.sparse as sparse
 
 from sim.agents import (
     Customer,
@@ -43,41 +44,41 @@ class Setup(Component):
 
     name = "set-up"
     params = (
-        par("knowledge.customer_items", 24, "Knowledge items about customer needs (at least one)", 1),
-        par("knowledge.product_items", 16, "Knowledge items about what the products can do", 0),
-        par("knowledge.supply_items", 12, "Knowledge items about materials and components", 0),
-        par("knowledge.process_items", 12, "Knowledge items of service know-how", 0),
-        share("knowledge.tacitness_customer", 0.5, "Mean tacitness of customer items (how hard to write down)"),
-        share("knowledge.tacitness_product", 0.3, "Mean tacitness of product items"),
-        share("knowledge.tacitness_supply", 0.4, "Mean tacitness of supply items"),
-        share("knowledge.tacitness_process", 0.7, "Mean tacitness of process items"),
+        par("knowledge.customer_items", 24, "Knowledge items about customer needs (at least one)", 1, source="assumption (K = 64, DESIGN)"),
+        par("knowledge.product_items", 16, "Knowledge items about what the products can do", 0, source="assumption"),
+        par("knowledge.supply_items", 12, "Knowledge items about materials and components", 0, source="assumption"),
+        par("knowledge.process_items", 12, "Knowledge items of service know-how", 0, source="assumption"),
+        share("knowledge.tacitness_customer", 0.5, "Mean tacitness of customer items (how hard to write down)", source="theory [Nonaka94]; value assumption"),
+        share("knowledge.tacitness_product", 0.3, "Mean tacitness of product items", source="theory; assumption"),
+        share("knowledge.tacitness_supply", 0.4, "Mean tacitness of supply items", source="theory; assumption"),
+        share("knowledge.tacitness_process", 0.7, "Mean tacitness of process items", source="theory; assumption"),
         share("knowledge.tacitness_spread", 0.15,
-              "Items' tacitness drawn uniformly within +/- spread of the domain mean (clipped to [0, 1])"),
-        par("organization.teams", 10, "Number of account teams in the CRM unit", 1),
-        par("organization.team_size", 20, "Employees per team, including its manager", 2),
-        share("organization.initial_knowledge", 0.5, "Share of items an incumbent employee knows at the start"),
+              "Items' tacitness drawn uniformly within +/- spread of the domain mean (clipped to [0, 1])", source="assumption"),
+        par("organization.teams", 10, "Number of account teams in the CRM unit", 1, source="assumption"),
+        par("organization.team_size", 20, "Employees per team, including its manager", 2, source="assumption"),
+        share("organization.initial_knowledge", 0.5, "Share of items an incumbent employee knows at the start", source="assumption"),
         share("organization.initial_accuracy", 0.8,
-              "Share of known items that are right (incumbents, newcomers, R&D/production staff)"),
+              "Share of known items that are right (incumbents, newcomers, R&D/production staff)", source="assumption"),
         share("organization.initial_codification", 0.5,
-              "Share of items each store starts with, written down from the majority of its people (0: empty stores)"),
-        share("organization.absorptive_capacity", 0.7, "Mean absorptive capacity: scales what a person learns"),
-        share("organization.willingness_to_share", 0.7, "Mean willingness to share: scales what a person teaches"),
-        share("organization.network_within", 0.3, "Probability of a tie between two members of a team"),
-        share("organization.network_across", 0.005, "Probability of a tie between members of different teams"),
-        par("organization.rnd_staff", 10, "Staff of the R&D unit", 0),
-        par("organization.production_staff", 10, "Staff of the production unit", 0),
-        par("organization.suppliers", 5, "Number of suppliers", 0),
-        par("organization.universities", 1, "Universities (external knowledge sources)", 0),
-        par("organization.consultancies", 1, "Consultancies (external knowledge sources)", 0),
-        par("market.initial_customers", 10000, "Active customers at the start", 0),
-        par("market.market_potential", 20000, "Prospects not yet customers (finite Bass market)", 0),
-        par("market.segments", 4, "Customer segments (each with its own needs)", 1),
+              "Share of items each store starts with, written down from the majority of its people (0: empty stores)", source="assumption (`march1991`: 0)"),
+        share("organization.absorptive_capacity", 0.7, "Mean absorptive capacity: scales what a person learns", source="theory [CL90]; assumption"),
+        share("organization.willingness_to_share", 0.7, "Mean willingness to share: scales what a person teaches", source="assumption"),
+        share("organization.network_within", 0.3, "Probability of a tie between two members of a team", source="assumption"),
+        share("organization.network_across", 0.005, "Probability of a tie between members of different teams", source="assumption"),
+        par("organization.rnd_staff", 10, "Staff of the R&D unit", 0, source="assumption (Xie 3.2)"),
+        par("organization.production_staff", 10, "Staff of the production unit", 0, source="assumption (Xie 3.2)"),
+        par("organization.suppliers", 5, "Number of suppliers", 0, source="assumption (Xie 3.3.2)"),
+        par("organization.universities", 1, "Universities (external knowledge sources)", 0, source="assumption (Xie 3.3.3)"),
+        par("organization.consultancies", 1, "Consultancies (external knowledge sources)", 0, source="assumption (Xie 3.3.3)"),
+        par("market.initial_customers", 10000, "Active customers at the start", 0, source="assumption (scale)"),
+        par("market.market_potential", 20000, "Prospects not yet customers (finite Bass market)", 0, source="theory [Bass69]; assumption"),
+        par("market.segments", 4, "Customer segments (each with its own needs)", 1, source="assumption"),
         par("market.initial_satisfaction", 0.2,
-            "Satisfaction of every customer at the start (and of new customers)", -1, 1),
+            "Satisfaction of every customer at the start (and of new customers)", -1, 1, source="assumption"),
         share("market.initial_expectation", 0.55,
-              "Expected service quality of every customer at the start (and of new customers)"),
-        par("market.products", 4, "Products in the range (for up-sell and cross-sell)", 1),
-        par("market.initial_products", 1.3, "Mean products held per customer at the start", 1),
+              "Expected service quality of every customer at the start (and of new customers)", source="theory [PZB88]; assumption"),
+        par("market.products", 4, "Products in the range (for up-sell and cross-sell)", 1, source="assumption (seed 001: up-/cross-sell)"),
+        par("market.initial_products", 1.3, "Mean products held per customer at the start", 1, source="assumption"),
     )
     reads = ("environment.turbulence", *(f"environment.drift_{d}" for d in DOMAINS))
 
@@ -145,23 +146,61 @@ def build_organization(model, p) -> None:
 
 
 def build_network(model, team: np.ndarray, level: np.ndarray, within: float, across: float) -> None:
-    """Seeded social network: dense inside teams, sparse across, managers linked to each other and
-    everyone to their manager. The step reads it as CSR arrays (``net_indptr``, ``net_indices``)."""
-    import networkx as nx
-
-    sizes = np.bincount(team).tolist()
-    k = len(sizes)
-    probs = np.full((k, k), across)
-    np.fill_diagonal(probs, within)
-    probs[probs < 1e-12] = 0.0  # networkx's geometric skipping divides by log(1 - p), 0 for tiny p
-    g = nx.stochastic_block_model(sizes, probs.tolist(), seed=int(model.rng.integers(2**31)))
-    managers = np.flatnonzero(level == int(Level.MANAGER)).tolist()
-    g.add_edges_from((a, b) for i, a in enumerate(managers) for b in managers[i + 1:])
-    for t, m in enumerate(managers):  # everyone is linked to their manager
-        g.add_edges_from((m, int(e)) for e in np.flatnonzero(team == t) if e != m)
-    model.network = g
-    adj = nx.to_scipy_sparse_array(g, nodelist=range(team.size), format="csr")
+    """Seeded social network: a stochastic block model (each pair of colleagues tied with ``within``,
+    each pair across teams with ``across``), managers linked to each other and everyone to their
+    manager. Stored as CSR arrays (``net_indptr``, ``net_indices``), which the step reads;
+    ``model.network`` is the networkx graph made from them on first use."""
+    E, rng = team.size, model.rng
+    sizes = np.bincount(team)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    pairs = [sbm_within(sizes, starts, within, rng), sbm_across(team, across, rng)]
+    managers = np.flatnonzero(level == int(Level.MANAGER))
+    a, b = np.triu_indices(managers.size, 1)
+    pairs.append(np.column_stack([managers[a], managers[b]]))
+    members = np.flatnonzero(level != int(Level.MANAGER))
+    pairs.append(np.column_stack([managers[team[members]], members]))
+    edges = np.sort(np.concatenate(pairs).astype(np.int64), axis=1)
+    code = distinct(edges[:, 0] * E + edges[:, 1])  # each tie once
+    lo, hi = code // E, code % E
+    adj = sparse.csr_array((np.ones(2 * code.size, dtype=np.int8), (np.r_[lo, hi], np.r_[hi, lo])), shape=(E, E))
+    adj.sort_indices()
     model.net_indptr, model.net_indices = adj.indptr.astype(np.int64), adj.indices.astype(np.int64)
+
+
+def distinct(codes: np.ndarray) -> np.ndarray:
+    """The distinct values of an int array, sorted (a sort and a mask: faster than np.unique here)."""
+    codes = np.sort(codes)
+    return codes[np.r_[True, codes[1:] != codes[:-1]]] if codes.size else codes
+
+
+def sbm_within(sizes: np.ndarray, starts: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Ties inside each block: every pair of members independently with ``p``; (n, 2) pairs."""
+    out = []
+    for size in np.unique(sizes):  # teams of one size at once
+        blocks = np.flatnonzero(sizes == size)
+        a, b = np.triu_indices(int(size), 1)
+        hit = rng.random((blocks.size, a.size)) < p
+        block, pair = np.nonzero(hit)
+        out.append(np.column_stack([starts[blocks[block]] + a[pair], starts[blocks[block]] + b[pair]]))
+    return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
+
+
+def sbm_across(team: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Ties across blocks: each pair of people in different teams independently with ``p``, drawn as
+    a Binomial number of pairs, then that many distinct pairs uniformly (the same distribution)."""
+    E = team.size
+    sizes = np.bincount(team)
+    n_pairs = (E * (E - 1) - int((sizes * (sizes - 1)).sum())) // 2
+    k = int(rng.binomial(n_pairs, p)) if n_pairs and p > 0 else 0
+    if k == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    found = np.empty(0, dtype=np.int64)  # pairs coded as low * E + high
+    while found.size < k:  # rejection: uniform pairs across teams, duplicates dropped
+        cand = rng.integers(0, E, size=(int((k - found.size) * 1.1) + 16, 2))
+        cand = np.sort(cand[team[cand[:, 0]] != team[cand[:, 1]]], axis=1)
+        found = distinct(np.concatenate([found, cand[:, 0] * E + cand[:, 1]]))
+    code = found[rng.permutation(found.size)[:k]]
+    return np.column_stack([code // E, code % E])
 
 
 def build_partners(model, p) -> None:

@@ -50,8 +50,8 @@ class Component:
 
     @classmethod
     def describe(cls) -> str:
-        """The first line of its docstring."""
-        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        """The first paragraph of its docstring, on one line."""
+        return " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
 
 
 class Process(Component):

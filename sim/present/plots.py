@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.engine.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
+from sim.engine.measures import column_label
 from sim.experiments.compare import halfwidth
 from sim.analysis.kpis import PERSPECTIVES, SCORE_COLUMNS, outcome_label
 
@@ -28,37 +29,9 @@ XIE_GROUPS = (INTERNAL, CROSS_LEVEL, EXTERNAL)
 MAIN_COLUMNS = ("retention_rate", "satisfaction_mean", "relational_capital", "profit", "knowledge_gap",
                 "knowledge_individual", "knowledge_team", "knowledge_org")
 
-# step-table column -> (title, y-axis label with unit)
-STEP_LABELS: dict[str, tuple[str, str]] = {
-    "active_customers": ("Active customers", "customers"),
-    "acquired_total": ("Customers acquired (cumulative)", "customers"),
-    "churned_total": ("Customers lost (cumulative)", "customers"),
-    "retention_rate": ("Customer retention", "annualised share (rolling window)"),
-    "satisfaction_mean": ("Customer satisfaction", "mean of active customers, -1..1"),
-    "relational_capital": ("Relational capital", "value-weighted relationship strength, 0..1"),
-    "revenue": ("Revenue", "money per week"),
-    "cost": ("Cost", "money per week"),
-    "profit": ("Profit", "money per week"),
-    "service_quality": ("Service quality", "mean perceived quality, 0..1"),
-    "knowledge_gap": ("Knowledge gap of the front line", "share of customer items wrong"),
-    "knowledge_individual": ("Employees' knowledge (tacit)", "share of items right"),
-    "knowledge_team": ("Team repositories (explicit)", "share of items right"),
-    "knowledge_org": ("Organization's knowledge base", "share of items right"),
-    "employees": ("Employees", "people"),
-    "products_per_customer": ("Products per customer", "products"),
-    "product_fit": ("Product fit (R&D/production)", "share, 0..1"),
-    "codification": ("Codified knowledge", "share of the front line's right knowledge its stores hold"),
-    "knowledge_cost": ("Knowledge cost", "money per week"),
-    "competition": ("Competitors' pull", "0..1"),
-}
-
 def step_label(column: str) -> tuple[str, str]:
-    """(title, axis label with unit) of a step-table column."""
-    if column in STEP_LABELS:
-        return STEP_LABELS[column]
-    if column.startswith("transfers_"):
-        return (f"Transfers: {column[len('transfers_'):]}", "beliefs moved per week")
-    return (column.replace("_", " "), "")
+    """(title, axis label with unit) of a step-table column, from its declaration."""
+    return column_label(column)
 
 
 def kpi_label(kpi: str) -> tuple[str, str]:

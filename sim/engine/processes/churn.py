@@ -21,9 +21,9 @@ class Churn(Process):
     streams = ("customers",)
     params = (
         share("market.base_churn", 0.0055, "Weekly churn hazard at zero dissatisfaction",
-              source="~75 % annual retention, Reichheld & Sasser 1990 (ODD 8.5)"),
-        share("market.dissatisfaction_churn", 0.03, "Extra weekly churn hazard at full dissatisfaction"),
-        share("market.relationship_protection", 0.6, "Share of the churn hazard a full-strength relationship removes"),
+              source="cal. ~75 % retention [RS90; R96] (8.5)"),
+        share("market.dissatisfaction_churn", 0.03, "Extra weekly churn hazard at full dissatisfaction", source="assumption (jointly with base_churn)"),
+        share("market.relationship_protection", 0.6, "Share of the churn hazard a full-strength relationship removes", source="theory (seed 003: loyalty protects); assumption"),
     )
     reads = (LOYALTY_SCHEME.key, LOYALTY_SCHEME.cost.key, CUSTOMER_ROLE.key)
     costs = (LOYALTY_SCHEME.column,)

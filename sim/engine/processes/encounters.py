@@ -29,13 +29,13 @@ class Encounters(Process):
     name = "encounters"
     streams = ("contacts", "encounters")
     params = (
-        share("market.contact_rate", 0.25, "Share of customers who contact their account team each week"),
-        share("market.expectation_adaptation", 0.1, "How fast expectations follow experienced quality"),
-        share("market.satisfaction_adaptation", 0.3, "How fast satisfaction follows the SERVQUAL gap"),
-        share("market.relationship_gain", 0.04, "Growth of relationship strength after a good encounter"),
-        share("market.relationship_decay", 0.03, "Erosion of relationship strength after a bad encounter"),
-        share("market.upsell_rate", 0.02, "Chance per encounter of a sale, at perfect knowledge of the customer's needs"),
-        par("market.service_cost", 4.0, "Cost per service encounter", 0),
+        share("market.contact_rate", 0.25, "Share of customers who contact their account team each week", source="assumption"),
+        share("market.expectation_adaptation", 0.1, "How fast expectations follow experienced quality", source="theory [PZB88]; assumption"),
+        share("market.satisfaction_adaptation", 0.3, "How fast satisfaction follows the SERVQUAL gap", source="assumption"),
+        share("market.relationship_gain", 0.04, "Growth of relationship strength after a good encounter", source="assumption"),
+        share("market.relationship_decay", 0.03, "Erosion of relationship strength after a bad encounter", source="assumption"),
+        share("market.upsell_rate", 0.02, "Chance per encounter of a sale, at perfect knowledge of the customer's needs", source="assumption"),
+        par("market.service_cost", 4.0, "Cost per service encounter", 0, source="assumption (sets the ratio with acquisition_cost)"),
     )
     reads = (CRM_MATURITY.key, CO_CREATION.key, CO_CREATION.cost.key, "market.initial_expectation",
              "environment.competition", "market.products")

@@ -16,14 +16,14 @@ class Environment(Process):
     streams = ("environment",)
     params = (
         par("environment.turbulence", 1.0, "Multiplier on every drift rate (0 = reality never changes)", 0,
-            label="Turbulence (x drift)"),
-        share("environment.drift_customer", 0.01, "Weekly flip probability of a customer-need item"),
-        share("environment.drift_product", 0.003, "Weekly flip probability of a product item"),
-        share("environment.drift_supply", 0.003, "Weekly flip probability of a supply item"),
-        share("environment.drift_process", 0.002, "Weekly flip probability of a process item"),
-        share("environment.competition", 0.3, "Competitors' pull: raises expectations and churn", label="Competition"),
+            label="Turbulence (x drift)", source="theory [March91 p4]; assumption"),
+        share("environment.drift_customer", 0.01, "Weekly flip probability of a customer-need item", source="theory (seed 002 §2(2)); assumption"),
+        share("environment.drift_product", 0.003, "Weekly flip probability of a product item", source="assumption"),
+        share("environment.drift_supply", 0.003, "Weekly flip probability of a supply item", source="assumption"),
+        share("environment.drift_process", 0.002, "Weekly flip probability of a process item", source="assumption"),
+        share("environment.competition", 0.3, "Competitors' pull: raises expectations and churn", label="Competition", source="assumption"),
         share("environment.competition_volatility", 0.02,
-              "Weekly standard deviation of the competitors' pull (bounded random walk)"),
+              "Weekly standard deviation of the competitors' pull (bounded random walk)", source="assumption"),
     )
 
     def __init__(self, model):

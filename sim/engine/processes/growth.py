@@ -20,12 +20,12 @@ class Growth(Process):
     streams = ("growth",)
     params = (
         share("market.p_innovation", 0.0005, "Weekly Bass coefficient of innovation",
-              source="Sultan, Farley & Lehmann 1990 (ODD 8.5)"),
+              source="cal. [Bass69; SFL90] (≈ 0.026/yr)"),
         share("market.q_imitation", 0.01, "Weekly Bass coefficient of imitation (word of mouth)",
-              source="Sultan, Farley & Lehmann 1990 (ODD 8.5)"),
-        par("market.referral_min_satisfaction", 0.2, "Satisfaction at or above which a customer refers others", -1, 1),
+              source="theory [Bass69; SFL90]; value assumption (≈ 0.52/yr)"),
+        par("market.referral_min_satisfaction", 0.2, "Satisfaction at or above which a customer refers others", -1, 1, source="assumption"),
         par("market.acquisition_cost", 400.0, "Cost per new customer", 0,
-            source="acquisition 5-25x retention, Gallo 2014 (ODD 8.5)"),
+            source="cal. 5–25× retention cost [Gallo14] (7.7×)"),
     )
     reads = ("market.market_potential",)
     costs = ("acquisition_cost",)

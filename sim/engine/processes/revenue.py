@@ -16,8 +16,8 @@ class Revenue(Process):
 
     name = "revenue"
     params = (
-        par("market.price", 15.0, "Weekly revenue per product held", 0),
-        share("market.margin", 0.35, "Gross margin on revenue"),
+        par("market.price", 15.0, "Weekly revenue per product held", 0, source="assumption"),
+        share("market.margin", 0.35, "Gross margin on revenue", source="assumption"),
     )
     reads = ("market.service_cost",)
 

@@ -21,8 +21,8 @@ class Workforce(Process):
     streams = ("workforce",)
     params = (
         share("organization.employee_turnover", 0.2, "Annual probability that an employee leaves",
-              source="15-25 % a year for service staff (ODD 8.5)", label="Employee turnover (annual)"),
-        share("organization.newcomer_knowledge", 0.1, "Share of items a newcomer knows"),
+              source="cal. 15–25 % [WI; BLS]", label="Employee turnover (annual)"),
+        share("organization.newcomer_knowledge", 0.1, "Share of items a newcomer knows", source="assumption"),
     )
     reads = ("organization.initial_accuracy", "organization.absorptive_capacity", "organization.willingness_to_share",
              RETENTION_PROGRAMME.key, RETENTION_PROGRAMME.cost.key)
