@@ -17,7 +17,7 @@ from sim.experiments.compare import (
     run_many,
     welch_interval,
 )
-from sim.io.outputs import InputError
+from sim.io.errors import InputError
 from sim.config.scenario import ScenarioError
 
 REPS, STEPS = 4, 20

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from sim.engine.knowledge import act, socialization
-from sim.io.outputs import OutputError
+from sim.io.errors import OutputError
 from sim.validation.march import (
     REFERENCE_FIG1_SCORE,
     at_equilibrium,

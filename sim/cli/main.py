@@ -103,8 +103,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sim.io.outputs import InputError
     from sim.config.scenario import ScenarioError
+    from sim.io.errors import InputError
 
     args = parser().parse_args(argv)
     module, name = HANDLERS[args.command]

@@ -12,7 +12,6 @@ leave in step. Matplotlib is imported only when a figure is drawn, so worker pro
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import sys
@@ -26,7 +25,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.io.outputs import InputError, atomic_write_text, display_path, prepare, safe_name, write_table
+from sim.io.errors import InputError, check_int
+from sim.io.outputs import atomic_write_text, command_line, display_path, prepare, safe_name, write_json, write_table
 from sim.config.scenario import Scenario, load_scenario, parse_overrides
 
 MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
@@ -338,8 +338,8 @@ class Comparison:
             write_table(getattr(self, name), out / name)
         for sc in self.scenarios:
             atomic_write_text(out / f"scenario-{safe_name(sc.name) or 'scenario'}.toml", sc.to_toml())
-        meta = {**self.meta(), "command": command or _command()}
-        atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, default=_json_default) + "\n")
+        meta = {**self.meta(), "command": command or command_line()}
+        write_json(out / "meta.json", meta)
         figures = {}
         for key, make in (("timeseries", self.plot_timeseries), ("scorecard", self.plot_scorecard),
                           ("flows", self.plot_flows), ("differences", self.plot_differences)):
@@ -347,12 +347,6 @@ class Comparison:
         report = out / "report.html"
         atomic_write_text(report, compare_report(self, figures, meta))
         return report
-
-
-def check_int(value, label: str, minimum: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{label} {value!r}: expected an integer >= {minimum} ({what})")
-    return int(value)
 
 
 @dataclass
@@ -479,9 +473,8 @@ def write_run(result, out_dir: str | Path | None = None, command: str | None = N
         write_table(table, out / name)
     atomic_write_text(out / "scenario.toml", sc.to_toml())
     meta = {"date": datetime.now().isoformat(timespec="seconds"), "version": versions(),
-            "command": command or _command()}
-    summary = {**result.summary, **meta}
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
+            "command": command or command_line()}
+    write_json(out / "summary.json", {**result.summary, **meta})
     figures = {"timeseries": plots.save_png(plots.timeseries(steps), out / "timeseries.png"),
                "scorecard": plots.save_png(plots.scorecard_chart(runs), out / "scorecard.png"),
                "flows": plots.save_png(plots.flows(steps), out / "flows.png")}
@@ -490,25 +483,11 @@ def write_run(result, out_dir: str | Path | None = None, command: str | None = N
     return report
 
 
-def _json_default(x):
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.floating,)):
-        return float(x)
-    return str(x)
-
-
 # --- command line --------------------------------------------------------------------------------
 
 
 def _overrides(args) -> dict:
     return parse_overrides(getattr(args, "overrides", None) or [])
-
-
-def _command() -> str:
-    """The command line that made the outputs, as the user would type it."""
-    return "python run.py " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("run.py") else \
-        " ".join(sys.argv)
 
 
 def cli_run(args) -> int:

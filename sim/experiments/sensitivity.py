@@ -39,10 +39,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from sim.experiments.compare import check_int
-from sim.io.outputs import InputError, default_dir, write_table
-from sim.experiments.sweeps import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, cli_inputs, execute,
-                       interrupted, kpi_names, make_plan, printed_warnings)
+from sim.experiments.sweeps import (ParamRange, SweepIncomplete, SweepResult, check_params, cli_inputs, execute,
+                                    interrupted, kpi_names, make_plan, printed_warnings)
+from sim.io.errors import InputError, caller_level, check_int
+from sim.io.outputs import default_dir, write_table
 
 __all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError", "cli_sensitivity",
            "METHODS", "MIN_SOBOL_N", "MIN_MORRIS_N"]

@@ -25,15 +25,14 @@ moment before its ``runs`` part (or without it, after a kill), so join steps wit
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-import uuid
 from pathlib import Path
 
 import pandas as pd
 
-from sim.io.outputs import InputError
+from sim.io.errors import InputError
+from sim.io.outputs import atomic_path
 
 __all__ = [
     "MANIFEST", "SCENARIO", "DESIGN", "RUNS", "STEPS",
@@ -48,7 +47,7 @@ RUNS = "runs"
 STEPS = "steps"
 
 _PART = re.compile(r"^part-(\d+)\.parquet$")
-_TEMP_PREFIX = ".part-"
+_TEMP_PREFIX = ".part-"  # atomic_path's temporaries of the parts: .part-NNNNN.parquet.<pid>.<random>.tmp
 MAX_PRINTED_ROWS = 1000
 
 
@@ -64,7 +63,8 @@ def write_parquet_atomic(df: pd.DataFrame, path: Path, string_columns: tuple[str
     """Write ``df`` to ``path`` so that the file is either complete or absent.
 
     The table goes to a uniquely named hidden file beside ``path`` (never matched by the
-    ``part-*.parquet`` glob), is flushed to disk, then renamed over ``path`` in one step.
+    ``part-*.parquet`` glob), is flushed to disk, then renamed over ``path`` in one step
+    (:func:`sim.io.outputs.atomic_path`).
     ``string_columns`` are stored as strings even when every value is null (so that every part of
     a table has the same schema).
     """
@@ -76,17 +76,8 @@ def write_parquet_atomic(df: pd.DataFrame, path: Path, string_columns: tuple[str
         if name in table.column_names:
             i = table.column_names.index(name)
             table = table.set_column(i, pa.field(name, pa.string()), table.column(i).cast(pa.string()))
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            pq.write_table(table, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(Path(path), fsync=True) as tmp:
+        pq.write_table(table, tmp)
 
 
 def write_chunk(folder: Path, chunk: int, runs: pd.DataFrame, steps: pd.DataFrame) -> None:
@@ -189,7 +180,7 @@ def connect(folder: str | Path):
 def query(folder: str | Path, sql: str) -> pd.DataFrame:
     """Run one SQL statement over the folder's tables (``runs``, ``steps``, ``design``); a DataFrame.
 
-    A bad statement is an :class:`~sim.outputs.InputError` with DuckDB's message on one line.
+    A bad statement is an :class:`~sim.io.errors.InputError` with DuckDB's message on one line.
     """
     import duckdb
 

@@ -53,8 +53,9 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments import store as storage
-from sim.experiments.compare import RUN_KEYS, check_int, replication_seed
-from sim.io.outputs import InputError, atomic_write_text, default_dir, prepare
+from sim.experiments.compare import RUN_KEYS, replication_seed
+from sim.io.errors import InputError, caller_level, check_int
+from sim.io.outputs import atomic_write_text, default_dir, prepare, write_json
 
 __all__ = ["sweep", "SweepResult", "SweepIncomplete", "load_sweep", "design_points", "chunk_starts",
            "local_cluster", "process_pool", "parse_param", "parse_params", "run_chunk", "cli_sweep",
@@ -595,14 +596,6 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def caller_level() -> int:
-    """``stacklevel`` for a warning raised here that points at the first caller outside ``sim``."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("sim."):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
 def kpi_names() -> tuple[str, ...]:
     """The KPI columns of the runs table: every declared numeric outcome of a run's summary."""
     from sim.analysis.kpis import OUTCOMES
@@ -633,7 +626,7 @@ def _write_start(folder: Path, plan: Plan, chunk_size: int | None, starts: list[
     for pkg in ("mesa", "numpy", "pandas", "scipy"):
         with contextlib.suppress(md.PackageNotFoundError):
             versions[pkg] = md.version(pkg)
-    manifest = {
+    write_json(folder / storage.MANIFEST, {
         "format": FORMAT,
         "command": plan.command,
         "arguments": {**plan.arguments, "executor": label},
@@ -648,8 +641,7 @@ def _write_start(folder: Path, plan: Plan, chunk_size: int | None, starts: list[
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "code": code_version(),
         "versions": versions,
-    }
-    atomic_write_text(folder / storage.MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
+    })
 
 
 def _drive(ex: cf.Executor, tasks: list[ChunkTask], window: int, total: int, already: int,

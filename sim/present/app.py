@@ -541,7 +541,7 @@ def missing_assets() -> list[str]:
 
 def cli_app(args) -> int:
     """``python run.py app``: serve the app until Ctrl+C (or SIGTERM)."""
-    from sim.io.outputs import InputError
+    from sim.io.errors import InputError
     from sim.config.scenario import load_scenario
 
     sc = load_scenario(args.scenario)  # a bad name is a one-line error before anything starts

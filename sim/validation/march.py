@@ -50,7 +50,8 @@ from sim.engine.knowledge import (
     socialization,
     superior_group,
 )
-from sim.io.outputs import InputError, prepare
+from sim.io.errors import InputError
+from sim.io.outputs import prepare
 
 #: Safety cap on the number of periods of a run to equilibrium.
 MAX_PERIODS = 10_000
@@ -394,7 +395,7 @@ def validation_report(
 
     ``reps`` replications per condition (March used 80), m = 30, n = 50. Writes
     ``march1991_claims.csv``, ``march1991_results.csv`` and ``march1991_figure1.png`` into
-    ``out_dir`` (checked before any work: ``sim.outputs.OutputError`` if it cannot be written) and
+    ``out_dir`` (checked before any work: ``sim.io.errors.OutputError`` if it cannot be written) and
     returns ``(claims, results, paths, seconds)``.
     ``claims``: one row per claim (experiment, claim, figures with standard errors, z, passed).
     ``results``: tidy, one row per condition and measure (mean, se, reps); ``period`` is empty for
