@@ -17,7 +17,7 @@ import sim.experiments.sweeps as sweep_module
 from sim import load_scenario
 from sim.experiments import store as storage
 from sim.cli.main import main
-from sim.experiments.compare import replication_seed
+from sim.experiments.seeds import replication_seed
 from sim.io.errors import InputError
 from sim.config.scenario import ScenarioError, parse_overrides
 from sim.experiments.sweeps import ParamRange, check_params, design_points, parse_param, sweep

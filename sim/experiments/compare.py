@@ -1,11 +1,11 @@
 """Replications on common random numbers, scenario comparison, and the ``run`` / ``compare`` commands.
 
-    from sim.experiments.compare import replication_seed, run_many, compare
+    from sim.experiments.compare import run_many, compare
     cmp = compare(["baseline", "km", "crm", "ckm"], reps=8, steps=104)
     cmp.summary; cmp.differences; cmp.plot_timeseries(); cmp.write("outputs/my-comparison")
 
-Seeds: replication ``r`` of *every* scenario runs with ``replication_seed(r)`` -- common random
-numbers, so differences between scenarios can be estimated on pairs of runs that share their
+Seeds: replication ``r`` of *every* scenario runs with ``replication_seed(r)``
+(:mod:`sim.experiments.seeds`) -- common random numbers, so differences between scenarios can be estimated on pairs of runs that share their
 random start (same network, beliefs, customers) and as much of their random path as the policies
 leave in step. Matplotlib is imported only when a figure is drawn, so worker processes stay light.
 """
@@ -25,31 +25,19 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.analysis.stats import mean_interval, paired_difference, welch_interval
+from sim.experiments.seeds import MAX_SEED, replication_seed
 from sim.io.errors import InputError, check_int
 from sim.io.outputs import atomic_write_text, command_line, display_path, prepare, safe_name, write_json, write_table
 from sim.config.scenario import Scenario, load_scenario, parse_overrides
 
-MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
 RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run
 # summary keys that are not KPIs, and an alias of "clv" left out of the statistics
 _NOT_KPIS = (*RUN_KEYS, "clv_gupta_lehmann")
 Task = tuple  # (scenario: Scenario | str | Path, seed: int, steps: int | None)
 
 
-# --- seeds and parallel runs ---------------------------------------------------------------------
-
-
-def replication_seed(rep: int, base: int = 0) -> int:
-    """The seed of replication ``rep``, the same for every scenario (common random numbers).
-
-    It is the ``rep``-th child of ``numpy.random.SeedSequence(base)`` (``spawn_key=(rep,)``), so
-    seeds of different replications are statistically independent, reduced to 63 bits so it fits
-    an int64 column. Stable: a given (rep, base) always gives the same seed.
-    """
-    rep = check_int(rep, "rep =", 0, "replication index")
-    base = check_int(base, "base =", 0, "seed of the replication seeds")
-    state = np.random.SeedSequence(base, spawn_key=(rep,)).generate_state(1, np.uint64)[0]
-    return int(state) >> 1
+# --- parallel runs ---------------------------------------------------------------------
 
 
 def run_task(task: Task):
@@ -141,53 +129,6 @@ def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process",
     return results
 
 
-# --- statistics ----------------------------------------------------------------------------------
-
-
-def _t(df, level: float = 0.95):
-    """The two-sided ``level`` quantile of Student's t with ``df`` degrees of freedom (NaN for df <= 0)."""
-    from scipy import stats
-
-    df = np.asarray(df, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return stats.t.ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
-
-
-def halfwidth(sd, n, level: float = 0.95):
-    """Half-width of the t interval of a mean from ``sd`` and ``n`` (NaN for n < 2); scalars or arrays."""
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _t(n - 1, level) * np.asarray(sd, dtype=float) / np.sqrt(n)
-
-
-def mean_interval(x, level: float = 0.95) -> dict:
-    """mean, sd, n and the t interval of the mean of the finite values of ``x`` (NaN when n < 2)."""
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    mean = float(x.mean()) if n else float("nan")
-    sd = float(x.std(ddof=1)) if n > 1 else float("nan")
-    hw = float(halfwidth(sd, n, level))
-    return {"mean": mean, "sd": sd, "n": n, "ci_low": mean - hw, "ci_high": mean + hw}
-
-
-def welch_interval(a, b, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``a - b`` with the unpaired Welch t interval: (difference, low, high)."""
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    diff = float(a.mean() - b.mean()) if a.size and b.size else float("nan")
-    if a.size < 2 or b.size < 2:
-        return diff, float("nan"), float("nan")
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se2 = va + vb
-    if se2 == 0:
-        return diff, diff, diff
-    df = se2**2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    hw = float(_t(df, level)) * np.sqrt(se2)
-    return diff, diff - hw, diff + hw
-
-
 # --- comparison ----------------------------------------------------------------------------------
 
 
@@ -236,18 +177,15 @@ def differences_to(runs: pd.DataFrame, names: Sequence[str], reference: str, lev
         other = runs.loc[runs["scenario"] == name].set_index("rep")
         common = ref.index.intersection(other.index)
         for kpi in kpi_columns(runs):
-            a, b = other.loc[common, kpi].to_numpy(float), ref.loc[common, kpi].to_numpy(float)
-            ok = np.isfinite(a) & np.isfinite(b)
-            paired = mean_interval(a[ok] - b[ok], level)
+            paired = paired_difference(other.loc[common, kpi].to_numpy(float), ref.loc[common, kpi].to_numpy(float),
+                                       level)
             _, wlo, whi = welch_interval(other[kpi], ref[kpi], level)
             lo, hi = paired["ci_low"], paired["ci_high"]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                corr = (float(np.corrcoef(a[ok], b[ok])[0, 1])
-                        if ok.sum() > 1 and a[ok].std() > 0 and b[ok].std() > 0 else float("nan"))
             rows.append({"scenario": name, "reference": reference, "kpi": kpi, "difference": paired["mean"],
                          "n": paired["n"], "paired_sd": paired["sd"], "paired_ci_low": lo, "paired_ci_high": hi,
                          "welch_ci_low": wlo, "welch_ci_high": whi,
-                         "excludes_zero": bool(np.isfinite(lo) and (lo > 0 or hi < 0)), "correlation": corr})
+                         "excludes_zero": bool(np.isfinite(lo) and (lo > 0 or hi < 0)),
+                         "correlation": paired["correlation"]})
     return pd.DataFrame(rows, columns=cols)
 
 

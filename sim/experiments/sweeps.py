@@ -15,7 +15,7 @@ How it works
   (uniform over the integers of the range). Every point is validated with
   ``Scenario.with_params`` before anything is written.
 * **Runs.** ``run_id = point * reps + rep``; the seed of replication ``rep`` is
-  ``sim.experiments.replication_seed(rep)`` at every design point (common random numbers).
+  ``sim.experiments.seeds.replication_seed(rep)`` at every design point (common random numbers).
 * **Chunks.** Runs are cut into chunks (guided by the number of workers: large first, single runs
   at the end; or ``chunk_size`` runs each), stored in the manifest; one task per chunk. The
   worker that runs a chunk writes its two Parquet parts when the whole chunk is done, atomically
@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments import store as storage
-from sim.experiments.compare import RUN_KEYS, replication_seed
+from sim.experiments.compare import RUN_KEYS
+from sim.experiments.seeds import replication_seed
 from sim.io.errors import InputError, caller_level, check_int
 from sim.io.outputs import atomic_write_text, default_dir, prepare, write_json
 

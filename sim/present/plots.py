@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.engine.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
-from sim.experiments.compare import halfwidth
 from sim.analysis.kpis import PERSPECTIVES, SCORE_COLUMNS, outcome_label
+from sim.analysis.stats import halfwidth
+from sim.engine.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
 
 SECI_SHORT = {"socialization": "S", "externalization": "E", "combination": "C", "internalization": "I"}
 XIE_GROUPS = (INTERNAL, CROSS_LEVEL, EXTERNAL)

@@ -38,6 +38,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from sim.analysis.stats import mean_se
 from sim.engine.knowledge import (
     act,
     code_learning,
@@ -349,13 +350,6 @@ def _seed(seed: int, key: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), zlib.crc32(key.encode())])
 
 
-def _mse(x: np.ndarray) -> tuple[float, float]:
-    """Mean and standard error of the mean."""
-    x = np.asarray(x, dtype=float)
-    se = float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
-    return float(x.mean()), se
-
-
 def _claim(experiment: str, claim: str, a: tuple[float, float], b: tuple[float, float],
            label_a: str, label_b: str, diff_se: float | None = None) -> dict:
     """``a`` should exceed ``b``: passes when ``a - b > Z`` standard errors of the difference."""
@@ -378,7 +372,7 @@ def _rows(experiment: str, res: dict, *, population: str, p1: float, p2: float, 
     rows = []
     for meas in measures:
         x = np.asarray(res[meas])[sel]
-        mean, se = _mse(x)
+        mean, se = mean_se(x)
         rows.append(dict(experiment=experiment, population=population, p1=p1, p2=p2, p3=p3, p4=p4,
                          n=n, m=m, period=period, measure=meas, mean=mean, se=se, reps=int(x.size)))
     return rows
@@ -425,7 +419,7 @@ def validation_report(
             sel = np.isclose(p1s, p1)
             rows += _rows("figure1", res, population="uniform", p1=p1, p2=p2, p3=0.0, p4=0.0,
                           period=None, sel=sel, **kw)
-            fig1[(p1, p2)] = {k: _mse(res[k][sel]) for k in ("code_proportion", "code_score")}
+            fig1[(p1, p2)] = {k: mean_se(res[k][sel]) for k in ("code_proportion", "code_score")}
         bar.update()
     claims.append(_claim(
         "figure1", "p2=0.5: slow socialization (p1=0.1) beats fast (p1=0.9) at equilibrium",
@@ -464,14 +458,14 @@ def validation_report(
         pop = "uniform" if fast in (0, n) else f"mix {fast} fast (0.9) / {n - fast} slow (0.1)"
         rows += _rows("heterogeneity", res, population=pop, p1=float(p1.mean()), p2=0.5, p3=0.0,
                       p4=0.0, period=None, **kw)
-        het[fast] = _mse(res["code_proportion"])
+        het[fast] = mean_se(res["code_proportion"])
     res = march1991_batch(0.5, 0.5, reps=reps, seed=_seed(seed, "heterogeneity uniform 0.5"), **kw)
     uncapped &= bool(res["equilibrium"].all())
     rows += _rows("heterogeneity", res, population="uniform", p1=0.5, p2=0.5, p3=0.0, p4=0.0,
                   period=None, **kw)
     claims.append(_claim(
         "heterogeneity", "p2=0.5: half p1=0.1 + half p1=0.9 beats uniform p1=0.5 at equilibrium",
-        het[n // 2], _mse(res["code_proportion"]), "mix", "uniform"))
+        het[n // 2], mean_se(res["code_proportion"]), "mix", "uniform"))
     claims.append({
         "experiment": "equilibrium",
         "claim": f"every run to equilibrium got there within {MAX_PERIODS} periods",
@@ -492,7 +486,7 @@ def validation_report(
             rows += _rows("turnover", res, population="uniform", p1=p1, p2=0.5, p3=p3, p4=0.0,
                           period=TURNOVER_PERIOD, sel=sel,
                           measures=("code_proportion", "code_score", "individual_proportion"), **kw)
-            turn[(p1, p3)] = _mse(res["code_proportion"][sel])
+            turn[(p1, p3)] = mean_se(res["code_proportion"][sel])
         bar.update()
     moderate = [p3 for p3 in TURNOVER_P3 if 0 < p3 <= 0.2]
     best = max(moderate, key=lambda p3: turn[(0.9, p3)][0])
@@ -507,7 +501,7 @@ def validation_report(
                               seed=_seed(seed, f"turbulence p3={p3}"), history=True, **kw)
         H = res["history"]["code_proportion"]
         for t in range(TURBULENCE_PERIODS + 1):
-            mean, se = _mse(H[:, t])
+            mean, se = mean_se(H[:, t])
             rows.append(dict(experiment="turbulence", population="uniform", p1=0.5, p2=0.5, p3=p3,
                              p4=TURBULENCE_P4, n=n, m=m, period=t, measure="code_proportion",
                              mean=mean, se=se, reps=reps))
@@ -517,12 +511,12 @@ def validation_report(
     drop = H0[:, peak] - H0[:, -1]  # paired: the same runs at the peak and at the end
     claims.append(_claim(
         "turbulence", f"p4={TURBULENCE_P4}, no turnover: code knowledge decays from its peak "
-        f"(period {peak}) to period {TURBULENCE_PERIODS}", _mse(H0[:, peak]), _mse(H0[:, -1]),
-        f"t={peak}", f"t={TURBULENCE_PERIODS}", diff_se=_mse(drop)[1]))
+        f"(period {peak}) to period {TURBULENCE_PERIODS}", mean_se(H0[:, peak]), mean_se(H0[:, -1]),
+        f"t={peak}", f"t={TURBULENCE_PERIODS}", diff_se=mean_se(drop)[1]))
     claims.append(_claim(
         "turbulence", f"p4={TURBULENCE_P4}: turnover p3={TURBULENCE_P3} keeps code knowledge "
-        f"higher than none at period {TURBULENCE_PERIODS}", _mse(turb[TURBULENCE_P3][:, -1]),
-        _mse(H0[:, -1]), f"p3={TURBULENCE_P3}", "p3=0"))
+        f"higher than none at period {TURBULENCE_PERIODS}", mean_se(turb[TURBULENCE_P3][:, -1]),
+        mean_se(H0[:, -1]), f"p3={TURBULENCE_P3}", "p3=0"))
     bar.update()
     bar.close()
 
