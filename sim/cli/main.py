@@ -31,14 +31,12 @@ def _common(p: argparse.ArgumentParser, steps: bool = True) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 
-def _executor(p: argparse.ArgumentParser, dask: bool = True) -> None:
-    choices = ["none", "process", "dask"] if dask else ["none", "process"]
-    p.add_argument("--executor", choices=choices, default="process",
-                   help="where runs execute: in this process, a local process pool (default)" + (", or Dask" if dask else ""))
+def _executor(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=["none", "process", "dask"], default="process",
+                   help="where runs execute: in this process, a local process pool (default), or Dask")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
-    if dask:
-        p.add_argument("--dask-address", default=None, metavar="ADDR",
-                       help="a running Dask scheduler, e.g. tcp://HOST:8786 (default: start a LocalCluster)")
+    p.add_argument("--dask-address", default=None, metavar="ADDR",
+                   help="a running Dask scheduler, e.g. tcp://HOST:8786 (default: start a LocalCluster)")
 
 
 def _param_ranges(p: argparse.ArgumentParser) -> None:
@@ -63,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", default=None, help="scenario the others are compared with (default: the first)")
     p.add_argument("--seed", type=int, default=0, help="base of the replication seeds (default 0)")
     _common(p)
-    _executor(p, dask=False)
+    _executor(p)
 
     p = sub.add_parser("sweep", help="parameter sweep (grid, Latin hypercube, Sobol) into a results store")
     p.add_argument("scenario")

@@ -12,11 +12,9 @@ leave in step. Matplotlib is imported only when a figure is drawn, so worker pro
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import mean_interval, paired_difference, welch_interval
+from sim.experiments.executors import check_executor, open_executor, run_tasks
 from sim.experiments.seeds import MAX_SEED, replication_seed
 from sim.io.errors import InputError, check_int
 from sim.io.outputs import atomic_write_text, command_line, display_path, prepare, safe_name, write_json, write_table
@@ -37,7 +36,7 @@ _NOT_KPIS = (*RUN_KEYS, "clv_gupta_lehmann")
 Task = tuple  # (scenario: Scenario | str | Path, seed: int, steps: int | None)
 
 
-# --- parallel runs ---------------------------------------------------------------------
+# --- replications ---------------------------------------------------------------------
 
 
 def run_task(task: Task):
@@ -48,85 +47,37 @@ def run_task(task: Task):
     return run(scenario, seed=seed, steps=steps)
 
 
-def _mp_context():
-    """forkserver where available (safe with threads, cheap children), else spawn; never plain fork."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-def _describe(task) -> str:
+def describe_task(task) -> str:
+    """How a failed task is named in its error."""
     try:
         scenario, seed, steps = task
         name = scenario.name if isinstance(scenario, Scenario) else str(scenario)
-        return f"scenario {name!r}, seed {seed}, steps {steps}"
+        return f"the run of scenario {name!r}, seed {seed}, steps {steps}"
     except (TypeError, ValueError):
-        return repr(task)[:200]
-
-
-def _outcome(get, task, return_exceptions: bool):
-    """The result of ``get()``; a failure is returned (``return_exceptions``) or raised naming the run."""
-    try:
-        return get()
-    except Exception as exc:
-        if not return_exceptions:
-            exc.add_note(f"in the run of {_describe(task)}")
-            raise
-        return exc
-
-
-def _drain(pool: Executor, fn, tasks, results, bar, return_exceptions: bool) -> None:
-    futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
-    try:
-        for fut in as_completed(futures):
-            i = futures[fut]
-            results[i] = _outcome(fut.result, tasks[i], return_exceptions)
-            bar.update()
-    finally:
-        for fut in futures:
-            fut.cancel()
+        return f"the run of {repr(task)[:200]}"
 
 
 def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process", workers: int | None = None,
              progress: bool = True, *, fn: Callable[[Any], Any] = run_task, desc: str = "runs",
-             return_exceptions: bool = False) -> list:
+             return_exceptions: bool = False, dask_address: str | None = None) -> list:
     """Run tasks and return their results in task order, whichever executor runs them.
 
     Args:
         tasks: ``(scenario, seed, steps)`` tuples (anything ``fn`` accepts).
-        executor: ``"process"`` (a local process pool, the default), ``"none"`` (in this process)
-            or any ``concurrent.futures.Executor`` (e.g. a Dask client's ``get_executor()``); a given
-            executor is used, not shut down.
+        executor: an executor spec of :func:`sim.experiments.executors.open_executor`: ``"process"``
+            (the default), ``"none"`` (``None`` too), ``"dask"`` (with ``dask_address``), a Dask
+            Client or any ``concurrent.futures.Executor`` (used, not shut down).
         workers: size of the process pool (default: all cores, at most one per task).
         progress: a tqdm bar on stderr.
         fn: a top-level (picklable) function of one task; default :func:`run_task` -> ``RunResult``.
         return_exceptions: a failed task gives its exception instead of stopping everything.
     """
-    from tqdm.auto import tqdm
-
     tasks = list(tasks)
-    if workers is not None:
-        workers = check_int(workers, "workers =", 1, "worker processes")
-    results: list = [None] * len(tasks)
-    bar = tqdm(total=len(tasks), desc=desc, unit="run", file=sys.stderr, disable=not progress,
-               dynamic_ncols=True)
-    try:
-        if executor in ("none", None):
-            for i, task in enumerate(tasks):
-                results[i] = _outcome(lambda: fn(task), task, return_exceptions)
-                bar.update()
-        elif executor == "process":
-            if tasks:
-                n = min(workers or os.cpu_count() or 1, len(tasks))
-                with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
-                    _drain(pool, fn, tasks, results, bar, return_exceptions)
-        elif isinstance(executor, Executor):
-            _drain(executor, fn, tasks, results, bar, return_exceptions)
-        else:
-            raise InputError(f"executor = {executor!r}: expected 'process', 'none' or a "
-                             "concurrent.futures.Executor")
-    finally:
-        bar.close()
-    return results
+    executor = "none" if executor is None else executor
+    workers = check_executor(executor, workers, flag=lambda f: f"{f} =")
+    with open_executor(executor, workers, dask_address, most=len(tasks)) as (ex, _, _):
+        return run_tasks(ex, fn, tasks, failures="return" if return_exceptions else "raise",
+                         describe=describe_task, progress=progress, desc=desc)
 
 
 # --- comparison ----------------------------------------------------------------------------------
@@ -297,7 +248,7 @@ class _Plan:
 
 
 def plan_comparison(scenarios, reps=10, steps=None, reference=None, params=None, workers=None,
-                    cli: bool = False) -> _Plan:
+                    cli: bool = False, executor="process") -> _Plan:
     """Check every input of :func:`compare` and load the scenarios; raises before any run.
 
     ``cli`` words the messages with the command's flags (``--reps``) instead of argument names.
@@ -306,8 +257,7 @@ def plan_comparison(scenarios, reps=10, steps=None, reference=None, params=None,
     reps = check_int(reps, flag("reps"), 1, "replications per scenario")
     if steps is not None:
         steps = check_int(steps, flag("steps"), 0, "weeks to simulate")
-    if workers is not None:
-        check_int(workers, flag("workers"), 1, "worker processes")
+    check_executor(executor, workers, flag)
     if isinstance(scenarios, (str, Path, Scenario)):
         scenarios = [scenarios]
     scenarios = list(scenarios or [])
@@ -357,7 +307,7 @@ def _shown(g) -> str:
 
 def compare(scenarios, reps: int = 10, steps: int | None = None, reference: str | None = None,
             params: dict | None = None, executor: str | Executor = "process", workers: int | None = None,
-            progress: bool = True, base_seed: int = 0) -> Comparison:
+            progress: bool = True, base_seed: int = 0, dask_address: str | None = None) -> Comparison:
     """Run every scenario ``reps`` times on common random numbers and compare them.
 
     Args:
@@ -366,20 +316,22 @@ def compare(scenarios, reps: int = 10, steps: int | None = None, reference: str 
         steps: weeks per run (default: the scenarios' own, which must agree).
         reference: the scenario the others are compared with (default: the first).
         params: dotted overrides applied to every scenario, validated before any run.
-        executor, workers, progress: see :func:`run_many`.
+        executor, workers, dask_address, progress: see :func:`run_many`.
     """
-    plan = plan_comparison(scenarios, reps, steps, reference, params, workers)
+    plan = plan_comparison(scenarios, reps, steps, reference, params, workers, executor=executor)
     base_seed = check_int(base_seed, "base_seed =", 0, "seed of the replication seeds")
-    return _run_comparison(plan, executor, workers, progress, base_seed)
+    return run_comparison(plan, executor, workers, progress, base_seed, dask_address)
 
 
-def _run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: int) -> Comparison:
+def run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: int,
+                   dask_address: str | None = None) -> Comparison:
     """Run a checked plan (see :func:`plan_comparison`) and build the comparison's tables."""
     seeds = [replication_seed(r, base_seed) for r in range(plan.reps)]
     keys = [(sc.name, r) for sc in plan.scenarios for r in range(plan.reps)]
     tasks = [(sc, seeds[r], plan.weeks) for sc in plan.scenarios for r in range(plan.reps)]
     t0 = time.perf_counter()
-    results = run_many(tasks, executor=executor, workers=workers, progress=progress, desc="compare")
+    results = run_many(tasks, executor=executor, workers=workers, progress=progress, desc="compare",
+                       dask_address=dask_address)
     elapsed = time.perf_counter() - t0
     names = [sc.name for sc in plan.scenarios]
     runs, steps_df = _tidy(results, keys)
@@ -456,12 +408,12 @@ def cli_run(args) -> int:
 
 def cli_compare(args) -> int:
     """``python run.py compare S1 S2 ... [--reps N] [--steps N] [--reference S] [--set K=V] [--out DIR]
-    [--executor none|process] [--workers N] [--no-progress]``."""
+    [--executor none|process|dask] [--workers N] [--dask-address ADDR] [--no-progress]``."""
     plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, _overrides(args), args.workers,
-                           cli=True)
+                           cli=True, executor=args.executor)
     base_seed = check_int(args.seed, "--seed", 0, "base of the replication seeds")
     out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
-    cmp = _run_comparison(plan, args.executor, args.workers, args.progress, base_seed)
+    cmp = run_comparison(plan, args.executor, args.workers, args.progress, base_seed, args.dask_address)
     report = cmp.write(out)
     print(f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "
           f"{cmp.elapsed:.1f} s (executor {cmp.executor})")

@@ -25,14 +25,13 @@ How it works
   different sweep is refused.
 * **Failures.** A run that raises is stored with ``status = "failed"`` and ``error = "Type:
   message"``; the sweep goes on and warns at the end how many failed.
-* **Executors.** ``"none"`` (in this process), ``"process"`` (a process pool, the default),
-  ``"dask"`` (a Dask ``LocalCluster``, or the scheduler at ``dask_address``), or any
-  ``concurrent.futures.Executor`` (or a ``dask.distributed.Client``) passed in.
+* **Executors** (:mod:`sim.experiments.executors`): ``"none"`` (in this process), ``"process"`` (a
+  process pool, the default), ``"dask"`` (a Dask ``LocalCluster``, or the scheduler at
+  ``dask_address``), or any ``concurrent.futures.Executor`` (or a ``dask.distributed.Client``).
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import hashlib
 import json
@@ -41,7 +40,6 @@ import numbers
 import os
 import platform
 import sys
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -54,16 +52,15 @@ import pandas as pd
 
 from sim.experiments import store as storage
 from sim.experiments.compare import RUN_KEYS
+from sim.experiments.executors import check_executor, open_executor, run_tasks
 from sim.experiments.seeds import replication_seed
 from sim.io.errors import InputError, caller_level, check_int
 from sim.io.outputs import atomic_write_text, default_dir, prepare, write_json
 
 __all__ = ["sweep", "SweepResult", "SweepIncomplete", "load_sweep", "design_points", "chunk_starts",
-           "local_cluster", "process_pool", "parse_param", "parse_params", "run_chunk", "cli_sweep",
-           "DESIGNS", "EXECUTORS"]
+           "parse_param", "parse_params", "run_chunk", "cli_sweep", "DESIGNS"]
 
 DESIGNS = ("grid", "lhs", "sobol")
-EXECUTORS = ("none", "process", "dask")
 FORMAT = 1
 MAX_CHUNK = 50          # runs per chunk, at most (guided chunks)
 CHUNKS_PER_WORKER = 4   # guided chunks: a chunk takes 1 / (4 * workers) of the runs still left
@@ -274,130 +271,6 @@ def run_chunk(task: ChunkTask) -> dict:
             "seconds": time.perf_counter() - started, "pid": os.getpid()}
 
 
-def _watch_parent(ppid: int) -> None:
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != ppid:  # the sweep was killed: do not linger as an orphan
-            os._exit(1)
-
-
-def _worker_init(ppid: int, lock_fd: int | None) -> None:
-    """Process-pool worker start: drop the inherited folder lock; exit if the parent dies."""
-    if lock_fd is not None:
-        with contextlib.suppress(OSError):
-            os.close(lock_fd)
-    threading.Thread(target=_watch_parent, args=(ppid,), daemon=True, name="watch-parent").start()
-
-
-# --------------------------------------------------------------------------------------------
-# Executors
-
-
-class _InlineExecutor(cf.Executor):
-    """``executor="none"``: run each task at submit time, in this process."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        fut = cf.Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001
-            fut.set_exception(exc)
-        return fut
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def _is_dask_client(obj) -> bool:
-    return type(obj).__name__ == "Client" and type(obj).__module__.startswith("distributed")
-
-
-#: Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc hand freed memory
-#: back to the OS at once; the model allocates and frees large arrays every step, so each run then
-#: page-faults ~10^5 times and takes 15-35 % longer. Unset, glibc keeps its default (dynamic) policy.
-DASK_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-
-
-def local_cluster(workers: int | None = None, **kwargs):
-    """A Dask ``LocalCluster`` set up for sweeps: one single-threaded worker process per core,
-    no dashboard, quiet, without Dask's malloc trimming (see :data:`DASK_CONFIG`)."""
-    import logging
-
-    import dask
-    from dask.distributed import LocalCluster
-
-    options = dict(n_workers=workers or _cpus(), threads_per_worker=1, processes=True,
-                   dashboard_address=None, silence_logs=logging.ERROR)
-    with dask.config.set(DASK_CONFIG):
-        return LocalCluster(**{**options, **kwargs})
-
-
-def process_pool(workers: int, lock_fd: int | None = None) -> cf.ProcessPoolExecutor:
-    """The process pool of ``executor="process"``: forked workers (Linux) that inherit the model's
-    imports, drop the folder lock ``lock_fd`` and exit when the process that started them dies."""
-    import multiprocessing
-
-    import sim.experiments.simulate  # noqa: F401 -- imported once here, inherited by forked workers
-
-    ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                                  initargs=(os.getpid(), lock_fd))
-
-
-@contextlib.contextmanager
-def _open_executor(executor, workers: int | None, dask_address: str | None, lock_fd: int | None):
-    """Yield (executor, number of workers, label)."""
-    if isinstance(executor, str) and executor == "none":
-        yield _InlineExecutor(), 1, "none"
-    elif isinstance(executor, str) and executor == "process":
-        n = workers or _cpus()
-        pool = process_pool(n, lock_fd)
-        try:
-            yield pool, n, f"process pool ({n} workers)"
-        except BaseException:  # interrupted: stop our workers now; their unfinished chunks are lost
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                with contextlib.suppress(Exception):
-                    proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        else:
-            pool.shutdown(wait=True)
-    elif isinstance(executor, str) and executor == "dask":
-        from dask.distributed import Client
-
-        cluster = None
-        if dask_address:
-            try:
-                client = Client(dask_address, timeout="20s")
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise InputError(f"--dask-address {dask_address}: cannot connect to a Dask scheduler "
-                                 f"({' '.join(str(exc).split())})") from None
-        else:
-            cluster = local_cluster(workers or _cpus())
-            client = Client(cluster)
-        try:
-            n = sum(client.nthreads().values()) or (workers or 1)
-            where = dask_address or f"LocalCluster({len(client.nthreads())} workers)"
-            yield client.get_executor(pure=False), n, f"dask {where}"
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    elif _is_dask_client(executor):
-        n = sum(executor.nthreads().values()) or 1
-        yield executor.get_executor(pure=False), n, "dask client"
-    else:  # a concurrent.futures.Executor (execute() refused anything else)
-        n = getattr(executor, "_max_workers", None)
-        client = getattr(executor, "_client", None)
-        if n is None and client is not None and hasattr(client, "nthreads"):
-            n = sum(client.nthreads().values())
-        yield executor, int(n or workers or _cpus()), type(executor).__name__
-
-
 # --------------------------------------------------------------------------------------------
 # The folder: lock, manifest, resume
 
@@ -522,14 +395,9 @@ def chunk_starts(n_runs: int, workers: int, size: int | None = None) -> list[int
 def execute(plan: Plan, executor="process", out=None, workers=None, dask_address=None, progress=True,
             chunk_size: int | None = None, retry_failed: bool = False) -> "SweepResult":
     """Run a validated plan into ``out`` (resuming what is there). The engine of sweep and sensitivity."""
-    if workers is not None:
-        workers = check_int(workers, "--workers", 1, "worker processes")
+    workers = check_executor(executor, workers)  # checked here, before the folder is made
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size", 1, "runs per chunk")
-    if not (isinstance(executor, str) and executor in EXECUTORS or isinstance(executor, cf.Executor)
-            or _is_dask_client(executor)):  # checked here, before the folder is made
-        raise InputError(f"--executor {executor!r}: expected one of {', '.join(EXECUTORS)} "
-                         "or a concurrent.futures.Executor")
     folder = prepare(out if out is not None else default_dir(plan.command, [plan.scenario.name]),
                      plan.command).resolve()
     n_runs = len(plan.table)
@@ -564,7 +432,7 @@ def execute(plan: Plan, executor="process", out=None, workers=None, dask_address
             todo = [c for c in range(len(chunks)) if c not in done]
             if not todo:
                 return _finished(folder, n_runs)
-        with _open_executor(executor, workers, dask_address, lock_fd) as (ex, n_workers, label):
+        with open_executor(executor, workers, dask_address, lock_fd=lock_fd) as (ex, n_workers, label):
             if stored is None:
                 starts = chunk_starts(n_runs, n_workers, chunk_size)
                 _write_start(folder, plan, chunk_size, starts, label)
@@ -572,8 +440,7 @@ def execute(plan: Plan, executor="process", out=None, workers=None, dask_address
                 todo = list(range(len(chunks)))
             already = sum(len(chunks[c]) for c in range(len(chunks)) if c not in todo)
             tasks = [ChunkTask(str(folder), c, plan.scenario, plan.steps, plan.names, chunks[c]) for c in todo]
-            window = 1 if isinstance(ex, _InlineExecutor) else max(2 * n_workers, 2)
-            _drive(ex, tasks, window, n_runs, already, progress, folder, plan.command)
+            _drive(ex, n_workers, tasks, n_runs, already, progress, folder, plan.command)
     return _finished(folder, n_runs)
 
 
@@ -645,55 +512,21 @@ def _write_start(folder: Path, plan: Plan, chunk_size: int | None, starts: list[
     })
 
 
-def _drive(ex: cf.Executor, tasks: list[ChunkTask], window: int, total: int, already: int,
-           progress: bool, folder: Path, command: str) -> None:
-    """Submit chunk tasks (at most ``window`` in flight), show progress, collect reports."""
-    from tqdm.auto import tqdm
-
-    pending = iter(tasks)
-    inflight: dict[cf.Future, ChunkTask] = {}
+def _drive(ex, n_workers: int, tasks: list[ChunkTask], total: int, already: int, progress: bool,
+           folder: Path, command: str) -> None:
+    """Run the chunk tasks (at most two per worker in flight); a chunk that breaks stops new ones."""
     failed_runs = 0
-    broken: list[tuple[int, BaseException]] = []
-    bar = None
 
-    def fill():
-        while len(inflight) < window and not broken:
-            task = next(pending, None)
-            if task is None:
-                return
-            inflight[ex.submit(run_chunk, task)] = task
+    def advance(bar, report):
+        nonlocal failed_runs
+        failed_runs += report["failed"]
+        bar.update(report["runs"])
+        bar.set_postfix(failed=failed_runs)
 
-    def start_bar():
-        return tqdm(total=total, initial=already, desc=command, unit="run", file=sys.stderr,
-                    disable=not progress, dynamic_ncols=True, smoothing=0.05, postfix={"failed": 0})
-
-    try:
-        if isinstance(ex, _InlineExecutor):
-            bar = start_bar()
-            fill()
-        else:
-            fill()  # pool workers start (fork) before the progress bar starts its monitor thread
-            bar = start_bar()
-        while inflight:
-            done, _ = cf.wait(list(inflight), return_when=cf.FIRST_COMPLETED)
-            for fut in done:
-                task = inflight.pop(fut)
-                try:
-                    report = fut.result()
-                except Exception as exc:  # noqa: BLE001 -- the chunk could not run or be stored
-                    broken.append((task.chunk, exc))
-                    continue
-                failed_runs += report["failed"]
-                bar.update(report["runs"])
-                bar.set_postfix(failed=failed_runs)
-            fill()
-    except BaseException:  # interrupted: drop what has not started (pools we own are stopped by their owner)
-        for fut in inflight:
-            fut.cancel()
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
+    results = run_tasks(ex, run_chunk, tasks, window=max(2 * n_workers, 2), failures="stop", progress=progress,
+                        advance=advance, desc=command, total=total, initial=already, smoothing=0.05,
+                        postfix={"failed": 0})
+    broken = [(task.chunk, r) for task, r in zip(tasks, results) if isinstance(r, BaseException)]
     if broken:
         chunk, exc = broken[0]
         msg = " ".join(str(exc).split()) or type(exc).__name__
