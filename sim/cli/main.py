@@ -1,7 +1,7 @@
 """The command line: ``python run.py COMMAND ...``.
 
-Each command's work lives in its own module (``cli_<command>(args)``); this module only defines
-the arguments and turns bad input into one line on stderr with exit code 2.
+The handlers live in :mod:`sim.cli.commands` (``cli_<command>(args)``); this module only defines
+the arguments, dispatches, and turns bad input into one line on stderr with exit code 2.
 """
 
 from __future__ import annotations
@@ -10,16 +10,8 @@ import argparse
 import sys
 from importlib import import_module
 
-HANDLERS = {
-    "run": ("sim.experiments.compare", "cli_run"),
-    "compare": ("sim.experiments.compare", "cli_compare"),
-    "sweep": ("sim.experiments.sweeps", "cli_sweep"),
-    "sensitivity": ("sim.experiments.sensitivity", "cli_sensitivity"),
-    "query": ("sim.experiments.store", "cli_query"),
-    "validate": ("sim.validation.march", "cli_validate"),
-    "app": ("sim.present.app", "cli_app"),
-    "scenarios": ("sim.config.scenario", "cli_scenarios"),
-}
+HANDLERS = {command: ("sim.cli.commands", f"cli_{command}")
+            for command in ("run", "compare", "sweep", "sensitivity", "query", "validate", "app", "scenarios")}
 
 
 def _common(p: argparse.ArgumentParser, steps: bool = True) -> None:

@@ -964,10 +964,3 @@ def schema_markdown(scenario: Scenario | None = None) -> str:
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows) + "\n"
 
-
-def cli_scenarios(args) -> int:
-    """`python run.py scenarios`: the available scenarios and what each stands for."""
-    for name in list_scenarios():
-        sc = load_scenario(name)
-        print(f"{name:24s} {sc.description}")
-    return 0

@@ -1,4 +1,4 @@
-"""Replications on common random numbers, scenario comparison, and the ``run`` / ``compare`` commands.
+"""Replications on common random numbers and scenario comparison.
 
     from sim.experiments.compare import run_many, compare
     cmp = compare(["baseline", "km", "crm", "ckm"], reps=8, steps=104)
@@ -12,7 +12,6 @@ leave in step. Matplotlib is imported only when a figure is drawn, so worker pro
 
 from __future__ import annotations
 
-import sys
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -25,10 +24,10 @@ import pandas as pd
 
 from sim.analysis.stats import mean_interval, paired_difference, welch_interval
 from sim.experiments.executors import check_executor, open_executor, run_tasks
-from sim.experiments.seeds import MAX_SEED, replication_seed
+from sim.experiments.seeds import replication_seed
 from sim.io.errors import InputError, check_int
-from sim.io.outputs import atomic_write_text, command_line, display_path, prepare, safe_name, write_json, write_table
-from sim.config.scenario import Scenario, load_scenario, parse_overrides
+from sim.io.outputs import atomic_write_text, command_line, prepare, safe_name, write_json, write_table
+from sim.config.scenario import Scenario, load_scenario
 
 RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run
 # summary keys that are not KPIs, and an alias of "clv" left out of the statistics
@@ -371,52 +370,3 @@ def write_run(result, out_dir: str | Path | None = None, command: str | None = N
     report = out / "report.html"
     atomic_write_text(report, run_report(result, figures, meta))
     return report
-
-
-# --- command line --------------------------------------------------------------------------------
-
-
-def _overrides(args) -> dict:
-    return parse_overrides(getattr(args, "overrides", None) or [])
-
-
-def cli_run(args) -> int:
-    """``python run.py run SCENARIO [--seed N] [--steps N] [--set K=V] [--out DIR] [--no-progress]``."""
-    from tqdm.auto import tqdm
-
-    from sim.present.report import scorecard_text
-    from sim.experiments.simulate import run
-
-    sc = load_scenario(args.scenario)
-    overrides = _overrides(args)
-    if overrides:
-        sc = sc.with_params(overrides)
-    check_int(args.seed, "--seed", 0, "random seed")
-    if args.seed > MAX_SEED:
-        raise InputError(f"--seed {args.seed}: expected an integer <= {MAX_SEED}")
-    steps = sc.steps if args.steps is None else check_int(args.steps, "--steps", 0, "weeks to simulate")
-    out = prepare(args.out, "run", [sc.name])
-    with tqdm(total=steps, desc=f"run {sc.name}", unit="wk", file=sys.stderr, disable=not args.progress,
-              dynamic_ncols=True) as bar:
-        result = run(sc, seed=args.seed, steps=steps, progress=bar.update)
-    report = write_run(result, out)
-    print(f"Scorecard of {sc.name!r} (seed {args.seed}, {steps} weeks)")
-    print(scorecard_text(result.scorecard))
-    print(f"wrote {display_path(report)}")
-    return 0
-
-
-def cli_compare(args) -> int:
-    """``python run.py compare S1 S2 ... [--reps N] [--steps N] [--reference S] [--set K=V] [--out DIR]
-    [--executor none|process|dask] [--workers N] [--dask-address ADDR] [--no-progress]``."""
-    plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, _overrides(args), args.workers,
-                           cli=True, executor=args.executor)
-    base_seed = check_int(args.seed, "--seed", 0, "base of the replication seeds")
-    out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
-    cmp = run_comparison(plan, args.executor, args.workers, args.progress, base_seed, args.dask_address)
-    report = cmp.write(out)
-    print(f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "
-          f"{cmp.elapsed:.1f} s (executor {cmp.executor})")
-    print(cmp.text())
-    print(f"wrote {display_path(report)}")
-    return 0

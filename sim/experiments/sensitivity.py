@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,12 +38,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from sim.experiments.sweeps import (ParamRange, SweepIncomplete, SweepResult, check_params, cli_inputs, execute,
-                                    interrupted, kpi_names, make_plan, printed_warnings)
+from sim.experiments.sweeps import ParamRange, SweepResult, check_params, execute, kpi_names, make_plan
 from sim.io.errors import InputError, caller_level, check_int
-from sim.io.outputs import default_dir, write_table
+from sim.io.outputs import write_table
 
-__all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError", "cli_sensitivity",
+__all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError",
            "METHODS", "MIN_SOBOL_N", "MIN_MORRIS_N"]
 
 METHODS = ("sobol", "morris")
@@ -266,30 +264,3 @@ def _save_plot(result: SensitivityResult, path: Path) -> None:
     fig = Figure(figsize=(6.5, 1.2 + 0.55 * len(result.indices)), layout="constrained")
     result.plot(fig.subplots())
     save_png(fig, path, dpi=120)
-
-
-def cli_sensitivity(args) -> int:
-    """`python run.py sensitivity SCENARIO --param NAME=LOW:HIGH ... --kpi NAME --method sobol|morris`"""
-    from sim.config.scenario import load_scenario
-
-    params, overrides = cli_inputs(args)
-    out = args.out
-    if out is None:
-        out = default_dir("sensitivity", [load_scenario(args.scenario).name])
-    try:
-        with printed_warnings():
-            res = sensitivity(args.scenario, params, kpi=args.kpi, method=args.method, samples=args.samples,
-                              reps=args.reps, steps=args.steps, executor=args.executor,
-                              out=out, workers=args.workers, dask_address=args.dask_address,
-                              progress=args.progress, set=overrides)
-    except (SweepIncomplete, SensitivityError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return interrupted(out)
-    with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 200):
-        print(f"{'Sobol' if res.method == 'sobol' else 'Morris'} indices of {res.kpi} "
-              f"(N={res.n}, reps={res.reps}, {res.sweep.n_runs} runs):")
-        print(res.indices.to_string(index=False))
-    print(res.folder)
-    return 0

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +36,7 @@ from sim.io.outputs import atomic_path
 __all__ = [
     "MANIFEST", "SCENARIO", "DESIGN", "RUNS", "STEPS",
     "part_name", "write_parquet_atomic", "write_chunk", "completed_chunks", "clean_temporaries",
-    "read_manifest", "is_store", "connect", "query", "cli_query",
+    "read_manifest", "is_store", "connect", "query",
 ]
 
 MANIFEST = "sweep.json"
@@ -48,7 +47,6 @@ STEPS = "steps"
 
 _PART = re.compile(r"^part-(\d+)\.parquet$")
 _TEMP_PREFIX = ".part-"  # atomic_path's temporaries of the parts: .part-NNNNN.parquet.<pid>.<random>.tmp
-MAX_PRINTED_ROWS = 1000
 
 
 def part_name(chunk: int) -> str:
@@ -193,22 +191,3 @@ def query(folder: str | Path, sql: str) -> pd.DataFrame:
         raise InputError(f"query: {msg}") from None
     finally:
         con.close()
-
-
-def format_table(df: pd.DataFrame, max_rows: int = MAX_PRINTED_ROWS) -> str:
-    """A DataFrame as a fixed-width text table (pandas ``to_string``), at most ``max_rows`` rows."""
-    if df.empty:
-        return "(no rows)" if len(df.columns) == 0 else df.to_string(index=False) + "\n(no rows)"
-    with pd.option_context("display.width", 250, "display.max_columns", None,
-                           "display.max_colwidth", 60, "display.float_format", "{:.6g}".format):
-        return df.head(max_rows).to_string(index=False)
-
-
-def cli_query(args) -> int:
-    """`python run.py query DIR "SQL"`: print the result as a table."""
-    df = query(args.folder, args.sql)
-    print(format_table(df))
-    if len(df) > MAX_PRINTED_ROWS:
-        print(f"... {len(df)} rows, showing the first {MAX_PRINTED_ROWS}; add LIMIT/OFFSET, or write "
-              "them all with COPY (SELECT ...) TO 'file.csv'", file=sys.stderr)
-    return 0

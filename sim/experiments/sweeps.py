@@ -39,7 +39,6 @@ import math
 import numbers
 import os
 import platform
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -58,7 +57,7 @@ from sim.io.errors import InputError, caller_level, check_int
 from sim.io.outputs import atomic_write_text, default_dir, prepare, write_json
 
 __all__ = ["sweep", "SweepResult", "SweepIncomplete", "load_sweep", "design_points", "chunk_starts",
-           "parse_param", "parse_params", "run_chunk", "cli_sweep", "DESIGNS"]
+           "parse_param", "parse_params", "run_chunk", "DESIGNS"]
 
 DESIGNS = ("grid", "lhs", "sobol")
 FORMAT = 1
@@ -600,7 +599,7 @@ def load_sweep(folder: str | Path) -> SweepResult:
 
 
 # --------------------------------------------------------------------------------------------
-# The public function and the command line
+# The public function and parsing --param
 
 
 def sweep(scenario, params: Mapping[str, tuple], design="lhs", samples: int = 16, reps: int = 1,
@@ -655,57 +654,3 @@ def parse_params(texts) -> dict[str, tuple]:
             raise InputError(f"--param {name}: given twice")
         out[name] = bounds
     return out
-
-
-@contextlib.contextmanager
-def printed_warnings() -> Iterator[None]:
-    """Show each warning raised inside as one ``warning: ...`` line on stderr, when it happens."""
-    seen: list[str] = []
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        text = " ".join(str(message).split())
-        if text not in seen:
-            seen.append(text)
-            print(f"warning: {text}", file=sys.stderr, flush=True)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = show
-        yield
-
-
-def cli_inputs(args) -> tuple[dict, dict]:
-    """The ``--param`` ranges and ``--set`` overrides of a sweep-like command, parsed."""
-    from sim.config.scenario import parse_overrides
-
-    return parse_params(args.params), parse_overrides(args.overrides)
-
-
-def interrupted(out) -> int:
-    """Ctrl-C: say where the finished runs are and how to finish; exit code 130."""
-    print(f"interrupted: the finished runs are in {out}; to finish, run the same command with --out {out}",
-          file=sys.stderr)
-    return 130
-
-
-def cli_sweep(args) -> int:
-    """`python run.py sweep SCENARIO --param NAME=LOW:HIGH ...`"""
-    params, overrides = cli_inputs(args)
-    address = args.dask_address
-    out = args.out
-    try:
-        with printed_warnings():
-            plan = make_plan(args.scenario, params, args.design, args.samples, args.reps, args.steps,
-                             overrides=overrides, arguments={"workers": args.workers, "dask_address": address})
-            if out is None:
-                out = default_dir("sweep", [plan.scenario.name])
-            res = execute(plan, executor=args.executor, out=out, workers=args.workers,
-                          dask_address=address, progress=args.progress)
-    except SweepIncomplete as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return interrupted(out)
-    print(res.folder)
-    print(f"{res.n_done} runs, {res.n_failed} failed")
-    return 0

@@ -51,7 +51,6 @@ from sim.engine.knowledge import (
     socialization,
     superior_group,
 )
-from sim.io.errors import InputError
 from sim.io.outputs import prepare
 
 #: Safety cap on the number of periods of a run to equilibrium.
@@ -589,17 +588,3 @@ def format_claims(df: pd.DataFrame, width: int = 46) -> str:
     out += [sep, f"{passed}/{len(df)} claims pass. z = difference / its standard error; a claim "
             f"passes at z > {Z:g} (agreement with the reference: worst |z| < {Z_REFERENCE:g})."]
     return "\n".join(out)
-
-
-def cli_validate(args) -> int:
-    """``python run.py validate [--reps N] [--out DIR] [--no-progress]``: the report, pass/fail."""
-    if args.reps < 2:
-        raise InputError(f"--reps {args.reps}: expected an int >= 2 (standard errors need two runs)")
-    out = prepare(args.out, "validate", ["march1991"])  # refuses an unusable folder before work
-    rep = validation_report(reps=args.reps, out_dir=out, progress=args.progress)
-    print(f"March (1991) on the knowledge engine: {args.reps} replications per condition, "
-          f"{rep.seconds:.1f} s")
-    print(format_claims(rep.claims))
-    for path in rep.paths.values():
-        print(f"wrote {path}")
-    return 0 if bool(rep.claims["passed"].all()) else 1
