@@ -75,7 +75,7 @@ def cli_run(args) -> int:
     """``python run.py run SCENARIO [--seed N] [--steps N] [--set K=V] [--out DIR] [--no-progress]``."""
     from tqdm.auto import tqdm
 
-    from sim.experiments.compare import write_run
+    from sim.experiments.folders import write_run
     from sim.experiments.seeds import MAX_SEED
     from sim.experiments.simulate import run
     from sim.present.report import scorecard_text

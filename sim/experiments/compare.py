@@ -5,9 +5,10 @@
     cmp.summary; cmp.differences; cmp.plot_timeseries(); cmp.write("outputs/my-comparison")
 
 Seeds: replication ``r`` of *every* scenario runs with ``replication_seed(r)``
-(:mod:`sim.experiments.seeds`) -- common random numbers, so differences between scenarios can be estimated on pairs of runs that share their
-random start (same network, beliefs, customers) and as much of their random path as the policies
-leave in step. Matplotlib is imported only when a figure is drawn, so worker processes stay light.
+(:mod:`sim.experiments.seeds`) -- common random numbers, so differences between scenarios can be
+estimated on pairs of runs that share their random start (same network, beliefs, customers) and
+as much of their random path as the policies leave in step. Matplotlib is imported only when a
+figure is drawn, so worker processes stay light.
 """
 
 from __future__ import annotations
@@ -23,19 +24,18 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import mean_interval, paired_difference, welch_interval
+from sim.config.scenario import Scenario, load_scenario
 from sim.experiments.executors import check_executor, open_executor, run_tasks
 from sim.experiments.seeds import replication_seed
+from sim.experiments.simulate import RUN_KEYS, tidy
 from sim.io.errors import InputError, check_int
-from sim.io.outputs import atomic_write_text, command_line, prepare, safe_name, write_json, write_table
-from sim.config.scenario import Scenario, load_scenario
 
-RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run
 # summary keys that are not KPIs, and an alias of "clv" left out of the statistics
 _NOT_KPIS = (*RUN_KEYS, "clv_gupta_lehmann")
 Task = tuple  # (scenario: Scenario | str | Path, seed: int, steps: int | None)
 
 
-# --- replications ---------------------------------------------------------------------
+# --- replications --------------------------------------------------------------------------------
 
 
 def run_task(task: Task):
@@ -80,23 +80,6 @@ def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process",
 
 
 # --- comparison ----------------------------------------------------------------------------------
-
-
-def _tidy(results, keys) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Runs table (one row per run) and stacked step tables, keyed by scenario, rep and seed."""
-    rows, frames = [], []
-    for (name, rep), res in zip(keys, results):
-        s = res.summary
-        rows.append({"scenario": name, "rep": rep, "seed": res.seed, "steps": s["steps"],
-                     **{k: v for k, v in s.items() if k not in RUN_KEYS}})
-        df = res.steps.copy()
-        df.insert(0, "scenario", name)
-        df.insert(1, "rep", rep)
-        df.insert(2, "seed", res.seed)
-        frames.append(df)
-    runs = pd.DataFrame(rows).astype({"rep": "int64", "seed": "int64", "steps": "int64"})
-    steps = pd.concat(frames, ignore_index=True).astype({"rep": "int64", "seed": "int64"})
-    return runs, steps
 
 
 def kpi_columns(runs: pd.DataFrame) -> list[str]:
@@ -218,23 +201,9 @@ class Comparison:
     def write(self, out_dir: str | Path | None = None, command: str | None = None) -> Path:
         """Write tables (Parquet + CSV), each scenario as TOML, meta.json, PNGs and report.html (last).
         Returns the report's path."""
-        from sim.present import plots
-        from sim.present.report import compare_report
+        from sim.experiments.folders import write_comparison
 
-        out = prepare(out_dir, "compare", self.names)
-        for name in ("runs", "steps", "summary", "differences", "scorecards"):
-            write_table(getattr(self, name), out / name)
-        for sc in self.scenarios:
-            atomic_write_text(out / f"scenario-{safe_name(sc.name) or 'scenario'}.toml", sc.to_toml())
-        meta = {**self.meta(), "command": command or command_line()}
-        write_json(out / "meta.json", meta)
-        figures = {}
-        for key, make in (("timeseries", self.plot_timeseries), ("scorecard", self.plot_scorecard),
-                          ("flows", self.plot_flows), ("differences", self.plot_differences)):
-            figures[key] = plots.save_png(make(), out / f"{key}.png")
-        report = out / "report.html"
-        atomic_write_text(report, compare_report(self, figures, meta))
-        return report
+        return write_comparison(self, out_dir, command)
 
 
 @dataclass
@@ -333,7 +302,7 @@ def run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: in
                        dask_address=dask_address)
     elapsed = time.perf_counter() - t0
     names = [sc.name for sc in plan.scenarios]
-    runs, steps_df = _tidy(results, keys)
+    runs, steps_df = tidy(results, keys)
     summary = summarize_runs(runs, names)
     return Comparison(
         scenarios=plan.scenarios, reference=plan.reference, reps=plan.reps, weeks=plan.weeks, seeds=seeds,
@@ -342,31 +311,3 @@ def run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: in
         scorecards=scorecards_side_by_side(plan.scenarios, summary, plan.reference),
         base_seed=base_seed, executor=executor if isinstance(executor, str) else type(executor).__name__,
         elapsed=elapsed)
-
-
-# --- single run: outputs -------------------------------------------------------------------------
-
-
-def write_run(result, out_dir: str | Path | None = None, command: str | None = None) -> Path:
-    """Write a run's tables, scenario, summary, figures and report.html (last); returns the report's path."""
-    from sim.present import plots
-    from sim.present.report import run_report, versions
-
-    sc = result.scenario
-    out = prepare(out_dir, "run", [sc.name])
-    runs, steps = _tidy([result], [(sc.name, 0)])
-    write_table(result.steps, out / "steps")
-    write_table(result.scorecard, out / "scorecard", formats=("csv",))
-    write_table(result.team_scorecards, out / "team_scorecards", formats=("csv",))
-    for name, table in result.events.items():
-        write_table(table, out / name)
-    atomic_write_text(out / "scenario.toml", sc.to_toml())
-    meta = {"date": datetime.now().isoformat(timespec="seconds"), "version": versions(),
-            "command": command or command_line()}
-    write_json(out / "summary.json", {**result.summary, **meta})
-    figures = {"timeseries": plots.save_png(plots.timeseries(steps), out / "timeseries.png"),
-               "scorecard": plots.save_png(plots.scorecard_chart(runs), out / "scorecard.png"),
-               "flows": plots.save_png(plots.flows(steps), out / "flows.png")}
-    report = out / "report.html"
-    atomic_write_text(report, run_report(result, figures, meta))
-    return report

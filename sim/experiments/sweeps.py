@@ -50,7 +50,6 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments import store as storage
-from sim.experiments.compare import RUN_KEYS
 from sim.experiments.executors import check_executor, open_executor, run_tasks
 from sim.experiments.seeds import replication_seed
 from sim.io.errors import InputError, caller_level, check_int
@@ -239,7 +238,7 @@ class ChunkTask:
 
 def run_chunk(task: ChunkTask) -> dict:
     """Run one chunk and write its Parquet parts; returns a small report. Runs in the worker."""
-    from sim.experiments.simulate import run
+    from sim.experiments.simulate import RUN_KEYS, run
 
     rows, tables, errors = [], [], []
     started = time.perf_counter()
