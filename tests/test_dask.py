@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from sim.cli.main import main
-from sim.experiments.sweeps import load_sweep, sweep
+from sim.experiments.results import load_sweep
+from sim.experiments.sweep import sweep
 
 pytest.importorskip("dask.distributed")
 

@@ -54,7 +54,7 @@ def _overrides(args) -> dict:
 
 def sweep_inputs(args) -> tuple[dict, dict]:
     """The ``--param`` ranges and ``--set`` overrides of a sweep-like command, parsed."""
-    from sim.experiments.sweeps import parse_params
+    from sim.experiments.design import parse_params
 
     return parse_params(args.params), _overrides(args)
 
@@ -119,7 +119,8 @@ def cli_compare(args) -> int:
 
 def cli_sweep(args) -> int:
     """`python run.py sweep SCENARIO --param NAME=LOW:HIGH ...`"""
-    from sim.experiments.sweeps import SweepIncomplete, execute, make_plan
+    from sim.experiments.execute import SweepIncomplete, execute
+    from sim.experiments.plan import make_plan
 
     params, overrides = sweep_inputs(args)
     address = args.dask_address
@@ -144,7 +145,7 @@ def cli_sweep(args) -> int:
 
 def cli_sensitivity(args) -> int:
     """`python run.py sensitivity SCENARIO --param NAME=LOW:HIGH ... --kpi NAME --method sobol|morris`"""
-    from sim.experiments.sweeps import SweepIncomplete
+    from sim.experiments.execute import SweepIncomplete
     from sim.experiments.sensitivity import SensitivityError, sensitivity
 
     params, overrides = sweep_inputs(args)

@@ -29,6 +29,7 @@ Integer parameters are sampled on the real interval and mapped to integers unifo
 from __future__ import annotations
 
 import difflib
+import importlib.metadata as md
 import json
 import warnings
 from dataclasses import dataclass
@@ -38,7 +39,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from sim.experiments.sweeps import ParamRange, SweepResult, check_params, execute, kpi_names, make_plan
+from sim.analysis.kpis import OUTCOMES
+from sim.experiments.design import ParamRange, check_params
+from sim.experiments.execute import execute
+from sim.experiments.plan import make_plan
+from sim.experiments.results import SweepResult
 from sim.io.errors import InputError, caller_level, check_int
 from sim.io.outputs import write_table
 
@@ -108,7 +113,7 @@ def _draw(ax, indices: pd.DataFrame, method: str, kpi: str, n: int, reps: int) -
 
 
 def _check_kpi(kpi: str) -> None:
-    valid = kpi_names()
+    valid = OUTCOMES  # the KPI columns of the runs table: every declared numeric outcome of a run
     if kpi not in valid:
         close = difflib.get_close_matches(str(kpi), valid, 1, 0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""
@@ -152,7 +157,7 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     ``samples``: the base sample size N (Sobol': N * (D + 2) points) or the number of trajectories
     (Morris: N * (D + 1) points); each point is run ``reps`` times (common random numbers) and the
     KPI averaged. ``seed``: of the sample (``seed + 1``: of the bootstrap of the confidence
-    intervals). The other arguments are :func:`sim.sweeps.sweep`'s; ``out`` is resumed like a sweep's.
+    intervals). The other arguments are :func:`sim.experiments.sweep.sweep`'s; ``out`` is resumed like a sweep's.
     """
     from sim.config.scenario import Scenario, load_scenario
 
@@ -181,8 +186,6 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     plan = make_plan(scenario, params, design=points, reps=reps, steps=steps, overrides=set,
                      command="sensitivity", identity_extra=settings,
                      arguments={**settings, "kpi": kpi, "workers": workers, "dask_address": dask_address})
-    import importlib.metadata as md
-
     meta = {**settings, "problem": problem,
             "integer_parameters": [r.name for r in ranges if r.integer],
             "reps": int(reps), "runs": len(plan.table),
