@@ -185,7 +185,7 @@ def cli_query(args) -> int:
 
 def cli_validate(args) -> int:
     """``python run.py validate [--reps N] [--out DIR] [--no-progress]``: the report, pass/fail."""
-    from sim.validation.march import format_claims, validation_report
+    from sim.validation.experiments import format_claims, validation_report
 
     if args.reps < 2:
         raise InputError(f"--reps {args.reps}: expected an int >= 2 (standard errors need two runs)")
