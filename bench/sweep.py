@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.experiments.sweeps import local_cluster, process_pool, sweep  # noqa: E402
+from sim.experiments.executors import local_cluster, process_pool  # noqa: E402
+from sim.experiments.sweep import sweep  # noqa: E402
 
 PARAMS = {"market.base_churn": (0.002, 0.01)}  # barely changes a run's cost
 

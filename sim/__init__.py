@@ -14,7 +14,7 @@ _API = {
     "RunResult": "sim.experiments.simulate",
     "CRMKnowledgeModel": "sim.model",
     "compare": "sim.experiments.compare",
-    "sweep": "sim.experiments.sweeps",
+    "sweep": "sim.experiments.sweep",
     "sensitivity": "sim.experiments.sensitivity",
 }
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.cli.main import main
-from sim.experiments.compare import replication_seed
+from sim.experiments.seeds import replication_seed
 from sim.config.loader import load_scenario
 from sim.analysis.scorecard import KPIS
 

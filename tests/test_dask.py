@@ -1,5 +1,6 @@
 """Dask: the same tables as in-process and a process pool, on a LocalCluster and on a plain
-`dask scheduler` / `dask worker` pair; the SLURM set-up of docs/cluster.md renders the documented job."""
+`dask scheduler` / `dask worker` pair, for sweeps and comparisons; the SLURM set-up of docs/cluster.md
+renders the documented job."""
 
 import os
 import re
@@ -14,7 +15,8 @@ import pandas as pd
 import pytest
 
 from sim.cli.main import main
-from sim.experiments.sweeps import load_sweep, sweep
+from sim.experiments.results import load_sweep
+from sim.experiments.sweep import sweep
 
 pytest.importorskip("dask.distributed")
 
@@ -56,10 +58,21 @@ def test_none_process_and_dask_localcluster_give_identical_tables(reference, tmp
     assert dask.manifest["n_chunks"] == 8  # guided chunking for 2 workers: single runs
 
 
+def test_compare_on_a_dask_localcluster_gives_the_in_process_tables():
+    from sim import compare
+
+    kw = dict(reps=2, steps=5, params=SMALL, progress=False)
+    inline = compare(["baseline", "km"], executor="none", **kw)
+    dask = compare(["baseline", "km"], executor="dask", workers=2, **kw)
+    assert dask.executor == "dask"
+    for name in ("runs", "steps", "summary", "differences"):
+        pd.testing.assert_frame_equal(getattr(inline, name), getattr(dask, name))
+
+
 def test_local_cluster_workers_keep_glibc_malloc_defaults():
     from dask.distributed import Client
 
-    from sim.experiments.sweeps import local_cluster
+    from sim.experiments.executors import local_cluster
 
     with local_cluster(1) as cluster, Client(cluster) as client:
         env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
@@ -109,6 +122,14 @@ def test_sweep_on_a_dask_scheduler_and_workers_started_by_hand(reference, tmp_pa
         remote = load_sweep(tmp_path / "remote")
         assert remote.manifest["arguments"]["executor"] == f"dask {address}"
         _same(reference, remote)
+        compare = ["compare", "baseline", "km", "--reps", "2", "--steps", "5", "--no-progress",
+                   *[a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]]
+        assert main([*compare, "--executor", "dask", "--dask-address", address, "--out", str(tmp_path / "compare")]) == 0
+        assert "(executor dask)" in capsys.readouterr().out.splitlines()[0]
+        assert main([*compare, "--executor", "none", "--out", str(tmp_path / "compare-none")]) == 0
+        for table in ("runs.parquet", "steps.parquet"):
+            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "compare" / table),
+                                          pd.read_parquet(tmp_path / "compare-none" / table))
         with Client(address) as client:  # docs/cluster.md section 1: a Client passed as the executor
             _same(reference, sweep("baseline", PARAMS, executor=client, out=tmp_path / "client", **KW))
     finally:

@@ -9,16 +9,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.experiments.compare import (
-    Comparison,
-    compare,
-    mean_interval,
-    replication_seed,
-    run_many,
-    welch_interval,
-)
-from sim.io.outputs import InputError
+from sim.analysis.stats import mean_interval, welch_interval
 from sim.config.errors import ScenarioError
+from sim.experiments.compare import Comparison, compare, run_many
+from sim.experiments.seeds import replication_seed
+from sim.io.errors import InputError
 
 REPS, STEPS = 4, 20
 

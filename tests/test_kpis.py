@@ -2,7 +2,7 @@
 
 from sim import run
 from sim.analysis.kpis import OUTCOMES
-from sim.experiments.compare import RUN_KEYS
+from sim.experiments.simulate import RUN_KEYS
 
 
 def test_declared_outcomes_are_the_numeric_summary_of_a_run():

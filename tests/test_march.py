@@ -18,16 +18,9 @@ import pandas as pd
 import pytest
 
 from sim.engine.knowledge import act, socialization
-from sim.io.outputs import OutputError
-from sim.validation.march import (
-    REFERENCE_FIG1_SCORE,
-    at_equilibrium,
-    format_claims,
-    march1991,
-    march1991_batch,
-    superior_group,
-    validation_report,
-)
+from sim.io.errors import OutputError
+from sim.validation.experiments import REFERENCE_FIG1_SCORE, format_claims, validation_report
+from sim.validation.march import at_equilibrium, march1991, march1991_batch, superior_group
 
 Z_CLAIM = 5.0
 Z_SAME = 4.0

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 
 from sim.present import plots
-from sim.experiments.compare import _tidy
+from sim.experiments.simulate import tidy
 from sim.present.report import STATUS_COLORS, fmt, fmt_ci, fmt_pm, run_report, scorecard_text
 from sim.config.loader import load_scenario
 from sim.experiments.simulate import run
@@ -22,7 +22,7 @@ def result():
 
 @pytest.fixture(scope="module")
 def figures(result):
-    runs, steps = _tidy([result], [("baseline", 0)])
+    runs, steps = tidy([result], [("baseline", 0)])
     return {"timeseries": plots.png_bytes(plots.timeseries(steps)),
             "scorecard": plots.png_bytes(plots.scorecard_chart(runs)),
             "flows": plots.png_bytes(plots.flows(steps))}
@@ -70,7 +70,7 @@ def _bands(fig):
 
 
 def test_single_run_is_the_n1_case_of_the_comparison_plots(result):
-    runs, steps = _tidy([result, result], [("baseline", 0), ("baseline", 1)])
+    runs, steps = tidy([result, result], [("baseline", 0), ("baseline", 1)])
     one = steps.loc[steps["rep"] == 0]
     assert _bands(plots.timeseries(one)) == 0  # one run: no band
     two = steps.copy()
@@ -81,7 +81,7 @@ def test_single_run_is_the_n1_case_of_the_comparison_plots(result):
 def test_flow_table_groups_every_channel(result):
     from sim.engine.channels import CHANNELS
 
-    _, steps = _tidy([result], [("baseline", 0)])
+    _, steps = tidy([result], [("baseline", 0)])
     table = plots.flow_table(steps)
     assert table["channel"].tolist() == [c.name for c in CHANNELS]
     assert set(table["seci"]) <= set(plots.SECI_MODES) and set(table["group"]) <= set(plots.XIE_GROUPS)

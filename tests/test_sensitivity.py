@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 
 from sim.experiments import store as storage  # noqa: E402
 from sim.cli.main import main  # noqa: E402
-from sim.io.outputs import InputError  # noqa: E402
+from sim.io.errors import InputError  # noqa: E402
 from sim.experiments.sensitivity import analyze, sensitivity  # noqa: E402
 
 SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}

@@ -10,7 +10,7 @@ import pytest
 
 from sim.experiments import store as storage
 from sim.cli.main import main
-from sim.io.outputs import InputError
+from sim.io.errors import InputError
 
 
 def _runs(ids, failed=()):

@@ -13,15 +13,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.experiments.sweeps as sweep_module
+import sim.experiments.execute as execute_module
 from sim import load_scenario
-from sim.experiments import store as storage
 from sim.cli.main import main
-from sim.experiments.compare import replication_seed
-from sim.io.outputs import InputError
 from sim.config.errors import ScenarioError
 from sim.config.loader import parse_overrides
-from sim.experiments.sweeps import ParamRange, check_params, design_points, parse_param, sweep
+from sim.experiments import store as storage
+from sim.experiments.design import ParamRange, check_params, design_points, parse_param
+from sim.experiments.execute import ChunkTask, chunk_starts, run_chunk
+from sim.experiments.plan import make_plan
+from sim.experiments.results import load_sweep
+from sim.experiments.seeds import replication_seed
+from sim.experiments.sweep import sweep
+from sim.io.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
@@ -177,11 +181,11 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
 
 
 def test_guided_chunks_shrink_towards_the_end():
-    starts = sweep_module.chunk_starts(1000, 2)
+    starts = chunk_starts(1000, 2)
     sizes = np.diff([*starts, 1000])
     assert sizes[0] == 50 and sizes[-4:].tolist() == [1] * 4 and (np.diff(sizes) <= 0).all()
-    assert sweep_module.chunk_starts(10, 2, size=4) == [0, 4, 8]
-    assert sweep_module.chunk_starts(3, 8) == [0, 1, 2]
+    assert chunk_starts(10, 2, size=4) == [0, 4, 8]
+    assert chunk_starts(3, 8) == [0, 1, 2]
 
 
 def test_same_tables_with_an_executor_passed_in(tmp_path):
@@ -211,7 +215,7 @@ def test_a_folder_with_another_sweep_is_refused(tmp_path, capsys, monkeypatch):
     assert code == 2 and "holds a different sweep (params:" in err and err.count("\n") == 1
     assert {p: p.stat().st_mtime_ns for p in res.folder.rglob("*.parquet")} == before
     # resuming after the model code changed is allowed, with a warning
-    monkeypatch.setattr(sweep_module, "code_version", lambda: "changed")
+    monkeypatch.setattr(execute_module, "code_version", lambda: "changed")
     with pytest.warns(UserWarning, match="the code in sim/ changed since the sweep"):
         sweep("baseline", PARAMS, out=tmp_path / "s", **kw)
     # a folder with other things in it is not used
@@ -286,7 +290,7 @@ def _start_and_kill(out: Path, at_least: int) -> int:
 def test_resume_after_sigkill_gives_the_uninterrupted_data(tmp_path):
     out = tmp_path / "killed"
     first = _start_and_kill(out, at_least=1)
-    n_chunks = sweep_module.load_sweep(out).manifest["n_chunks"]  # guided for 2 workers: 3, 3, 3, 2, ... 1
+    n_chunks = load_sweep(out).manifest["n_chunks"]  # guided for 2 workers: 3, 3, 3, 2, ... 1
     assert n_chunks == 14 and 1 <= first < n_chunks
     second = _start_and_kill(out, at_least=first + 1)  # killed again, after doing only what was missing
     assert first < second < n_chunks
@@ -298,7 +302,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_data(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "24 runs, 0 failed"
     assert {p: p.stat().st_mtime_ns for p in kept} == kept  # the stored chunks were not run again
-    resumed = sweep_module.load_sweep(out)
+    resumed = load_sweep(out)
     assert resumed.manifest["chunk_starts"] == [0, 3, 6, 9, 11, 13, 15, 17, *range(18, 24)]
     assert len(storage.completed_chunks(out)) == n_chunks
     assert not [p for p in out.rglob(".part-*")]  # no temporary left behind
@@ -337,15 +341,15 @@ def test_long_sweep_in_one_process_does_not_grow(tmp_path):
     from sim.agents import KnowledgeHolder
     from sim.model import CRMKnowledgeModel
 
-    plan = sweep_module.make_plan("baseline", {"market.base_churn": (0.002, 0.01)}, "lhs", 100, 1, 8,
-                                  overrides=SMALL)
-    chunks = sweep_module._chunks(plan.table, list(range(0, 100, 10)), plan.names)
+    plan = make_plan("baseline", {"market.base_churn": (0.002, 0.01)}, "lhs", 100, 1, 8,
+                     overrides=SMALL)
+    chunks = execute_module.chunks(plan.table, list(range(0, 100, 10)), plan.names)
     gc.collect()  # models that earlier tests dropped go now, not in the middle of the count
     ids_before = len(KnowledgeHolder._ids)  # our agents' per-model id counters (weak keys)
     models_before = {id(o) for o in gc.get_objects() if isinstance(o, CRMKnowledgeModel)}  # e.g. app tests
     rss = []
     for c, runs in enumerate(chunks):
-        sweep_module.run_chunk(sweep_module.ChunkTask(str(tmp_path), c, plan.scenario, 8, plan.names, runs))
+        run_chunk(ChunkTask(str(tmp_path), c, plan.scenario, 8, plan.names, runs))
         gc.collect()
         rss.append(_rss_mb())
     assert len(storage.completed_chunks(tmp_path)) == 10

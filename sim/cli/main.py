@@ -1,7 +1,7 @@
 """The command line: ``python run.py COMMAND ...``.
 
-Each command's work lives in its own module (``cli_<command>(args)``); this module only defines
-the arguments and turns bad input into one line on stderr with exit code 2.
+The handlers live in :mod:`sim.cli.commands` (``cli_<command>(args)``); this module only defines
+the arguments, dispatches, and turns bad input into one line on stderr with exit code 2.
 """
 
 from __future__ import annotations
@@ -10,16 +10,8 @@ import argparse
 import sys
 from importlib import import_module
 
-HANDLERS = {
-    "run": ("sim.experiments.compare", "cli_run"),
-    "compare": ("sim.experiments.compare", "cli_compare"),
-    "sweep": ("sim.experiments.sweeps", "cli_sweep"),
-    "sensitivity": ("sim.experiments.sensitivity", "cli_sensitivity"),
-    "query": ("sim.experiments.store", "cli_query"),
-    "validate": ("sim.validation.march", "cli_validate"),
-    "app": ("sim.present.app", "cli_app"),
-    "scenarios": ("sim.config.scenario", "cli_scenarios"),
-}
+HANDLERS = {command: ("sim.cli.commands", f"cli_{command}")
+            for command in ("run", "compare", "sweep", "sensitivity", "query", "validate", "app", "scenarios")}
 
 
 def _common(p: argparse.ArgumentParser, steps: bool = True) -> None:
@@ -31,14 +23,12 @@ def _common(p: argparse.ArgumentParser, steps: bool = True) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 
-def _executor(p: argparse.ArgumentParser, dask: bool = True) -> None:
-    choices = ["none", "process", "dask"] if dask else ["none", "process"]
-    p.add_argument("--executor", choices=choices, default="process",
-                   help="where runs execute: in this process, a local process pool (default)" + (", or Dask" if dask else ""))
+def _executor(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=["none", "process", "dask"], default="process",
+                   help="where runs execute: in this process, a local process pool (default), or Dask")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
-    if dask:
-        p.add_argument("--dask-address", default=None, metavar="ADDR",
-                       help="a running Dask scheduler, e.g. tcp://HOST:8786 (default: start a LocalCluster)")
+    p.add_argument("--dask-address", default=None, metavar="ADDR",
+                   help="a running Dask scheduler, e.g. tcp://HOST:8786 (default: start a LocalCluster)")
 
 
 def _param_ranges(p: argparse.ArgumentParser) -> None:
@@ -63,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", default=None, help="scenario the others are compared with (default: the first)")
     p.add_argument("--seed", type=int, default=0, help="base of the replication seeds (default 0)")
     _common(p)
-    _executor(p, dask=False)
+    _executor(p)
 
     p = sub.add_parser("sweep", help="parameter sweep (grid, Latin hypercube, Sobol) into a results store")
     p.add_argument("scenario")
@@ -103,8 +93,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sim.io.outputs import InputError
     from sim.config.errors import ScenarioError
+    from sim.io.errors import InputError
 
     args = parser().parse_args(argv)
     module, name = HANDLERS[args.command]

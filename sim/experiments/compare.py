@@ -1,23 +1,20 @@
-"""Replications on common random numbers, scenario comparison, and the ``run`` / ``compare`` commands.
+"""Replications on common random numbers and scenario comparison.
 
-    from sim.experiments.compare import replication_seed, run_many, compare
+    from sim.experiments.compare import run_many, compare
     cmp = compare(["baseline", "km", "crm", "ckm"], reps=8, steps=104)
     cmp.summary; cmp.differences; cmp.plot_timeseries(); cmp.write("outputs/my-comparison")
 
-Seeds: replication ``r`` of *every* scenario runs with ``replication_seed(r)`` -- common random
-numbers, so differences between scenarios can be estimated on pairs of runs that share their
-random start (same network, beliefs, customers) and as much of their random path as the policies
-leave in step. Matplotlib is imported only when a figure is drawn, so worker processes stay light.
+Seeds: replication ``r`` of *every* scenario runs with ``replication_seed(r)``
+(:mod:`sim.experiments.seeds`) -- common random numbers, so differences between scenarios can be
+estimated on pairs of runs that share their random start (same network, beliefs, customers) and
+as much of their random path as the policies leave in step. Matplotlib is imported only when a
+figure is drawn, so worker processes stay light.
 """
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import os
-import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,31 +23,20 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.io.outputs import InputError, atomic_write_text, display_path, prepare, safe_name, write_table
-from sim.config.loader import load_scenario, parse_overrides
+from sim.analysis.stats import mean_interval, paired_difference, welch_interval
+from sim.config.loader import load_scenario
 from sim.config.scenario import Scenario
+from sim.experiments.executors import check_executor, open_executor, run_tasks
+from sim.experiments.seeds import replication_seed
+from sim.experiments.simulate import RUN_KEYS, tidy
+from sim.io.errors import InputError, check_int
 
-MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
-RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run
 # summary keys that are not KPIs, and an alias of "clv" left out of the statistics
 _NOT_KPIS = (*RUN_KEYS, "clv_gupta_lehmann")
 Task = tuple  # (scenario: Scenario | str | Path, seed: int, steps: int | None)
 
 
-# --- seeds and parallel runs ---------------------------------------------------------------------
-
-
-def replication_seed(rep: int, base: int = 0) -> int:
-    """The seed of replication ``rep``, the same for every scenario (common random numbers).
-
-    It is the ``rep``-th child of ``numpy.random.SeedSequence(base)`` (``spawn_key=(rep,)``), so
-    seeds of different replications are statistically independent, reduced to 63 bits so it fits
-    an int64 column. Stable: a given (rep, base) always gives the same seed.
-    """
-    rep = check_int(rep, "rep =", 0, "replication index")
-    base = check_int(base, "base =", 0, "seed of the replication seeds")
-    state = np.random.SeedSequence(base, spawn_key=(rep,)).generate_state(1, np.uint64)[0]
-    return int(state) >> 1
+# --- replications --------------------------------------------------------------------------------
 
 
 def run_task(task: Task):
@@ -61,152 +47,40 @@ def run_task(task: Task):
     return run(scenario, seed=seed, steps=steps)
 
 
-def _mp_context():
-    """forkserver where available (safe with threads, cheap children), else spawn; never plain fork."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-def _describe(task) -> str:
+def describe_task(task) -> str:
+    """How a failed task is named in its error."""
     try:
         scenario, seed, steps = task
         name = scenario.name if isinstance(scenario, Scenario) else str(scenario)
-        return f"scenario {name!r}, seed {seed}, steps {steps}"
+        return f"the run of scenario {name!r}, seed {seed}, steps {steps}"
     except (TypeError, ValueError):
-        return repr(task)[:200]
-
-
-def _outcome(get, task, return_exceptions: bool):
-    """The result of ``get()``; a failure is returned (``return_exceptions``) or raised naming the run."""
-    try:
-        return get()
-    except Exception as exc:
-        if not return_exceptions:
-            exc.add_note(f"in the run of {_describe(task)}")
-            raise
-        return exc
-
-
-def _drain(pool: Executor, fn, tasks, results, bar, return_exceptions: bool) -> None:
-    futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
-    try:
-        for fut in as_completed(futures):
-            i = futures[fut]
-            results[i] = _outcome(fut.result, tasks[i], return_exceptions)
-            bar.update()
-    finally:
-        for fut in futures:
-            fut.cancel()
+        return f"the run of {repr(task)[:200]}"
 
 
 def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process", workers: int | None = None,
              progress: bool = True, *, fn: Callable[[Any], Any] = run_task, desc: str = "runs",
-             return_exceptions: bool = False) -> list:
+             return_exceptions: bool = False, dask_address: str | None = None) -> list:
     """Run tasks and return their results in task order, whichever executor runs them.
 
     Args:
         tasks: ``(scenario, seed, steps)`` tuples (anything ``fn`` accepts).
-        executor: ``"process"`` (a local process pool, the default), ``"none"`` (in this process)
-            or any ``concurrent.futures.Executor`` (e.g. a Dask client's ``get_executor()``); a given
-            executor is used, not shut down.
+        executor: an executor spec of :func:`sim.experiments.executors.open_executor`: ``"process"``
+            (the default), ``"none"`` (``None`` too), ``"dask"`` (with ``dask_address``), a Dask
+            Client or any ``concurrent.futures.Executor`` (used, not shut down).
         workers: size of the process pool (default: all cores, at most one per task).
         progress: a tqdm bar on stderr.
         fn: a top-level (picklable) function of one task; default :func:`run_task` -> ``RunResult``.
         return_exceptions: a failed task gives its exception instead of stopping everything.
     """
-    from tqdm.auto import tqdm
-
     tasks = list(tasks)
-    if workers is not None:
-        workers = check_int(workers, "workers =", 1, "worker processes")
-    results: list = [None] * len(tasks)
-    bar = tqdm(total=len(tasks), desc=desc, unit="run", file=sys.stderr, disable=not progress,
-               dynamic_ncols=True)
-    try:
-        if executor in ("none", None):
-            for i, task in enumerate(tasks):
-                results[i] = _outcome(lambda: fn(task), task, return_exceptions)
-                bar.update()
-        elif executor == "process":
-            if tasks:
-                n = min(workers or os.cpu_count() or 1, len(tasks))
-                with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
-                    _drain(pool, fn, tasks, results, bar, return_exceptions)
-        elif isinstance(executor, Executor):
-            _drain(executor, fn, tasks, results, bar, return_exceptions)
-        else:
-            raise InputError(f"executor = {executor!r}: expected 'process', 'none' or a "
-                             "concurrent.futures.Executor")
-    finally:
-        bar.close()
-    return results
-
-
-# --- statistics ----------------------------------------------------------------------------------
-
-
-def _t(df, level: float = 0.95):
-    """The two-sided ``level`` quantile of Student's t with ``df`` degrees of freedom (NaN for df <= 0)."""
-    from scipy import stats
-
-    df = np.asarray(df, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return stats.t.ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
-
-
-def halfwidth(sd, n, level: float = 0.95):
-    """Half-width of the t interval of a mean from ``sd`` and ``n`` (NaN for n < 2); scalars or arrays."""
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _t(n - 1, level) * np.asarray(sd, dtype=float) / np.sqrt(n)
-
-
-def mean_interval(x, level: float = 0.95) -> dict:
-    """mean, sd, n and the t interval of the mean of the finite values of ``x`` (NaN when n < 2)."""
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    mean = float(x.mean()) if n else float("nan")
-    sd = float(x.std(ddof=1)) if n > 1 else float("nan")
-    hw = float(halfwidth(sd, n, level))
-    return {"mean": mean, "sd": sd, "n": n, "ci_low": mean - hw, "ci_high": mean + hw}
-
-
-def welch_interval(a, b, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``a - b`` with the unpaired Welch t interval: (difference, low, high)."""
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    diff = float(a.mean() - b.mean()) if a.size and b.size else float("nan")
-    if a.size < 2 or b.size < 2:
-        return diff, float("nan"), float("nan")
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se2 = va + vb
-    if se2 == 0:
-        return diff, diff, diff
-    df = se2**2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    hw = float(_t(df, level)) * np.sqrt(se2)
-    return diff, diff - hw, diff + hw
+    executor = "none" if executor is None else executor
+    workers = check_executor(executor, workers, flag=lambda f: f"{f} =")
+    with open_executor(executor, workers, dask_address, most=len(tasks)) as (ex, _, _):
+        return run_tasks(ex, fn, tasks, failures="return" if return_exceptions else "raise",
+                         describe=describe_task, progress=progress, desc=desc)
 
 
 # --- comparison ----------------------------------------------------------------------------------
-
-
-def _tidy(results, keys) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Runs table (one row per run) and stacked step tables, keyed by scenario, rep and seed."""
-    rows, frames = [], []
-    for (name, rep), res in zip(keys, results):
-        s = res.summary
-        rows.append({"scenario": name, "rep": rep, "seed": res.seed, "steps": s["steps"],
-                     **{k: v for k, v in s.items() if k not in RUN_KEYS}})
-        df = res.steps.copy()
-        df.insert(0, "scenario", name)
-        df.insert(1, "rep", rep)
-        df.insert(2, "seed", res.seed)
-        frames.append(df)
-    runs = pd.DataFrame(rows).astype({"rep": "int64", "seed": "int64", "steps": "int64"})
-    steps = pd.concat(frames, ignore_index=True).astype({"rep": "int64", "seed": "int64"})
-    return runs, steps
 
 
 def kpi_columns(runs: pd.DataFrame) -> list[str]:
@@ -237,18 +111,15 @@ def differences_to(runs: pd.DataFrame, names: Sequence[str], reference: str, lev
         other = runs.loc[runs["scenario"] == name].set_index("rep")
         common = ref.index.intersection(other.index)
         for kpi in kpi_columns(runs):
-            a, b = other.loc[common, kpi].to_numpy(float), ref.loc[common, kpi].to_numpy(float)
-            ok = np.isfinite(a) & np.isfinite(b)
-            paired = mean_interval(a[ok] - b[ok], level)
+            paired = paired_difference(other.loc[common, kpi].to_numpy(float), ref.loc[common, kpi].to_numpy(float),
+                                       level)
             _, wlo, whi = welch_interval(other[kpi], ref[kpi], level)
             lo, hi = paired["ci_low"], paired["ci_high"]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                corr = (float(np.corrcoef(a[ok], b[ok])[0, 1])
-                        if ok.sum() > 1 and a[ok].std() > 0 and b[ok].std() > 0 else float("nan"))
             rows.append({"scenario": name, "reference": reference, "kpi": kpi, "difference": paired["mean"],
                          "n": paired["n"], "paired_sd": paired["sd"], "paired_ci_low": lo, "paired_ci_high": hi,
                          "welch_ci_low": wlo, "welch_ci_high": whi,
-                         "excludes_zero": bool(np.isfinite(lo) and (lo > 0 or hi < 0)), "correlation": corr})
+                         "excludes_zero": bool(np.isfinite(lo) and (lo > 0 or hi < 0)),
+                         "correlation": paired["correlation"]})
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -331,29 +202,9 @@ class Comparison:
     def write(self, out_dir: str | Path | None = None, command: str | None = None) -> Path:
         """Write tables (Parquet + CSV), each scenario as TOML, meta.json, PNGs and report.html (last).
         Returns the report's path."""
-        from sim.present import plots
-        from sim.present.report import compare_report
+        from sim.experiments.folders import write_comparison
 
-        out = prepare(out_dir, "compare", self.names)
-        for name in ("runs", "steps", "summary", "differences", "scorecards"):
-            write_table(getattr(self, name), out / name)
-        for sc in self.scenarios:
-            atomic_write_text(out / f"scenario-{safe_name(sc.name) or 'scenario'}.toml", sc.to_toml())
-        meta = {**self.meta(), "command": command or _command()}
-        atomic_write_text(out / "meta.json", json.dumps(meta, indent=2, default=_json_default) + "\n")
-        figures = {}
-        for key, make in (("timeseries", self.plot_timeseries), ("scorecard", self.plot_scorecard),
-                          ("flows", self.plot_flows), ("differences", self.plot_differences)):
-            figures[key] = plots.save_png(make(), out / f"{key}.png")
-        report = out / "report.html"
-        atomic_write_text(report, compare_report(self, figures, meta))
-        return report
-
-
-def check_int(value, label: str, minimum: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{label} {value!r}: expected an integer >= {minimum} ({what})")
-    return int(value)
+        return write_comparison(self, out_dir, command)
 
 
 @dataclass
@@ -366,7 +217,7 @@ class _Plan:
 
 
 def plan_comparison(scenarios, reps=10, steps=None, reference=None, params=None, workers=None,
-                    cli: bool = False) -> _Plan:
+                    cli: bool = False, executor="process") -> _Plan:
     """Check every input of :func:`compare` and load the scenarios; raises before any run.
 
     ``cli`` words the messages with the command's flags (``--reps``) instead of argument names.
@@ -375,8 +226,7 @@ def plan_comparison(scenarios, reps=10, steps=None, reference=None, params=None,
     reps = check_int(reps, flag("reps"), 1, "replications per scenario")
     if steps is not None:
         steps = check_int(steps, flag("steps"), 0, "weeks to simulate")
-    if workers is not None:
-        check_int(workers, flag("workers"), 1, "worker processes")
+    check_executor(executor, workers, flag)
     if isinstance(scenarios, (str, Path, Scenario)):
         scenarios = [scenarios]
     scenarios = list(scenarios or [])
@@ -426,7 +276,7 @@ def _shown(g) -> str:
 
 def compare(scenarios, reps: int = 10, steps: int | None = None, reference: str | None = None,
             params: dict | None = None, executor: str | Executor = "process", workers: int | None = None,
-            progress: bool = True, base_seed: int = 0) -> Comparison:
+            progress: bool = True, base_seed: int = 0, dask_address: str | None = None) -> Comparison:
     """Run every scenario ``reps`` times on common random numbers and compare them.
 
     Args:
@@ -435,23 +285,25 @@ def compare(scenarios, reps: int = 10, steps: int | None = None, reference: str 
         steps: weeks per run (default: the scenarios' own, which must agree).
         reference: the scenario the others are compared with (default: the first).
         params: dotted overrides applied to every scenario, validated before any run.
-        executor, workers, progress: see :func:`run_many`.
+        executor, workers, dask_address, progress: see :func:`run_many`.
     """
-    plan = plan_comparison(scenarios, reps, steps, reference, params, workers)
+    plan = plan_comparison(scenarios, reps, steps, reference, params, workers, executor=executor)
     base_seed = check_int(base_seed, "base_seed =", 0, "seed of the replication seeds")
-    return _run_comparison(plan, executor, workers, progress, base_seed)
+    return run_comparison(plan, executor, workers, progress, base_seed, dask_address)
 
 
-def _run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: int) -> Comparison:
+def run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: int,
+                   dask_address: str | None = None) -> Comparison:
     """Run a checked plan (see :func:`plan_comparison`) and build the comparison's tables."""
     seeds = [replication_seed(r, base_seed) for r in range(plan.reps)]
     keys = [(sc.name, r) for sc in plan.scenarios for r in range(plan.reps)]
     tasks = [(sc, seeds[r], plan.weeks) for sc in plan.scenarios for r in range(plan.reps)]
     t0 = time.perf_counter()
-    results = run_many(tasks, executor=executor, workers=workers, progress=progress, desc="compare")
+    results = run_many(tasks, executor=executor, workers=workers, progress=progress, desc="compare",
+                       dask_address=dask_address)
     elapsed = time.perf_counter() - t0
     names = [sc.name for sc in plan.scenarios]
-    runs, steps_df = _tidy(results, keys)
+    runs, steps_df = tidy(results, keys)
     summary = summarize_runs(runs, names)
     return Comparison(
         scenarios=plan.scenarios, reference=plan.reference, reps=plan.reps, weeks=plan.weeks, seeds=seeds,
@@ -460,95 +312,3 @@ def _run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: i
         scorecards=scorecards_side_by_side(plan.scenarios, summary, plan.reference),
         base_seed=base_seed, executor=executor if isinstance(executor, str) else type(executor).__name__,
         elapsed=elapsed)
-
-
-# --- single run: outputs -------------------------------------------------------------------------
-
-
-def write_run(result, out_dir: str | Path | None = None, command: str | None = None) -> Path:
-    """Write a run's tables, scenario, summary, figures and report.html (last); returns the report's path."""
-    from sim.present import plots
-    from sim.present.report import run_report, versions
-
-    sc = result.scenario
-    out = prepare(out_dir, "run", [sc.name])
-    runs, steps = _tidy([result], [(sc.name, 0)])
-    write_table(result.steps, out / "steps")
-    write_table(result.scorecard, out / "scorecard", formats=("csv",))
-    write_table(result.team_scorecards, out / "team_scorecards", formats=("csv",))
-    for name, table in result.events.items():
-        write_table(table, out / name)
-    atomic_write_text(out / "scenario.toml", sc.to_toml())
-    meta = {"date": datetime.now().isoformat(timespec="seconds"), "version": versions(),
-            "command": command or _command()}
-    summary = {**result.summary, **meta}
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
-    figures = {"timeseries": plots.save_png(plots.timeseries(steps), out / "timeseries.png"),
-               "scorecard": plots.save_png(plots.scorecard_chart(runs), out / "scorecard.png"),
-               "flows": plots.save_png(plots.flows(steps), out / "flows.png")}
-    report = out / "report.html"
-    atomic_write_text(report, run_report(result, figures, meta))
-    return report
-
-
-def _json_default(x):
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.floating,)):
-        return float(x)
-    return str(x)
-
-
-# --- command line --------------------------------------------------------------------------------
-
-
-def _overrides(args) -> dict:
-    return parse_overrides(getattr(args, "overrides", None) or [])
-
-
-def _command() -> str:
-    """The command line that made the outputs, as the user would type it."""
-    return "python run.py " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("run.py") else \
-        " ".join(sys.argv)
-
-
-def cli_run(args) -> int:
-    """``python run.py run SCENARIO [--seed N] [--steps N] [--set K=V] [--out DIR] [--no-progress]``."""
-    from tqdm.auto import tqdm
-
-    from sim.present.report import scorecard_text
-    from sim.experiments.simulate import run
-
-    sc = load_scenario(args.scenario)
-    overrides = _overrides(args)
-    if overrides:
-        sc = sc.with_params(overrides)
-    check_int(args.seed, "--seed", 0, "random seed")
-    if args.seed > MAX_SEED:
-        raise InputError(f"--seed {args.seed}: expected an integer <= {MAX_SEED}")
-    steps = sc.steps if args.steps is None else check_int(args.steps, "--steps", 0, "weeks to simulate")
-    out = prepare(args.out, "run", [sc.name])
-    with tqdm(total=steps, desc=f"run {sc.name}", unit="wk", file=sys.stderr, disable=not args.progress,
-              dynamic_ncols=True) as bar:
-        result = run(sc, seed=args.seed, steps=steps, progress=bar.update)
-    report = write_run(result, out)
-    print(f"Scorecard of {sc.name!r} (seed {args.seed}, {steps} weeks)")
-    print(scorecard_text(result.scorecard))
-    print(f"wrote {display_path(report)}")
-    return 0
-
-
-def cli_compare(args) -> int:
-    """``python run.py compare S1 S2 ... [--reps N] [--steps N] [--reference S] [--set K=V] [--out DIR]
-    [--executor none|process] [--workers N] [--no-progress]``."""
-    plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, _overrides(args), args.workers,
-                           cli=True)
-    base_seed = check_int(args.seed, "--seed", 0, "base of the replication seeds")
-    out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
-    cmp = _run_comparison(plan, args.executor, args.workers, args.progress, base_seed)
-    report = cmp.write(out)
-    print(f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "
-          f"{cmp.elapsed:.1f} s (executor {cmp.executor})")
-    print(cmp.text())
-    print(f"wrote {display_path(report)}")
-    return 0

@@ -29,8 +29,8 @@ Integer parameters are sampled on the real interval and mapped to integers unifo
 from __future__ import annotations
 
 import difflib
+import importlib.metadata as md
 import json
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,12 +39,15 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from sim.experiments.compare import check_int
-from sim.io.outputs import InputError, default_dir, write_table
-from sim.experiments.sweeps import (ParamRange, SweepIncomplete, SweepResult, caller_level, check_params, cli_inputs, execute,
-                       interrupted, kpi_names, make_plan, printed_warnings)
+from sim.analysis.kpis import OUTCOMES
+from sim.experiments.design import ParamRange, check_params
+from sim.experiments.execute import execute
+from sim.experiments.plan import make_plan
+from sim.experiments.results import SweepResult
+from sim.io.errors import InputError, caller_level, check_int
+from sim.io.outputs import write_table
 
-__all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError", "cli_sensitivity",
+__all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError",
            "METHODS", "MIN_SOBOL_N", "MIN_MORRIS_N"]
 
 METHODS = ("sobol", "morris")
@@ -110,7 +113,7 @@ def _draw(ax, indices: pd.DataFrame, method: str, kpi: str, n: int, reps: int) -
 
 
 def _check_kpi(kpi: str) -> None:
-    valid = kpi_names()
+    valid = OUTCOMES  # the KPI columns of the runs table: every declared numeric outcome of a run
     if kpi not in valid:
         close = difflib.get_close_matches(str(kpi), valid, 1, 0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""
@@ -154,7 +157,7 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     ``samples``: the base sample size N (Sobol': N * (D + 2) points) or the number of trajectories
     (Morris: N * (D + 1) points); each point is run ``reps`` times (common random numbers) and the
     KPI averaged. ``seed``: of the sample (``seed + 1``: of the bootstrap of the confidence
-    intervals). The other arguments are :func:`sim.sweeps.sweep`'s; ``out`` is resumed like a sweep's.
+    intervals). The other arguments are :func:`sim.experiments.sweep.sweep`'s; ``out`` is resumed like a sweep's.
     """
     from sim.config.loader import load_scenario
     from sim.config.scenario import Scenario
@@ -184,8 +187,6 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     plan = make_plan(scenario, params, design=points, reps=reps, steps=steps, overrides=set,
                      command="sensitivity", identity_extra=settings,
                      arguments={**settings, "kpi": kpi, "workers": workers, "dask_address": dask_address})
-    import importlib.metadata as md
-
     meta = {**settings, "problem": problem,
             "integer_parameters": [r.name for r in ranges if r.integer],
             "reps": int(reps), "runs": len(plan.table),
@@ -267,30 +268,3 @@ def _save_plot(result: SensitivityResult, path: Path) -> None:
     fig = Figure(figsize=(6.5, 1.2 + 0.55 * len(result.indices)), layout="constrained")
     result.plot(fig.subplots())
     save_png(fig, path, dpi=120)
-
-
-def cli_sensitivity(args) -> int:
-    """`python run.py sensitivity SCENARIO --param NAME=LOW:HIGH ... --kpi NAME --method sobol|morris`"""
-    from sim.config.loader import load_scenario
-
-    params, overrides = cli_inputs(args)
-    out = args.out
-    if out is None:
-        out = default_dir("sensitivity", [load_scenario(args.scenario).name])
-    try:
-        with printed_warnings():
-            res = sensitivity(args.scenario, params, kpi=args.kpi, method=args.method, samples=args.samples,
-                              reps=args.reps, steps=args.steps, executor=args.executor,
-                              out=out, workers=args.workers, dask_address=args.dask_address,
-                              progress=args.progress, set=overrides)
-    except (SweepIncomplete, SensitivityError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return interrupted(out)
-    with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 200):
-        print(f"{'Sobol' if res.method == 'sobol' else 'Morris'} indices of {res.kpi} "
-              f"(N={res.n}, reps={res.reps}, {res.sweep.n_runs} runs):")
-        print(res.indices.to_string(index=False))
-    print(res.folder)
-    return 0

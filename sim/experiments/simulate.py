@@ -1,4 +1,4 @@
-"""One run of a scenario: ``run(scenario, seed, steps)`` -> ``RunResult``."""
+"""One run of a scenario: ``run(scenario, seed, steps)`` -> ``RunResult``; runs as tidy tables."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sim.analysis.scorecard import SCORE_COLUMNS, build_scorecard, firm_kpis, pe
 
 CHURN_COLUMNS = ["step", "customer", "segment", "team", "tenure", "products"]
 ACQUISITION_COLUMNS = ["step", "customer", "segment", "team"]
+RUN_KEYS = ("scenario", "seed", "steps")  # summary keys that identify a run
 
 
 @dataclass
@@ -98,3 +99,20 @@ def release(model: CRMKnowledgeModel) -> None:
     for agent in list(model.agents):
         agent.remove()
     model.datacollector = None
+
+
+def tidy(results, keys) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs table (one row per run) and stacked step tables of ``results``, keyed by (scenario, rep) and seed."""
+    rows, frames = [], []
+    for (name, rep), res in zip(keys, results):
+        s = res.summary
+        rows.append({"scenario": name, "rep": rep, "seed": res.seed, "steps": s["steps"],
+                     **{k: v for k, v in s.items() if k not in RUN_KEYS}})
+        df = res.steps.copy()
+        df.insert(0, "scenario", name)
+        df.insert(1, "rep", rep)
+        df.insert(2, "seed", res.seed)
+        frames.append(df)
+    runs = pd.DataFrame(rows).astype({"rep": "int64", "seed": "int64", "steps": "int64"})
+    steps = pd.concat(frames, ignore_index=True).astype({"rep": "int64", "seed": "int64"})
+    return runs, steps

@@ -25,20 +25,18 @@ moment before its ``runs`` part (or without it, after a kill), so join steps wit
 from __future__ import annotations
 
 import json
-import os
 import re
-import sys
-import uuid
 from pathlib import Path
 
 import pandas as pd
 
-from sim.io.outputs import InputError
+from sim.io.errors import InputError
+from sim.io.outputs import atomic_path
 
 __all__ = [
     "MANIFEST", "SCENARIO", "DESIGN", "RUNS", "STEPS",
     "part_name", "write_parquet_atomic", "write_chunk", "completed_chunks", "clean_temporaries",
-    "read_manifest", "is_store", "connect", "query", "cli_query",
+    "read_manifest", "is_store", "connect", "query",
 ]
 
 MANIFEST = "sweep.json"
@@ -48,8 +46,7 @@ RUNS = "runs"
 STEPS = "steps"
 
 _PART = re.compile(r"^part-(\d+)\.parquet$")
-_TEMP_PREFIX = ".part-"
-MAX_PRINTED_ROWS = 1000
+_TEMP_PREFIX = ".part-"  # atomic_path's temporaries of the parts: .part-NNNNN.parquet.<pid>.<random>.tmp
 
 
 def part_name(chunk: int) -> str:
@@ -64,7 +61,8 @@ def write_parquet_atomic(df: pd.DataFrame, path: Path, string_columns: tuple[str
     """Write ``df`` to ``path`` so that the file is either complete or absent.
 
     The table goes to a uniquely named hidden file beside ``path`` (never matched by the
-    ``part-*.parquet`` glob), is flushed to disk, then renamed over ``path`` in one step.
+    ``part-*.parquet`` glob), is flushed to disk, then renamed over ``path`` in one step
+    (:func:`sim.io.outputs.atomic_path`).
     ``string_columns`` are stored as strings even when every value is null (so that every part of
     a table has the same schema).
     """
@@ -76,17 +74,8 @@ def write_parquet_atomic(df: pd.DataFrame, path: Path, string_columns: tuple[str
         if name in table.column_names:
             i = table.column_names.index(name)
             table = table.set_column(i, pa.field(name, pa.string()), table.column(i).cast(pa.string()))
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            pq.write_table(table, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(Path(path), fsync=True) as tmp:
+        pq.write_table(table, tmp)
 
 
 def write_chunk(folder: Path, chunk: int, runs: pd.DataFrame, steps: pd.DataFrame) -> None:
@@ -189,7 +178,7 @@ def connect(folder: str | Path):
 def query(folder: str | Path, sql: str) -> pd.DataFrame:
     """Run one SQL statement over the folder's tables (``runs``, ``steps``, ``design``); a DataFrame.
 
-    A bad statement is an :class:`~sim.outputs.InputError` with DuckDB's message on one line.
+    A bad statement is an :class:`~sim.io.errors.InputError` with DuckDB's message on one line.
     """
     import duckdb
 
@@ -202,22 +191,3 @@ def query(folder: str | Path, sql: str) -> pd.DataFrame:
         raise InputError(f"query: {msg}") from None
     finally:
         con.close()
-
-
-def format_table(df: pd.DataFrame, max_rows: int = MAX_PRINTED_ROWS) -> str:
-    """A DataFrame as a fixed-width text table (pandas ``to_string``), at most ``max_rows`` rows."""
-    if df.empty:
-        return "(no rows)" if len(df.columns) == 0 else df.to_string(index=False) + "\n(no rows)"
-    with pd.option_context("display.width", 250, "display.max_columns", None,
-                           "display.max_colwidth", 60, "display.float_format", "{:.6g}".format):
-        return df.head(max_rows).to_string(index=False)
-
-
-def cli_query(args) -> int:
-    """`python run.py query DIR "SQL"`: print the result as a table."""
-    df = query(args.folder, args.sql)
-    print(format_table(df))
-    if len(df) > MAX_PRINTED_ROWS:
-        print(f"... {len(df)} rows, showing the first {MAX_PRINTED_ROWS}; add LIMIT/OFFSET, or write "
-              "them all with COPY (SELECT ...) TO 'file.csv'", file=sys.stderr)
-    return 0

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import sys
 import tempfile
+import uuid
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
+from sim.io.errors import OutputError
+
 OUTPUTS = Path("outputs")
-
-
-class InputError(ValueError):
-    """Bad input from a user (a flag, a parameter range, a query): one line, exit code 2."""
-
-
-class OutputError(InputError):
-    """An output folder that cannot be used; reported before any run starts."""
 
 
 def safe_name(name: str) -> str:
@@ -56,12 +54,30 @@ def prepare(out: str | Path | None, command: str, names=()) -> Path:
     return path
 
 
+def command_line() -> str:
+    """The command line that made the outputs, as the user would type it."""
+    return "python run.py " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("run.py") else \
+        " ".join(sys.argv)
+
+
 @contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Yield a hidden temporary path beside ``path``; on success it replaces ``path``, on failure it is removed."""
-    tmp = path.with_name(f".{path.name}.tmp")
+def atomic_path(path: Path, fsync: bool = False) -> Iterator[Path]:
+    """Yield a hidden temporary path beside ``path``; on success it replaces ``path``, on failure it is removed.
+
+    The name is unique (``.<name>.<pid>.<random>.tmp``), so concurrent writers never share a
+    temporary, and ends in ``.tmp``, so readers and globs of the final names never see it.
+    ``fsync``: the data reaches the disk before the rename (a crash leaves the old file or the new).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         yield tmp
+        if fsync:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -70,14 +86,27 @@ def _atomic(path: Path) -> Iterator[Path]:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a UTF-8 text file so that it is either complete or absent."""
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a binary file so that it is either complete or absent."""
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def _json_default(x):
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    return str(x)
+
+
+def write_json(path: Path, data) -> None:
+    """``data`` as indented JSON (numpy numbers as numbers, anything else as its text), atomically."""
+    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
 def write_table(df: pd.DataFrame, path_stem: Path, formats=("parquet", "csv")) -> list[Path]:
@@ -85,7 +114,7 @@ def write_table(df: pd.DataFrame, path_stem: Path, formats=("parquet", "csv")) -
     paths = []
     for fmt in formats:
         path = path_stem.with_suffix(f".{fmt}")
-        with _atomic(path) as tmp:
+        with atomic_path(path) as tmp:
             if fmt == "parquet":
                 df.to_parquet(tmp, index=False)
             else:

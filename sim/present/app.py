@@ -502,27 +502,20 @@ def missing_assets() -> list[str]:
         return []
 
 
-def cli_app(args) -> int:
-    """``python run.py app``: serve the app until Ctrl+C (or SIGTERM)."""
-    from sim.io.outputs import InputError
-    from sim.config.loader import load_scenario
+def check_address(host: str, port: int) -> int:
+    """The port to serve on: ``port``, or a free one for 0; an InputError if ``host:port`` cannot be used."""
+    from sim.io.errors import InputError
 
-    sc = load_scenario(args.scenario)  # a bad name is a one-line error before anything starts
-    if not 0 <= args.port <= 65535:
-        raise InputError(f"--port {args.port}: expected an integer in [0, 65535]")
-    problem = _bind_error(args.host, args.port)
+    problem = _bind_error(host, port)
     if problem:
         raise InputError(problem)
-    port = args.port or _free_port(args.host)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    missing = missing_assets()
-    if missing:
-        print(f"warning: Solara's browser assets {', '.join(missing)} are not installed; the page will fetch "
-              "them from the internet (offline it stays blank). Install them with: pip install solara-assets "
-              "'ipyvue<2' 'ipyvuetify<2'", file=sys.stderr)
-    print(f"Serving the CRM knowledge app (scenario {sc.name!r}) at http://{host}:{port}/  (Ctrl+C to stop)",
-          flush=True)
-    proc = subprocess.Popen(server_command(args.host, port), env=server_env(args.scenario))
+    return port or _free_port(host)
+
+
+def serve(scenario: str, host: str, port: int) -> int:
+    """Run the Solara server of ``scenario`` until it exits; on Ctrl+C or SIGTERM stop it and raise
+    KeyboardInterrupt. Returns the server's exit code."""
+    proc = subprocess.Popen(server_command(host, port), env=server_env(scenario))
 
     def stop(signum, frame):  # a SIGTERM to `run.py app` stops the server too
         raise KeyboardInterrupt

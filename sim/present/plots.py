@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis.kpis import PERSPECTIVES, SCORE_COLUMNS, outcome_label
+from sim.analysis.stats import halfwidth
 from sim.engine.channels import CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
 from sim.engine.measures import column_label
-from sim.experiments.compare import halfwidth
-from sim.analysis.kpis import PERSPECTIVES, SCORE_COLUMNS, outcome_label
 
 SECI_SHORT = {"socialization": "S", "externalization": "E", "combination": "C", "internalization": "I"}
 XIE_GROUPS = (INTERNAL, CROSS_LEVEL, EXTERNAL)

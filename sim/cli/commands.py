@@ -1,0 +1,226 @@
+"""The handlers of ``python run.py COMMAND``: each checks its arguments, calls the public API, prints.
+
+A handler takes the parsed arguments and returns the exit code; bad input is an ``InputError`` or
+``ScenarioError`` that :func:`sim.cli.main.main` prints as one line (exit code 2). The API modules
+are imported by the handler that needs them, so a command loads only what it uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from typing import Iterator
+
+import pandas as pd
+
+from sim.config.loader import list_scenarios, load_scenario, parse_overrides
+from sim.io.errors import InputError, check_int
+from sim.io.outputs import default_dir, display_path, prepare
+
+MAX_PRINTED_ROWS = 1000  # rows `query` prints at most
+
+
+# --- shared by the handlers ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def printed_warnings() -> Iterator[None]:
+    """Show each warning raised inside as one ``warning: ...`` line on stderr, when it happens."""
+    seen: list[str] = []
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.append(text)
+            print(f"warning: {text}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
+
+
+def interrupted(out) -> int:
+    """Ctrl-C: say where the finished runs are and how to finish; exit code 130."""
+    print(f"interrupted: the finished runs are in {out}; to finish, run the same command with --out {out}",
+          file=sys.stderr)
+    return 130
+
+
+def _overrides(args) -> dict:
+    return parse_overrides(getattr(args, "overrides", None) or [])
+
+
+def sweep_inputs(args) -> tuple[dict, dict]:
+    """The ``--param`` ranges and ``--set`` overrides of a sweep-like command, parsed."""
+    from sim.experiments.design import parse_params
+
+    return parse_params(args.params), _overrides(args)
+
+
+def format_table(df: pd.DataFrame, max_rows: int = MAX_PRINTED_ROWS) -> str:
+    """A DataFrame as a fixed-width text table (pandas ``to_string``), at most ``max_rows`` rows."""
+    if df.empty:
+        return "(no rows)" if len(df.columns) == 0 else df.to_string(index=False) + "\n(no rows)"
+    with pd.option_context("display.width", 250, "display.max_columns", None,
+                           "display.max_colwidth", 60, "display.float_format", "{:.6g}".format):
+        return df.head(max_rows).to_string(index=False)
+
+
+# --- the commands --------------------------------------------------------------------------------
+
+
+def cli_run(args) -> int:
+    """``python run.py run SCENARIO [--seed N] [--steps N] [--set K=V] [--out DIR] [--no-progress]``."""
+    from tqdm.auto import tqdm
+
+    from sim.experiments.folders import write_run
+    from sim.experiments.seeds import MAX_SEED
+    from sim.experiments.simulate import run
+    from sim.present.report import scorecard_text
+
+    sc = load_scenario(args.scenario)
+    overrides = _overrides(args)
+    if overrides:
+        sc = sc.with_params(overrides)
+    check_int(args.seed, "--seed", 0, "random seed")
+    if args.seed > MAX_SEED:
+        raise InputError(f"--seed {args.seed}: expected an integer <= {MAX_SEED}")
+    steps = sc.steps if args.steps is None else check_int(args.steps, "--steps", 0, "weeks to simulate")
+    out = prepare(args.out, "run", [sc.name])
+    with tqdm(total=steps, desc=f"run {sc.name}", unit="wk", file=sys.stderr, disable=not args.progress,
+              dynamic_ncols=True) as bar:
+        result = run(sc, seed=args.seed, steps=steps, progress=bar.update)
+    report = write_run(result, out)
+    print(f"Scorecard of {sc.name!r} (seed {args.seed}, {steps} weeks)")
+    print(scorecard_text(result.scorecard))
+    print(f"wrote {display_path(report)}")
+    return 0
+
+
+def cli_compare(args) -> int:
+    """``python run.py compare S1 S2 ... [--reps N] [--steps N] [--reference S] [--set K=V] [--out DIR]
+    [--executor none|process|dask] [--workers N] [--dask-address ADDR] [--no-progress]``."""
+    from sim.experiments.compare import plan_comparison, run_comparison
+
+    plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, _overrides(args), args.workers,
+                           cli=True, executor=args.executor)
+    base_seed = check_int(args.seed, "--seed", 0, "base of the replication seeds")
+    out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
+    cmp = run_comparison(plan, args.executor, args.workers, args.progress, base_seed, args.dask_address)
+    report = cmp.write(out)
+    print(f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "
+          f"{cmp.elapsed:.1f} s (executor {cmp.executor})")
+    print(cmp.text())
+    print(f"wrote {display_path(report)}")
+    return 0
+
+
+def cli_sweep(args) -> int:
+    """`python run.py sweep SCENARIO --param NAME=LOW:HIGH ...`"""
+    from sim.experiments.execute import SweepIncomplete, execute
+    from sim.experiments.plan import make_plan
+
+    params, overrides = sweep_inputs(args)
+    address = args.dask_address
+    out = args.out
+    try:
+        with printed_warnings():
+            plan = make_plan(args.scenario, params, args.design, args.samples, args.reps, args.steps,
+                             overrides=overrides, arguments={"workers": args.workers, "dask_address": address})
+            if out is None:
+                out = default_dir("sweep", [plan.scenario.name])
+            res = execute(plan, executor=args.executor, out=out, workers=args.workers,
+                          dask_address=address, progress=args.progress)
+    except SweepIncomplete as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return interrupted(out)
+    print(res.folder)
+    print(f"{res.n_done} runs, {res.n_failed} failed")
+    return 0
+
+
+def cli_sensitivity(args) -> int:
+    """`python run.py sensitivity SCENARIO --param NAME=LOW:HIGH ... --kpi NAME --method sobol|morris`"""
+    from sim.experiments.execute import SweepIncomplete
+    from sim.experiments.sensitivity import SensitivityError, sensitivity
+
+    params, overrides = sweep_inputs(args)
+    out = args.out
+    if out is None:
+        out = default_dir("sensitivity", [load_scenario(args.scenario).name])
+    try:
+        with printed_warnings():
+            res = sensitivity(args.scenario, params, kpi=args.kpi, method=args.method, samples=args.samples,
+                              reps=args.reps, steps=args.steps, executor=args.executor,
+                              out=out, workers=args.workers, dask_address=args.dask_address,
+                              progress=args.progress, set=overrides)
+    except (SweepIncomplete, SensitivityError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return interrupted(out)
+    with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 200):
+        print(f"{'Sobol' if res.method == 'sobol' else 'Morris'} indices of {res.kpi} "
+              f"(N={res.n}, reps={res.reps}, {res.sweep.n_runs} runs):")
+        print(res.indices.to_string(index=False))
+    print(res.folder)
+    return 0
+
+
+def cli_query(args) -> int:
+    """`python run.py query DIR "SQL"`: print the result as a table."""
+    from sim.experiments.store import query
+
+    df = query(args.folder, args.sql)
+    print(format_table(df))
+    if len(df) > MAX_PRINTED_ROWS:
+        print(f"... {len(df)} rows, showing the first {MAX_PRINTED_ROWS}; add LIMIT/OFFSET, or write "
+              "them all with COPY (SELECT ...) TO 'file.csv'", file=sys.stderr)
+    return 0
+
+
+def cli_validate(args) -> int:
+    """``python run.py validate [--reps N] [--out DIR] [--no-progress]``: the report, pass/fail."""
+    from sim.validation.experiments import format_claims, validation_report
+
+    if args.reps < 2:
+        raise InputError(f"--reps {args.reps}: expected an int >= 2 (standard errors need two runs)")
+    out = prepare(args.out, "validate", ["march1991"])  # refuses an unusable folder before work
+    rep = validation_report(reps=args.reps, out_dir=out, progress=args.progress)
+    print(f"March (1991) on the knowledge engine: {args.reps} replications per condition, "
+          f"{rep.seconds:.1f} s")
+    print(format_claims(rep.claims))
+    for path in rep.paths.values():
+        print(f"wrote {path}")
+    return 0 if bool(rep.claims["passed"].all()) else 1
+
+
+def cli_app(args) -> int:
+    """``python run.py app``: serve the app until Ctrl+C (or SIGTERM)."""
+    sc = load_scenario(args.scenario)  # a bad name is a one-line error before anything starts
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port {args.port}: expected an integer in [0, 65535]")
+    from sim.present import app
+
+    port = app.check_address(args.host, args.port)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    missing = app.missing_assets()
+    if missing:
+        print(f"warning: Solara's browser assets {', '.join(missing)} are not installed; the page will fetch "
+              "them from the internet (offline it stays blank). Install them with: pip install solara-assets "
+              "'ipyvue<2' 'ipyvuetify<2'", file=sys.stderr)
+    print(f"Serving the CRM knowledge app (scenario {sc.name!r}) at http://{host}:{port}/  (Ctrl+C to stop)",
+          flush=True)
+    return app.serve(args.scenario, args.host, port)
+
+
+def cli_scenarios(args) -> int:
+    """`python run.py scenarios`: the available scenarios and what each stands for."""
+    for name in list_scenarios():
+        sc = load_scenario(name)
+        print(f"{name:24s} {sc.description}")
+    return 0

@@ -1,0 +1,172 @@
+"""Parameter ranges and designs of a sweep: what is varied, over which values (nothing runs here)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from sim.io.errors import InputError
+
+DESIGNS = ("grid", "lhs", "sobol")
+MAX_GRID = 1_000_000    # design points of a grid, at most
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    name: str
+    low: float | int
+    high: float | int
+    integer: bool
+
+    def values(self, u: np.ndarray) -> np.ndarray:
+        """Points of the unit interval -> values; integers are uniform over ``low..high``."""
+        u = np.asarray(u, dtype=float)
+        if self.integer:
+            v = np.floor(self.low + u * (self.high - self.low + 1))
+            return np.clip(v, self.low, self.high).astype(np.int64)
+        return self.low + u * (self.high - self.low)
+
+    def levels(self, n: int) -> np.ndarray:
+        """``n`` evenly spaced levels from low to high (integers: rounded, without repeats)."""
+        v = np.linspace(self.low, self.high, n)
+        return np.unique(np.rint(v)).astype(np.int64) if self.integer else v
+
+
+def is_number(x) -> bool:
+    """A real number that is not a bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange]:
+    """Validate ``{dotted.name: (low, high)}`` against the scenario schema; a list of ParamRange."""
+    from sim.config.schema import SCHEMA
+
+    if not isinstance(params, Mapping) or not params:
+        raise InputError("params: expected at least one parameter range, e.g. "
+                         "{'market.base_churn': (0.002, 0.01)} or --param market.base_churn=0.002:0.01")
+    out = []
+    for name, bounds in params.items():
+        if not isinstance(name, str):
+            raise InputError(f"--param {name!r}: a parameter name must be a dotted string")
+        name = name.strip()
+        if name not in SCHEMA:
+            base.with_params({name: 0})  # raises the ScenarioError naming the closest valid name
+        spec = SCHEMA[name]
+        if spec.type not in (int, float):
+            raise InputError(f"--param {name}: {spec.expected()} cannot be swept over a range; "
+                             "expected an int or float parameter (set it with --set)")
+        if name in ("scenario.name", "scenario.extends", "scenario.description"):
+            raise InputError(f"--param {name}: cannot be swept")
+        if name == "scenario.steps" and steps is not None:
+            raise InputError("--param scenario.steps: has no effect with --steps; drop --steps to sweep the run length")
+        if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
+                or not all(is_number(b) for b in bounds)):
+            raise InputError(f"--param {name}={bounds!r}: expected a (low, high) pair of numbers")
+        low, high = bounds
+        if not all(math.isfinite(float(b)) for b in bounds):
+            raise InputError(f"--param {name}={low}:{high}: expected finite bounds")
+        if spec.type is int:
+            if float(low) != int(low) or float(high) != int(high):
+                raise InputError(f"--param {name}={low}:{high}: integer parameter, expected integer bounds")
+            low, high = int(low), int(high)
+        else:
+            low, high = float(low), float(high)
+        if not low < high:
+            raise InputError(f"--param {name}={low}:{high}: expected LOW < HIGH")
+        base.with_params({name: low})   # range checks: ScenarioError with the expected range
+        base.with_params({name: high})
+        if any(p.name == name for p in out):
+            raise InputError(f"--param {name}: given twice")
+        out.append(ParamRange(name, low, high, spec.type is int))
+    return out
+
+
+def design_points(ranges: list[ParamRange], design: str = "lhs", samples: int = 16, seed: int = 0) -> pd.DataFrame:
+    """The design: one row per point, one column per parameter (integer parameters as int64)."""
+    from scipy.stats import qmc
+
+    d = len(ranges)
+    if design == "grid":
+        import itertools
+
+        levels = [r.levels(samples) for r in ranges]
+        size = math.prod(len(v) for v in levels)
+        if size > MAX_GRID:
+            raise InputError(f"--design grid: {samples} levels of {d} parameters make {size:,} points "
+                             f"(at most {MAX_GRID:,}); use fewer --samples, or --design lhs/sobol")
+        rows = list(itertools.product(*levels))
+        data = {r.name: np.array([row[i] for row in rows]) for i, r in enumerate(ranges)}
+    elif design in ("lhs", "sobol"):
+        sampler = (qmc.LatinHypercube(d, rng=seed) if design == "lhs"
+                   else qmc.Sobol(d, scramble=True, rng=seed))
+        u = sampler.random(samples)
+        data = {r.name: r.values(u[:, i]) for i, r in enumerate(ranges)}
+    else:
+        raise InputError(f"--design {design}: expected one of {', '.join(DESIGNS)}")
+    df = pd.DataFrame(data)
+    for r in ranges:
+        df[r.name] = df[r.name].astype(np.int64 if r.integer else np.float64)
+    return df
+
+
+def custom_points(ranges: list[ParamRange], points: pd.DataFrame) -> pd.DataFrame:
+    """A design given as a DataFrame (one column per parameter), checked against the ranges."""
+    names = [r.name for r in ranges]
+    missing = [n for n in names if n not in points.columns]
+    extra = [c for c in points.columns if c not in names]
+    if missing or extra:
+        raise InputError(f"design: the columns must be the parameters {names}; "
+                         f"missing {missing}, unexpected {extra}")
+    df = points[names].reset_index(drop=True).copy()
+    for r in ranges:
+        col = df[r.name].to_numpy(dtype=float)
+        if not np.all(np.isfinite(col)) or col.min() < r.low or col.max() > r.high:
+            raise InputError(f"design: {r.name}: values outside [{r.low}, {r.high}]")
+        if r.integer:
+            if not np.all(col == np.rint(col)):
+                raise InputError(f"design: {r.name}: integer parameter, expected integer values")
+            df[r.name] = col.astype(np.int64)
+        else:
+            df[r.name] = col
+    return df
+
+
+def _number(text: str):
+    import tomllib
+
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return None
+    return value if is_number(value) else None
+
+
+def parse_param(text: str) -> tuple[str, tuple]:
+    """``"market.base_churn=0.002:0.01"`` -> ``("market.base_churn", (0.002, 0.01))``."""
+    example = "e.g. --param market.base_churn=0.002:0.01"
+    if "=" not in text:
+        raise InputError(f"--param {text}: expected NAME=LOW:HIGH, {example}")
+    name, rng = (s.strip() for s in text.split("=", 1))
+    parts = rng.split(":")
+    if not name or len(parts) != 2:
+        raise InputError(f"--param {text}: expected NAME=LOW:HIGH, {example}")
+    low, high = (_number(p) for p in parts)
+    if low is None or high is None:
+        raise InputError(f"--param {text}: LOW and HIGH must be numbers, {example}")
+    return name, (low, high)
+
+
+def parse_params(texts) -> dict[str, tuple]:
+    """Several ``--param`` texts -> ``{name: (low, high)}``; a name given twice is refused."""
+    out: dict[str, tuple] = {}
+    for t in texts:
+        name, bounds = parse_param(t)
+        if name in out:
+            raise InputError(f"--param {name}: given twice")
+        out[name] = bounds
+    return out

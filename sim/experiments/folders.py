@@ -1,0 +1,56 @@
+"""The output folders of ``run`` and ``compare``: tables, scenarios, metadata, figures, and report.html last."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sim.experiments.simulate import tidy
+from sim.io.outputs import atomic_write_text, command_line, prepare, safe_name, write_json, write_table
+
+
+def write_run(result, out_dir: str | Path | None = None, command: str | None = None) -> Path:
+    """Write a run's tables, scenario, summary, figures and report.html (last); returns the report's path."""
+    from sim.present import plots
+    from sim.present.report import run_report, versions
+
+    sc = result.scenario
+    out = prepare(out_dir, "run", [sc.name])
+    runs, steps = tidy([result], [(sc.name, 0)])
+    write_table(result.steps, out / "steps")
+    write_table(result.scorecard, out / "scorecard", formats=("csv",))
+    write_table(result.team_scorecards, out / "team_scorecards", formats=("csv",))
+    for name, table in result.events.items():
+        write_table(table, out / name)
+    atomic_write_text(out / "scenario.toml", sc.to_toml())
+    meta = {"date": datetime.now().isoformat(timespec="seconds"), "version": versions(),
+            "command": command or command_line()}
+    write_json(out / "summary.json", {**result.summary, **meta})
+    figures = {"timeseries": plots.save_png(plots.timeseries(steps), out / "timeseries.png"),
+               "scorecard": plots.save_png(plots.scorecard_chart(runs), out / "scorecard.png"),
+               "flows": plots.save_png(plots.flows(steps), out / "flows.png")}
+    report = out / "report.html"
+    atomic_write_text(report, run_report(result, figures, meta))
+    return report
+
+
+def write_comparison(cmp, out_dir: str | Path | None = None, command: str | None = None) -> Path:
+    """Write a :class:`~sim.experiments.compare.Comparison`: tables (Parquet + CSV), each scenario as
+    TOML, meta.json, PNGs and report.html (last). Returns the report's path."""
+    from sim.present import plots
+    from sim.present.report import compare_report
+
+    out = prepare(out_dir, "compare", cmp.names)
+    for name in ("runs", "steps", "summary", "differences", "scorecards"):
+        write_table(getattr(cmp, name), out / name)
+    for sc in cmp.scenarios:
+        atomic_write_text(out / f"scenario-{safe_name(sc.name) or 'scenario'}.toml", sc.to_toml())
+    meta = {**cmp.meta(), "command": command or command_line()}
+    write_json(out / "meta.json", meta)
+    figures = {}
+    for key, make in (("timeseries", cmp.plot_timeseries), ("scorecard", cmp.plot_scorecard),
+                      ("flows", cmp.plot_flows), ("differences", cmp.plot_differences)):
+        figures[key] = plots.save_png(make(), out / f"{key}.png")
+    report = out / "report.html"
+    atomic_write_text(report, compare_report(cmp, figures, meta))
+    return report
