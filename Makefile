@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test app bench validate clean browser
+.PHONY: run test lint format app bench validate clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,17 @@ $(BROWSER): $(STAMP)
 
 browser: $(BROWSER)
 
-test: $(STAMP) $(BROWSER)
+test: $(STAMP) $(BROWSER) lint
 	$(PY) -m pytest -q
+
+# The linter and formatter, configured once in pyproject.toml; `make format` applies the formatting.
+lint: $(STAMP)
+	$(PY) -m ruff check sim tests bench run.py
+	$(PY) -m ruff format --check sim tests bench run.py
+
+format: $(STAMP)
+	$(PY) -m ruff format sim tests bench run.py
+	$(PY) -m ruff check --fix sim tests bench run.py
 
 app: $(STAMP)
 	$(PY) run.py app

@@ -49,13 +49,17 @@ TEAM_SIZE = 20
 
 def params(customers: int, fixed_staff: bool) -> dict:
     teams = 10 if fixed_staff else max(1, customers // CUSTOMERS_PER_TEAM)
-    return {"market.initial_customers": customers, "market.market_potential": 2 * customers,
-            "organization.teams": teams, "organization.team_size": TEAM_SIZE}
+    return {
+        "market.initial_customers": customers,
+        "market.market_potential": 2 * customers,
+        "organization.teams": teams,
+        "organization.team_size": TEAM_SIZE,
+    }
 
 
 def build(customers: int, fixed_staff: bool, seed: int = 1):
-    from sim.model import CRMKnowledgeModel
     from sim.config.loader import load_scenario
+    from sim.model import CRMKnowledgeModel
 
     sc = load_scenario("baseline").with_params(params(customers, fixed_staff))
     return CRMKnowledgeModel(scenario=sc, rng=seed)
@@ -88,14 +92,26 @@ def worker_time(customers: int, steps: int, fixed_staff: bool) -> dict:
         if rep == 0:
             active_steps = active
             employees = int(model.employees.beliefs.shape[0])
-            final = dict(active=int(model.stats["active_customers"]), acquired=int(model.acquired_total),
-                         churned=int(model.churned_total))
+            final = dict(
+                active=int(model.stats["active_customers"]),
+                acquired=int(model.acquired_total),
+                churned=int(model.churned_total),
+            )
         release(model)
         del model
-    return dict(customers=customers, employees=employees, steps=steps, reps=len(walls),
-                setup=min(setups), step_wall=min(walls), step_cpu=min(cpus), step_walls=walls,
-                active_customer_steps=int(active_steps), maxrss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                **final)
+    return dict(
+        customers=customers,
+        employees=employees,
+        steps=steps,
+        reps=len(walls),
+        setup=min(setups),
+        step_wall=min(walls),
+        step_cpu=min(cpus),
+        step_walls=walls,
+        active_customer_steps=int(active_steps),
+        maxrss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        **final,
+    )
 
 
 def worker_memory(customers: int, steps: int, fixed_staff: bool) -> dict:
@@ -112,8 +128,14 @@ def worker_memory(customers: int, steps: int, fixed_staff: bool) -> dict:
         model.step()
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return dict(customers=customers, traced_setup=after_setup, traced_end=current, traced_peak=peak,
-                maxrss_imports=rss0, maxrss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    return dict(
+        customers=customers,
+        traced_setup=after_setup,
+        traced_end=current,
+        traced_peak=peak,
+        maxrss_imports=rss0,
+        maxrss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    )
 
 
 def worker_plain_rss(customers: int, steps: int, fixed_staff: bool) -> dict:
@@ -126,8 +148,9 @@ def worker_plain_rss(customers: int, steps: int, fixed_staff: bool) -> dict:
     model = build(customers, fixed_staff)
     for _ in range(steps):
         model.step()
-    return dict(customers=customers, maxrss_imports=rss0,
-                maxrss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    return dict(
+        customers=customers, maxrss_imports=rss0, maxrss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    )
 
 
 def worker_profile(customers: int, steps: int, fixed_staff: bool) -> dict:
@@ -147,8 +170,16 @@ WORKERS = {"time": worker_time, "memory": worker_memory, "rss": worker_plain_rss
 
 
 def in_subprocess(mode: str, customers: int, steps: int, fixed_staff: bool) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", mode, "--sizes", str(customers),
-           "--steps", str(steps)] + (["--fixed-staff"] if fixed_staff else [])
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        mode,
+        "--sizes",
+        str(customers),
+        "--steps",
+        str(steps),
+    ] + (["--fixed-staff"] if fixed_staff else [])
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{mode} worker for {customers} customers failed:\n{out.stderr[-3000:]}")
@@ -168,8 +199,13 @@ def main(argv=None) -> int:
     ap.add_argument("--memory-max", type=int, default=100_000, help="measure memory up to this size (default 100000)")
     ap.add_argument("--steps", type=int, default=104)
     ap.add_argument("--fixed-staff", action="store_true", help="200 employees at every size")
-    ap.add_argument("--profile", type=int, nargs="*", default=None,
-                    help="profile the stepping of these sizes (default with no value: 10000 100000)")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        nargs="*",
+        default=None,
+        help="profile the stepping of these sizes (default with no value: 10000 100000)",
+    )
     ap.add_argument("--profile-lines", type=int, default=60)
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -178,17 +214,29 @@ def main(argv=None) -> int:
         print(json.dumps(WORKERS[args.worker](args.sizes[0], args.steps, args.fixed_staff)))
         return 0
 
-    staff = "200 employees at every size" if args.fixed_staff else f"{TEAM_SIZE} employees per {CUSTOMERS_PER_TEAM:,} customers"
+    staff = (
+        "200 employees at every size"
+        if args.fixed_staff
+        else f"{TEAM_SIZE} employees per {CUSTOMERS_PER_TEAM:,} customers"
+    )
     print(f"Full model, baseline scenario, K = 64, {args.steps} steps; {staff}.")
-    print("Each size in fresh subprocesses; stepping = best of N repetitions. The machine is shared: timings are noisy.\n")
+    print(
+        "Each size in fresh subprocesses; stepping = best of N repetitions. The machine is shared: timings are noisy.\n"
+    )
     rows = []
     for n in args.sizes:
         t = in_subprocess("time", n, args.steps, args.fixed_staff)
         if n <= args.memory_max:
             m = in_subprocess("memory", n, args.steps, args.fixed_staff)
             r = in_subprocess("rss", n, args.steps, args.fixed_staff)
-            rows.append({**t, **{k: v for k, v in m.items() if k.startswith("traced")}, "maxrss": r["maxrss"],
-                         "maxrss_imports": r["maxrss_imports"]})
+            rows.append(
+                {
+                    **t,
+                    **{k: v for k, v in m.items() if k.startswith("traced")},
+                    "maxrss": r["maxrss"],
+                    "maxrss_imports": r["maxrss_imports"],
+                }
+            )
         else:  # the timing worker's own peak RSS; no tracemalloc run
             rows.append({**t, "traced_peak": float("nan"), "maxrss_imports": rows[0]["maxrss_imports"] if rows else 0})
         print(f"  measured {n:,} customers", file=sys.stderr)
@@ -201,34 +249,50 @@ def main(argv=None) -> int:
     def per_acs(r):
         return r["step_cpu"] / max(r["active_customer_steps"], 1)
 
-    head = (f"{'customers':>10} {'staff':>6} {'reps':>4} {'set-up s':>9} {'step s':>8} {'cpu s':>7} "
-            f"{'us/cust-step':>12} {'us/active c-s':>13} {'scaling':>7} {'peak RSS MB':>11} {'traced peak MB':>14} "
-            f"{'active end':>10}")
+    head = (
+        f"{'customers':>10} {'staff':>6} {'reps':>4} {'set-up s':>9} {'step s':>8} {'cpu s':>7} "
+        f"{'us/cust-step':>12} {'us/active c-s':>13} {'scaling':>7} {'peak RSS MB':>11} {'traced peak MB':>14} "
+        f"{'active end':>10}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['customers']:>10,} {r['employees']:>6} {r['reps']:>4} {r['setup']:>9.3f} {r['step_wall']:>8.3f} "
-              f"{r['step_cpu']:>7.3f} {per_cs(r) * 1e6:>12.3f} {per_acs(r) * 1e6:>13.3f} "
-              f"{per_acs(r) / per_acs(ref):>7.2f} {mb(r['maxrss']):>11} {mb(r['traced_peak']):>14} {r['active']:>10,}")
-    print("\nscaling = CPU time per active customer-step relative to 10,000 customers (1.0 = linear);"
-          f" peak RSS includes ~{mb(rows[0]['maxrss_imports'])} MB of interpreter and imports.")
+        print(
+            f"{r['customers']:>10,} {r['employees']:>6} {r['reps']:>4} {r['setup']:>9.3f} {r['step_wall']:>8.3f} "
+            f"{r['step_cpu']:>7.3f} {per_cs(r) * 1e6:>12.3f} {per_acs(r) * 1e6:>13.3f} "
+            f"{per_acs(r) / per_acs(ref):>7.2f} {mb(r['maxrss']):>11} {mb(r['traced_peak']):>14} {r['active']:>10,}"
+        )
+    print(
+        "\nscaling = CPU time per active customer-step relative to 10,000 customers (1.0 = linear);"
+        f" peak RSS includes ~{mb(rows[0]['maxrss_imports'])} MB of interpreter and imports."
+    )
     ok = []
     for r in rows:
         if r["customers"] == 10_000:
-            ok.append(f"10,000 customers stepping {r['step_wall']:.2f} s wall / {r['step_cpu']:.2f} s CPU "
-                      f"(target < {TARGET_STEP_SECONDS_10K:.0f} s): "
-                      f"{'met' if min(r['step_wall'], r['step_cpu']) < TARGET_STEP_SECONDS_10K else 'MISSED'}")
+            ok.append(
+                f"10,000 customers stepping {r['step_wall']:.2f} s wall / {r['step_cpu']:.2f} s CPU "
+                f"(target < {TARGET_STEP_SECONDS_10K:.0f} s): "
+                f"{'met' if min(r['step_wall'], r['step_cpu']) < TARGET_STEP_SECONDS_10K else 'MISSED'}"
+            )
         if r["customers"] == 100_000:
-            ok.append(f"100,000 customers peak RSS {mb(r['maxrss'])} MB (target < 1024 MB): "
-                      f"{'met' if r['maxrss'] < TARGET_PEAK_BYTES_100K else 'MISSED'}")
-            ok.append(f"100,000 vs 10,000 cost per active customer-step: {per_acs(r) / per_acs(ref):.2f} "
-                      f"({'linear within noise' if per_acs(r) / per_acs(ref) <= 1.25 else 'above linear: see the profile'})")
+            ok.append(
+                f"100,000 customers peak RSS {mb(r['maxrss'])} MB (target < 1024 MB): "
+                f"{'met' if r['maxrss'] < TARGET_PEAK_BYTES_100K else 'MISSED'}"
+            )
+            ok.append(
+                f"100,000 vs 10,000 cost per active customer-step: {per_acs(r) / per_acs(ref):.2f} "
+                f"({'linear within noise' if per_acs(r) / per_acs(ref) <= 1.25 else 'above linear: see the profile'})"
+            )
         if r["customers"] == 1_000_000:
-            ok.append(f"1,000,000 customers set-up {r['setup']:.2f} s (target < {TARGET_SETUP_SECONDS_1M:.0f} s): "
-                      f"{'met' if r['setup'] < TARGET_SETUP_SECONDS_1M else 'MISSED'}")
+            ok.append(
+                f"1,000,000 customers set-up {r['setup']:.2f} s (target < {TARGET_SETUP_SECONDS_1M:.0f} s): "
+                f"{'met' if r['setup'] < TARGET_SETUP_SECONDS_1M else 'MISSED'}"
+            )
             ratio = per_acs(r) / per_acs(ref)
-            ok.append(f"1,000,000 vs 10,000 cost per active customer-step: {ratio:.2f} (target <= "
-                      f"{TARGET_SCALING_1M}): {'met' if ratio <= TARGET_SCALING_1M else 'MISSED'}")
+            ok.append(
+                f"1,000,000 vs 10,000 cost per active customer-step: {ratio:.2f} (target <= "
+                f"{TARGET_SCALING_1M}): {'met' if ratio <= TARGET_SCALING_1M else 'MISSED'}"
+            )
     for line in ok:
         print("  " + line)
 

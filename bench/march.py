@@ -78,12 +78,15 @@ def agreement(reps: int = 40, n: int = 50) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[50, 500, 5_000, 20_000])
-    ap.add_argument("--mesa-budget", type=float, default=60.0,
-                    help="time the Mesa way only while its predicted time is under this (s)")
+    ap.add_argument(
+        "--mesa-budget",
+        type=float,
+        default=60.0,
+        help="time the Mesa way only while its predicted time is under this (s)",
+    )
     args = ap.parse_args(argv)
 
-    print(f"March (1991) workload: m={M}, {PERIODS} periods, " +
-          ", ".join(f"{k}={v}" for k, v in P.items()))
+    print(f"March (1991) workload: m={M}, {PERIODS} periods, " + ", ".join(f"{k}={v}" for k, v in P.items()))
     engine(50, seed=0), plain(50, seed=0)  # warm-up (imports, caches)
     head = f"{'n':>7} {'engine s':>10} {'plain s':>10} {'mesa s':>11} {'engine/plain':>13} {'mesa/engine':>12}"
     print(head)
@@ -103,11 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n:>7} {te:>10.4f} {tp:>10.4f} {tm:>10.3f}{mark} {te / tp:>13.2f} {tm / te:>12.1f}")
         sys.stdout.flush()
     if extrapolated:
-        print(f"* Mesa way extrapolated linearly in n from n={last_mesa[0]} "
-              f"(measured {last_mesa[1]:.2f} s); running it would exceed {args.mesa_budget:.0f} s.")
+        print(
+            f"* Mesa way extrapolated linearly in n from n={last_mesa[0]} "
+            f"(measured {last_mesa[1]:.2f} s); running it would exceed {args.mesa_budget:.0f} s."
+        )
     ok_ep, ok_me = worst_ep <= 1.5, worst_me >= 10
-    print(f"engine/plain worst {worst_ep:.2f} (target <= 1.5: {'PASS' if ok_ep else 'FAIL'}); "
-          f"mesa/engine worst {worst_me:.1f} (target >= 10: {'PASS' if ok_me else 'FAIL'})")
+    print(
+        f"engine/plain worst {worst_ep:.2f} (target <= 1.5: {'PASS' if ok_ep else 'FAIL'}); "
+        f"mesa/engine worst {worst_me:.1f} (target >= 10: {'PASS' if ok_me else 'FAIL'})"
+    )
     # the validation workload: many small organizations, which the batched engine runs together
     R = 80
     t = time.perf_counter()
@@ -115,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     tb = time.perf_counter() - t
     tm50 = timed(mesa_way, 50, budget=3.0, max_reps=9)
     te50 = timed(engine, 50, budget=1.0)
-    print(f"n=50 x {R} replications: batched engine {tb:.3f} s, single-run engine {R * te50:.3f} s, "
-          f"Mesa way {R * tm50:.2f} s (mesa/batched {R * tm50 / tb:.0f}x)")
+    print(
+        f"n=50 x {R} replications: batched engine {tb:.3f} s, single-run engine {R * te50:.3f} s, "
+        f"Mesa way {R * tm50:.2f} s (mesa/batched {R * tm50 / tb:.0f}x)"
+    )
     print(agreement())
     return 0 if ok_ep and ok_me else 1
 

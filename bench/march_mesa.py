@@ -13,7 +13,7 @@ import mesa
 class Individual(mesa.Agent):
     """A member of the organization: beliefs in {-1, 0, 1} on each dimension."""
 
-    def __init__(self, model: "MarchModel", p1: float) -> None:
+    def __init__(self, model: MarchModel, p1: float) -> None:
         super().__init__(model)
         self.p1 = p1
         self.beliefs = self.naive_beliefs()
@@ -25,9 +25,7 @@ class Individual(mesa.Agent):
 
     def act(self) -> None:
         """A belief of 0 acts as a fair coin flip; performance = sum(action * reality)."""
-        self.actions = [
-            b if b != 0 else (-1 if self.random.random() < 0.5 else 1) for b in self.beliefs
-        ]
+        self.actions = [b if b != 0 else (-1 if self.random.random() < 0.5 else 1) for b in self.beliefs]
         self.performance = sum(a * r for a, r in zip(self.actions, self.model.reality))
 
     def step(self) -> None:
@@ -40,8 +38,16 @@ class Individual(mesa.Agent):
 
 
 class MarchModel(mesa.Model):
-    def __init__(self, n: int = 50, m: int = 30, p1: float = 0.5, p2: float = 0.5,
-                 p3: float = 0.0, p4: float = 0.0, rng: int | None = None) -> None:
+    def __init__(
+        self,
+        n: int = 50,
+        m: int = 30,
+        p1: float = 0.5,
+        p2: float = 0.5,
+        p3: float = 0.0,
+        p4: float = 0.0,
+        rng: int | None = None,
+    ) -> None:
         super().__init__(rng=rng)
         self.m, self.p2, self.p3, self.p4 = m, p2, p3, p4
         self.reality = [1 if self.random.random() < 0.5 else -1 for _ in range(m)]
@@ -77,8 +83,9 @@ class MarchModel(mesa.Model):
         return sum(c == r for c, r in zip(self.code, self.reality)) / self.m
 
 
-def run_mesa(n: int, m: int, periods: int, p1: float, p2: float, p3: float = 0.0,
-             p4: float = 0.0, seed: int = 0) -> dict:
+def run_mesa(
+    n: int, m: int, periods: int, p1: float, p2: float, p3: float = 0.0, p4: float = 0.0, seed: int = 0
+) -> dict:
     model = MarchModel(n=n, m=m, p1=p1, p2=p2, p3=p3, p4=p4, rng=seed)
     for _ in range(periods):
         model.step()

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def run_plain(n: int, m: int, periods: int, p1: float, p2: float, p3: float = 0.0,
-              p4: float = 0.0, seed: int = 0) -> dict:
+def run_plain(
+    n: int, m: int, periods: int, p1: float, p2: float, p3: float = 0.0, p4: float = 0.0, seed: int = 0
+) -> dict:
     rng = np.random.default_rng(seed)
     reality = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
     beliefs = rng.integers(-1, 2, size=(n, m), dtype=np.int8)

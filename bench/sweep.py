@@ -88,8 +88,10 @@ def main() -> int:
     w = a.workers
     kw = dict(design="lhs", samples=a.runs // 2, reps=2, steps=a.steps)
     root = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
-    print(f"bench/sweep.py: {a.runs} runs of baseline x {a.steps} steps, {w} workers, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (before)")
+    print(
+        f"bench/sweep.py: {a.runs} runs of baseline x {a.steps} steps, {w} workers, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (before)"
+    )
 
     def best(label, **more):
         results = [timed(f"{label} {i}", root, **kw, **more) for i in range(a.repeat)]
@@ -97,9 +99,17 @@ def main() -> int:
 
     def warm_up(executor) -> None:
         """A tiny sweep, so that every worker has started and imported what a sweep needs."""
-        sweep("baseline", PARAMS, design="lhs", samples=2 * w, steps=1, executor=executor, chunk_size=1,
-              out=root / f"warm-up-{executor if isinstance(executor, str) else type(executor).__name__}",
-              progress=False)
+        sweep(
+            "baseline",
+            PARAMS,
+            design="lhs",
+            samples=2 * w,
+            steps=1,
+            executor=executor,
+            chunk_size=1,
+            out=root / f"warm-up-{executor if isinstance(executor, str) else type(executor).__name__}",
+            progress=False,
+        )
 
     def other(foreign: float) -> str:
         return f"[other work: {foreign:.2f} CPUs]"
@@ -113,8 +123,9 @@ def main() -> int:
 
         t_proc, f, _ = best("process cold", executor="process", workers=w)
         eff = t_serial / (w * t_proc)
-        print(f"  process pool, cold               {t_proc:7.2f} s   efficiency {eff:6.1%}  {other(f)}"
-              "  (target >= 85 %)")
+        print(
+            f"  process pool, cold               {t_proc:7.2f} s   efficiency {eff:6.1%}  {other(f)}  (target >= 85 %)"
+        )
 
         with process_pool(w) as pool:  # the pool executor="process" starts
             warm_up(pool)
@@ -123,18 +134,24 @@ def main() -> int:
         print(f"  process pool, warm               {t_proc_warm:7.2f} s   efficiency {eff_warm:6.1%}  {other(f)}")
 
         t_dask, f, _ = best("dask cold", executor="dask", workers=w)
-        print(f"  dask LocalCluster({w}), cold      {t_dask:7.2f} s   dask/process {t_dask / t_proc:6.1%}"
-              f" {other(f)}  (target <= 110 %)")
+        print(
+            f"  dask LocalCluster({w}), cold      {t_dask:7.2f} s   dask/process {t_dask / t_proc:6.1%}"
+            f" {other(f)}  (target <= 110 %)"
+        )
 
         from dask.distributed import Client
 
         with local_cluster(w) as cluster, Client(cluster) as client:
             warm_up(client)
             t_dask_warm, f, _ = best("dask warm", executor=client)
-        print(f"  dask LocalCluster({w}), warm      {t_dask_warm:7.2f} s   dask/process "
-              f"{t_dask_warm / t_proc_warm:6.1%} {other(f)}  efficiency {t_serial / (w * t_dask_warm):.1%}")
-        print(f"  load average {os.getloadavg()[0]:.2f} (after). Figures are the fastest of {a.repeat}; "
-              "'other work' is CPU used by other processes meanwhile (a shared machine).")
+        print(
+            f"  dask LocalCluster({w}), warm      {t_dask_warm:7.2f} s   dask/process "
+            f"{t_dask_warm / t_proc_warm:6.1%} {other(f)}  efficiency {t_serial / (w * t_dask_warm):.1%}"
+        )
+        print(
+            f"  load average {os.getloadavg()[0]:.2f} (after). Figures are the fastest of {a.repeat}; "
+            "'other work' is CPU used by other processes meanwhile (a shared machine)."
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -1,6 +1,6 @@
 """CRM knowledge-transfer simulation (Mesa 3): the public API.
 
-    from sim import load_scenario, run, compare, sweep, sensitivity, CRMKnowledgeModel
+from sim import load_scenario, run, compare, sweep, sensitivity, CRMKnowledgeModel
 """
 
 from importlib import import_module

@@ -114,8 +114,10 @@ class KnowledgeHolder(mesa.Agent):
         call's bookkeeping each, not ``n`` calls): the same objects ``cls(model, row)`` would make."""
         rows = np.asarray(rows, dtype=np.int64).tolist()  # plain ints, fast
         agents = list(map(cls.__new__, itertools.repeat(cls, len(rows))))
-        states = [{"model": model, "unique_id": uid, "pos": None, "row": row}
-                  for uid, row in zip(cls._ids.take(model, len(rows)), rows)]
+        states = [
+            {"model": model, "unique_id": uid, "pos": None, "row": row}
+            for uid, row in zip(cls._ids.take(model, len(rows)), rows)
+        ]
         list(map(object.__setattr__, agents, itertools.repeat("__dict__"), states))
         model._agents.update(dict.fromkeys(agents))  # what Model.register_agent does, for all at once
         if cls not in model._agents_by_type:
@@ -147,7 +149,9 @@ class Employee(KnowledgeHolder):
     willingness_to_share = State(np.float64, "how much of what is known is taught", float, column="share")
 
     def __repr__(self) -> str:
-        return f"Employee(id={self.unique_id}, team={self.team}, level={self.level.name}, knowledge={self.knowledge:.2f})"
+        return (
+            f"Employee(id={self.unique_id}, team={self.team}, level={self.level.name}, knowledge={self.knowledge:.2f})"
+        )
 
 
 class Team(KnowledgeHolder):
@@ -209,8 +213,10 @@ class Customer(KnowledgeHolder):
         return float(proportion_correct(self.beliefs[items], self.model.reality[items]))
 
     def __repr__(self) -> str:
-        return (f"Customer(id={self.unique_id}, segment={self.segment}, status={self.status.name}, "
-                f"satisfaction={self.satisfaction:+.2f})")
+        return (
+            f"Customer(id={self.unique_id}, segment={self.segment}, status={self.status.name}, "
+            f"satisfaction={self.satisfaction:+.2f})"
+        )
 
 
 class Supplier(KnowledgeHolder):

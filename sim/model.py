@@ -42,15 +42,16 @@ class CRMKnowledgeModel(mesa.Model):
         self.maturity = int(self.scenario.get("policy.crm_maturity"))
         self.customer_role = self.scenario.get("policy.customer_role")
         self.enabled_channels = frozenset(self.scenario.get("channels.enabled"))
-        self.channel_params = {c: (float(self.scenario.get(f"channels.{c}.rate")),
-                                   float(self.scenario.get(f"channels.{c}.cost"))) for c in CHANNEL_NAMES}
+        self.channel_params = {
+            c: (float(self.scenario.get(f"channels.{c}.rate")), float(self.scenario.get(f"channels.{c}.cost")))
+            for c in CHANNEL_NAMES
+        }
 
         build(self)
         self.ledger = Ledger(CHANNEL_NAMES, self.teams.beliefs.shape[0])
         self.schedule = [process(self) for process in SCHEDULE]
         self.stats: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
-            model_reporters={c: (lambda m, c=c: m.stats[c]) for c in STEP_COLUMNS})
+        self.datacollector = mesa.DataCollector(model_reporters={c: (lambda m, c=c: m.stats[c]) for c in STEP_COLUMNS})
         self.stats = measure(self)
         self.datacollector.collect(self)
 

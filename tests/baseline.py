@@ -19,8 +19,16 @@ CASES = (
     ("baseline", "baseline", {}),
     ("km", "km", {}),
     ("ckm", "ckm", {}),
-    ("levers", "crm", {"policy.external_knowhow": 0.5, "policy.retention_programme": 0.5,
-                       "policy.job_rotation": 0.3, "policy.co_creation": 0.3}),
+    (
+        "levers",
+        "crm",
+        {
+            "policy.external_knowhow": 0.5,
+            "policy.retention_programme": 0.5,
+            "policy.job_rotation": 0.3,
+            "policy.co_creation": 0.3,
+        },
+    ),
 )
 
 
@@ -55,8 +63,7 @@ def write() -> None:
     for name, res in runs():
         for kind, df in tables(res).items():
             df.to_csv(HERE / f"{name}.{kind}.csv", index=False, float_format="%.17g")
-        (HERE / f"{name}.summary.json").write_text(json.dumps(clean_summary(res.summary), indent=1,
-                                                              default=str) + "\n")
+        (HERE / f"{name}.summary.json").write_text(json.dumps(clean_summary(res.summary), indent=1, default=str) + "\n")
         print(f"wrote {name}")
 
 

@@ -23,8 +23,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SERVER_START_TIMEOUT = 120  # s, first start compiles and imports a lot
 PAGE_TIMEOUT_MS = 60_000
 STEP_TIMEOUT_MS = 30_000
@@ -36,8 +44,16 @@ app = pytest.importorskip("sim.present.app")
 
 
 def test_app_model_maps_flat_sliders_to_scenario_keys():
-    m = app.AppModel(crm_maturity=3, customer_role="active", codification=0.55, turbulence=2,
-                     employee_turnover=0.3, competition=0.6, initial_customers=500, seed="7")
+    m = app.AppModel(
+        crm_maturity=3,
+        customer_role="active",
+        codification=0.55,
+        turbulence=2,
+        employee_turnover=0.3,
+        competition=0.6,
+        initial_customers=500,
+        seed="7",
+    )
     sc = m.scenario
     assert sc.get("policy.crm_maturity") == 3 and m.maturity == 3
     assert sc.get("policy.customer_role") == "active"
@@ -95,13 +111,27 @@ def test_pictures_draw_every_holder_and_channel():
     m = app.AppModel(initial_customers=500, seed=1)
     for _ in range(5):
         m.step()
-    figures = {f.__name__: f(m) for f in (app.draw_organization, app.draw_customers, app.draw_customer_kpis,
-                                          app.draw_knowledge, app.draw_flows)}
+    figures = {
+        f.__name__: f(m)
+        for f in (app.draw_organization, app.draw_customers, app.draw_customer_kpis, app.draw_knowledge, app.draw_flows)
+    }
     org = figures["draw_organization"].axes[0]
-    drawn = sum(len(c.get_offsets()) for c in org.collections if hasattr(c, "get_offsets")
-                and c.get_offsets().ndim == 2 and c.get_offsets().shape[1] == 2 and not hasattr(c, "get_segments"))
-    holders = (m.employees.beliefs.shape[0] + m.teams.beliefs.shape[0] + 2 + m.units.beliefs.shape[0]
-               + m.suppliers.beliefs.shape[0] + m.sources.beliefs.shape[0])
+    drawn = sum(
+        len(c.get_offsets())
+        for c in org.collections
+        if hasattr(c, "get_offsets")
+        and c.get_offsets().ndim == 2
+        and c.get_offsets().shape[1] == 2
+        and not hasattr(c, "get_segments")
+    )
+    holders = (
+        m.employees.beliefs.shape[0]
+        + m.teams.beliefs.shape[0]
+        + 2
+        + m.units.beliefs.shape[0]
+        + m.suppliers.beliefs.shape[0]
+        + m.sources.beliefs.shape[0]
+    )
     assert drawn == holders
     flows = figures["draw_flows"].axes[0]
     assert len(flows.patches) == len(app.CHANNELS)
@@ -146,8 +176,13 @@ def server(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "run.py", "app", "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "run.py", "app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -199,7 +234,8 @@ def test_app_in_headless_chromium(server, tmp_path):
             page.wait_for_function("document.querySelectorAll('img').length >= 5", timeout=PAGE_TIMEOUT_MS)
             page.wait_for_function(
                 "[...document.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)",
-                timeout=PAGE_TIMEOUT_MS)
+                timeout=PAGE_TIMEOUT_MS,
+            )
             for label in ("Model Parameters", "Codification", "Turbulence (x drift)", "Loyalty scheme"):
                 assert page.get_by_text(label, exact=False).count() >= 1, label
 

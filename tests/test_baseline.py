@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
+import baseline as frozen
 import pandas as pd
 import pytest
-
-import baseline as frozen
 
 
 @pytest.fixture(scope="module")

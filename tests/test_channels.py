@@ -9,21 +9,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine.channels import internal
-from sim.engine.channels import BY_NAME, CHANNEL_NAMES, CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES
+from sim.config.loader import load_scenario
+from sim.config.schema import SCHEMA
+from sim.engine.channels import BY_NAME, CHANNEL_NAMES, CHANNELS, CROSS_LEVEL, EXTERNAL, INTERNAL, SECI_MODES, internal
 from sim.engine.knowledge import DOMAINS
 from sim.model import CRMKnowledgeModel
-from sim.config.schema import SCHEMA
-from sim.config.loader import load_scenario
 
 SMALL = {
-    "market.initial_customers": 300, "market.market_potential": 300,
-    "organization.teams": 3, "organization.team_size": 6,
-    "organization.rnd_staff": 4, "organization.production_staff": 4,
-    "organization.suppliers": 3, "organization.universities": 1, "organization.consultancies": 1,
+    "market.initial_customers": 300,
+    "market.market_potential": 300,
+    "organization.teams": 3,
+    "organization.team_size": 6,
+    "organization.rnd_staff": 4,
+    "organization.production_staff": 4,
+    "organization.suppliers": 3,
+    "organization.universities": 1,
+    "organization.consultancies": 1,
     # every lever fully on, so every channel has participants
-    "policy.codification": 1.0, "policy.socialization": 1.0, "policy.job_rotation": 1.0,
-    "policy.training": 1.0, "policy.supplier_collaboration": 1.0, "policy.external_knowhow": 1.0,
+    "policy.codification": 1.0,
+    "policy.socialization": 1.0,
+    "policy.job_rotation": 1.0,
+    "policy.training": 1.0,
+    "policy.supplier_collaboration": 1.0,
+    "policy.external_knowhow": 1.0,
 }
 
 # holder name -> how to reach its belief matrix
@@ -159,8 +167,10 @@ def test_channel_row_scope():
     rows = changed_cells(before, m)["employees"].any(axis=1)
     assert rows.any() and not rows[m.manager_of_team].any()
 
-    for name, holder, table in (("supplier_seminars", "units", lambda m: m.units.kind),
-                                ("supplier_dispatch", "unit_staff", lambda m: m.units.kind[m.unit_staff.unit])):
+    for name, holder, table in (
+        ("supplier_seminars", "units", lambda m: m.units.kind),
+        ("supplier_dispatch", "unit_staff", lambda m: m.units.kind[m.unit_staff.unit]),
+    ):
         m = small_model()
         m.units.beliefs[:] = 0  # room for the documentation to learn
         before = snapshot(m)
@@ -237,8 +247,12 @@ def test_fully_tacit_items_never_move_through_explicit_channels():
     tacit = {f"knowledge.tacitness_{d}": 1.0 for d in DOMAINS}
     tacit["knowledge.tacitness_spread"] = 0.0
     tacit["organization.initial_codification"] = 0.0  # stores start empty (see the report on set-up)
-    m = small_model(steps=0, seed=2, **tacit, **{"policy.crm_maturity": 3, "policy.customer_role": "active",
-                                                 "policy.co_creation": 1.0})
+    m = small_model(
+        steps=0,
+        seed=2,
+        **tacit,
+        **{"policy.crm_maturity": 3, "policy.customer_role": "active", "policy.co_creation": 1.0},
+    )
     assert np.all(m.space.tacitness == 1.0)
     explicit = [c.name for c in CHANNELS if c.seci != "socialization"]
     totals = dict.fromkeys(CHANNEL_NAMES, 0)

@@ -10,16 +10,29 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli.main import main
-from sim.experiments.seeds import replication_seed
-from sim.config.loader import load_scenario
 from sim.analysis.scorecard import KPIS
+from sim.cli.main import main
+from sim.config.loader import load_scenario
+from sim.experiments.seeds import replication_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 
-RUN_FILES = ["steps.parquet", "steps.csv", "scorecard.csv", "team_scorecards.csv", "churns.parquet",
-             "churns.csv", "acquisitions.parquet", "acquisitions.csv", "scenario.toml", "summary.json",
-             "timeseries.png", "flows.png", "scorecard.png", "report.html"]
+RUN_FILES = [
+    "steps.parquet",
+    "steps.csv",
+    "scorecard.csv",
+    "team_scorecards.csv",
+    "churns.parquet",
+    "churns.csv",
+    "acquisitions.parquet",
+    "acquisitions.csv",
+    "scenario.toml",
+    "summary.json",
+    "timeseries.png",
+    "flows.png",
+    "scorecard.png",
+    "report.html",
+]
 COMPARE_TABLES = ["runs", "steps", "summary", "differences", "scorecards"]
 
 
@@ -44,22 +57,25 @@ def _nothing_written(folder: Path, out: Path):
     assert not (folder / "outputs").exists()
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["run", "nosuch"], "unknown scenario 'nosuch'"),
-    (["run", "baseline", "--set", "market.base_churn=abc"], "market.base_churn"),
-    (["run", "baseline", "--set", "market.base_chrun=0.01"], "market.base_churn"),  # closest valid name
-    (["run", "baseline", "--set", "market.base_churn"], "expected name=value"),
-    (["run", "baseline", "--steps", "-1"], "--steps -1: expected an integer >= 0"),
-    (["run", "baseline", "--seed", "-3"], "--seed -3: expected an integer >= 0"),
-    (["compare", "baseline", "nosuch"], "unknown scenario 'nosuch'"),
-    (["compare", "baseline", "km", "--reps", "0"], "--reps 0: expected an integer >= 1"),
-    (["compare", "baseline", "km", "--steps", "-2"], "--steps -2: expected an integer >= 0"),
-    (["compare", "baseline", "km", "--reference", "crm"], "--reference 'crm': not among the compared"),
-    (["compare", "baseline", "km", "baseline"], "scenario 'baseline' given twice"),
-    (["compare", "baseline", "km", "--set", "policy.crm_maturity=7"], "policy.crm_maturity"),
-    (["compare", "baseline", "km", "--workers", "0"], "--workers 0: expected an integer >= 1"),
-    (["compare", "baseline", "km", "--seed", "-1"], "--seed -1: expected an integer >= 0"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["run", "nosuch"], "unknown scenario 'nosuch'"),
+        (["run", "baseline", "--set", "market.base_churn=abc"], "market.base_churn"),
+        (["run", "baseline", "--set", "market.base_chrun=0.01"], "market.base_churn"),  # closest valid name
+        (["run", "baseline", "--set", "market.base_churn"], "expected name=value"),
+        (["run", "baseline", "--steps", "-1"], "--steps -1: expected an integer >= 0"),
+        (["run", "baseline", "--seed", "-3"], "--seed -3: expected an integer >= 0"),
+        (["compare", "baseline", "nosuch"], "unknown scenario 'nosuch'"),
+        (["compare", "baseline", "km", "--reps", "0"], "--reps 0: expected an integer >= 1"),
+        (["compare", "baseline", "km", "--steps", "-2"], "--steps -2: expected an integer >= 0"),
+        (["compare", "baseline", "km", "--reference", "crm"], "--reference 'crm': not among the compared"),
+        (["compare", "baseline", "km", "baseline"], "scenario 'baseline' given twice"),
+        (["compare", "baseline", "km", "--set", "policy.crm_maturity=7"], "policy.crm_maturity"),
+        (["compare", "baseline", "km", "--workers", "0"], "--workers 0: expected an integer >= 1"),
+        (["compare", "baseline", "km", "--seed", "-1"], "--seed -1: expected an integer >= 0"),
+    ],
+)
 def test_bad_input_exit_2_one_line_nothing_written(args, expected, in_tmp, capsys):
     out = in_tmp / "out"
     err = _fail([*args, "--out", str(out), "--no-progress"], capsys)
@@ -91,8 +107,13 @@ def test_unusable_out_folder(command, in_tmp, capsys):
 
 def test_real_command_line_bad_input(tmp_path):
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "run.py", "compare", "baseline", "km", "--reps", "0", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "run.py", "compare", "baseline", "km", "--reps", "0", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: --reps 0: expected an integer >= 1 (replications per scenario)"
     assert proc.stdout == "" and not out.exists()
@@ -106,10 +127,24 @@ def run_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "baseline-run"
     import contextlib
     import io
+
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        code = main(["run", "baseline", "--steps", "20", "--seed", "3", "--set", "market.base_churn=0.005",
-                     "--out", str(out), "--no-progress"])
+        code = main(
+            [
+                "run",
+                "baseline",
+                "--steps",
+                "20",
+                "--seed",
+                "3",
+                "--set",
+                "market.base_churn=0.005",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
     assert code == 0
     return out, buf.getvalue()
 
@@ -160,8 +195,26 @@ def test_run_report_and_terminal(run_out):
 
 def test_compare_writes_everything(tmp_path, capsys):
     out = tmp_path / "cmp"
-    code = main(["compare", "baseline", "km", "--reps", "2", "--steps", "10", "--reference", "km",
-                 "--set", "market.base_churn=0.005", "--executor", "none", "--out", str(out), "--no-progress"])
+    code = main(
+        [
+            "compare",
+            "baseline",
+            "km",
+            "--reps",
+            "2",
+            "--steps",
+            "10",
+            "--reference",
+            "km",
+            "--set",
+            "market.base_churn=0.005",
+            "--executor",
+            "none",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     stdout = capsys.readouterr().out
     assert code == 0
     for name in COMPARE_TABLES:

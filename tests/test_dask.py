@@ -33,8 +33,10 @@ def _docs_block(language: str, containing: str) -> str:
 
 
 def _tables(res):
-    return (res.runs.drop(columns="duration").sort_values("run_id").reset_index(drop=True),
-            res.steps.sort_values(["run_id", "step"]).reset_index(drop=True))
+    return (
+        res.runs.drop(columns="duration").sort_values("run_id").reset_index(drop=True),
+        res.steps.sort_values(["run_id", "step"]).reset_index(drop=True),
+    )
 
 
 def _same(a, b):
@@ -96,12 +98,24 @@ def test_sweep_on_a_dask_scheduler_and_workers_started_by_hand(reference, tmp_pa
     config.mkdir()
     (config / "sweeps.yaml").write_text(_docs_block("yaml", "MALLOC_TRIM_THRESHOLD_"))
     env = {**os.environ, "DASK_CONFIG": str(config)}
-    procs = [subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    procs = [
+        subprocess.Popen(
+            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    ]
     try:
-        procs.append(subprocess.Popen([str(DASK), "worker", address, "--nworkers", "2", "--nthreads", "1",
-                                       "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True, env=env))
+        procs.append(
+            subprocess.Popen(
+                [str(DASK), "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+            )
+        )
         deadline = time.monotonic() + 60
         while True:  # wait for the scheduler to listen and both workers to join
             try:
@@ -113,23 +127,55 @@ def test_sweep_on_a_dask_scheduler_and_workers_started_by_hand(reference, tmp_pa
                 assert time.monotonic() < deadline, "the dask scheduler did not start"
                 time.sleep(0.5)
         assert list(trim.values()) == [None, None]  # the YAML switched Dask's malloc trimming off
-        args = ["sweep", "baseline", "--param", "market.base_churn=0.002:0.01", "--param", "organization.teams=2:4",
-                "--design", "sobol", "--samples", "4", "--reps", "2", "--steps", "10", "--no-progress",
-                *[a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")],
-                "--executor", "dask", "--dask-address", address, "--out", str(tmp_path / "remote")]
+        args = [
+            "sweep",
+            "baseline",
+            "--param",
+            "market.base_churn=0.002:0.01",
+            "--param",
+            "organization.teams=2:4",
+            "--design",
+            "sobol",
+            "--samples",
+            "4",
+            "--reps",
+            "2",
+            "--steps",
+            "10",
+            "--no-progress",
+            *[a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")],
+            "--executor",
+            "dask",
+            "--dask-address",
+            address,
+            "--out",
+            str(tmp_path / "remote"),
+        ]
         assert main(args) == 0
         assert capsys.readouterr().out.splitlines()[-1] == "8 runs, 0 failed"
         remote = load_sweep(tmp_path / "remote")
         assert remote.manifest["arguments"]["executor"] == f"dask {address}"
         _same(reference, remote)
-        compare = ["compare", "baseline", "km", "--reps", "2", "--steps", "5", "--no-progress",
-                   *[a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]]
-        assert main([*compare, "--executor", "dask", "--dask-address", address, "--out", str(tmp_path / "compare")]) == 0
+        compare = [
+            "compare",
+            "baseline",
+            "km",
+            "--reps",
+            "2",
+            "--steps",
+            "5",
+            "--no-progress",
+            *[a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")],
+        ]
+        assert (
+            main([*compare, "--executor", "dask", "--dask-address", address, "--out", str(tmp_path / "compare")]) == 0
+        )
         assert "(executor dask)" in capsys.readouterr().out.splitlines()[0]
         assert main([*compare, "--executor", "none", "--out", str(tmp_path / "compare-none")]) == 0
         for table in ("runs.parquet", "steps.parquet"):
-            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "compare" / table),
-                                          pd.read_parquet(tmp_path / "compare-none" / table))
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(tmp_path / "compare" / table), pd.read_parquet(tmp_path / "compare-none" / table)
+            )
         with Client(address) as client:  # docs/cluster.md section 1: a Client passed as the executor
             _same(reference, sweep("baseline", PARAMS, executor=client, out=tmp_path / "client", **KW))
     finally:

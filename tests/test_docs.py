@@ -14,7 +14,7 @@ def test_odd_describes_every_channel_in_registry_order():
     from sim.engine.channels import CHANNEL_NAMES
 
     text = ODD.read_text(encoding="utf-8")
-    section = text[text.index("### 7.5 Transfer channels"):text.index("### 7.6")]
+    section = text[text.index("### 7.5 Transfer channels") : text.index("### 7.6")]
     found = [n for n in CHANNEL_NAMES if f"\n| `{n}` |" in section]  # a row per channel
     assert found == list(CHANNEL_NAMES)
     assert sorted(CHANNEL_NAMES, key=lambda n: section.index(f"\n| `{n}` |")) == list(CHANNEL_NAMES)

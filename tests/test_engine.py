@@ -18,8 +18,12 @@ from sim.engine.process import Pars
 from sim.engine.schedule import COMPONENTS, SCHEDULE, STREAMS, plan
 from sim.model import CRMKnowledgeModel
 
-SMALL = {"market.initial_customers": 200, "market.market_potential": 200, "organization.teams": 3,
-         "organization.team_size": 5}
+SMALL = {
+    "market.initial_customers": 200,
+    "market.market_potential": 200,
+    "organization.teams": 3,
+    "organization.team_size": 5,
+}
 
 
 def test_streams_are_exactly_the_declared_ones():
@@ -34,8 +38,9 @@ def test_every_process_declares_what_its_code_reads():
         src = inspect.getsource(inspect.getmodule(proc))
         for key in proc.keys():
             lever = levers.BY_KEY.get(key) or next((lv for lv in levers.LEVERS if lv.cost and lv.cost.key == key), None)
-            assert f'"{key}"' in src or (lever is not None and any(
-                n in src for n, v in vars(levers).items() if v is lever)), (proc.name, key)
+            assert f'"{key}"' in src or (
+                lever is not None and any(n in src for n, v in vars(levers).items() if v is lever)
+            ), (proc.name, key)
 
 
 def test_pars_refuse_undeclared_keys():
@@ -52,8 +57,10 @@ def test_levers_are_read_by_who_says_so():
         assert SCHEMA[lever.key] is lever.param
         for user in lever.used_by:
             assert user in names, (lever.key, user)
-            assert lever.key in names[user].keys() or (BY_NAME.get(user) and BY_NAME[user].lever is lever), \
-                (lever.key, user)
+            assert lever.key in names[user].keys() or (BY_NAME.get(user) and BY_NAME[user].lever is lever), (
+                lever.key,
+                user,
+            )
         if lever.cost is not None:
             assert SCHEMA[lever.cost.key] is lever.cost and lever.basis
 
@@ -120,7 +127,7 @@ def test_network_blocks_have_their_densities():
 def test_network_is_symmetric_and_links_everyone_to_the_manager():
     m = CRMKnowledgeModel(params=SMALL, rng=3)
     n = m.net_indptr.size - 1
-    pairs = {(i, int(j)) for i in range(n) for j in m.net_indices[m.net_indptr[i]:m.net_indptr[i + 1]]}
+    pairs = {(i, int(j)) for i in range(n) for j in m.net_indices[m.net_indptr[i] : m.net_indptr[i + 1]]}
     assert all((j, i) in pairs for i, j in pairs) and not any(i == j for i, j in pairs)
     for e in range(n):
         mgr = m.manager_of_team[m.employees.team[e]]

@@ -58,8 +58,10 @@ def test_stop_starts_no_task_after_a_failure_but_finishes_those_in_flight():
 
 
 def test_bad_specs_are_one_line_input_errors():
-    for bad, message in [("threads", "--executor 'threads': expected one of none, process, dask"),
-                         (4, "--executor 4: expected one of none, process, dask")]:
+    for bad, message in [
+        ("threads", "--executor 'threads': expected one of none, process, dask"),
+        (4, "--executor 4: expected one of none, process, dask"),
+    ]:
         with pytest.raises(InputError, match=message):
             check_executor(bad)
     with pytest.raises(InputError, match=r"^workers = 0: expected an integer >= 1"):
@@ -84,6 +86,9 @@ def test_labels_and_worker_counts():
 
 def test_one_process_pool_in_the_package():
     """compare, sweep and sensitivity all get their pool from sim.experiments.executors."""
-    makers = [p.relative_to(SIM).as_posix() for p in SIM.rglob("*.py")
-              if re.search(r"ProcessPoolExecutor\(|multiprocessing\.(get_context|Pool)\(", p.read_text())]
+    makers = [
+        p.relative_to(SIM).as_posix()
+        for p in SIM.rglob("*.py")
+        if re.search(r"ProcessPoolExecutor\(|multiprocessing\.(get_context|Pool)\(", p.read_text())
+    ]
     assert makers == ["experiments/executors.py"]

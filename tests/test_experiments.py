@@ -135,8 +135,9 @@ def test_crn_makes_paired_intervals_narrower_than_unpaired(cmp):
 
 
 def test_reference_handling(dearer_path):
-    c = compare(["baseline", str(dearer_path)], reps=2, steps=3, reference=str(dearer_path), executor="none",
-                progress=False)
+    c = compare(
+        ["baseline", str(dearer_path)], reps=2, steps=3, reference=str(dearer_path), executor="none", progress=False
+    )
     assert c.reference == "dearer_service"
     assert set(c.differences["scenario"]) == {"baseline"}
     assert set(c.differences["reference"]) == {"dearer_service"}
@@ -147,15 +148,19 @@ def test_reference_handling(dearer_path):
     assert single.reference == "baseline" and single.differences.empty
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(scenarios=["baseline"], reps=0), "reps = 0: expected an integer >= 1"),
-    (dict(scenarios=["baseline"], steps=-1), "steps = -1: expected an integer >= 0"),
-    (dict(scenarios=["baseline", "baseline"]), "scenario 'baseline' given twice"),
-    (dict(scenarios=[]), "no scenarios"),
-    (dict(scenarios=["baseline"], workers=0), "workers = 0: expected an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(scenarios=["baseline"], reps=0), "reps = 0: expected an integer >= 1"),
+        (dict(scenarios=["baseline"], steps=-1), "steps = -1: expected an integer >= 0"),
+        (dict(scenarios=["baseline", "baseline"]), "scenario 'baseline' given twice"),
+        (dict(scenarios=[]), "no scenarios"),
+        (dict(scenarios=["baseline"], workers=0), "workers = 0: expected an integer >= 1"),
+    ],
+)
 def test_bad_input_is_refused_before_any_run(kwargs, message, monkeypatch):
     import sim.experiments.compare as ex
+
     monkeypatch.setattr(ex, "run_many", lambda *a, **k: pytest.fail("a run started"))
     with pytest.raises(InputError, match=message):
         compare(**{"reps": 2, "executor": "none", "progress": False, **kwargs})
@@ -163,6 +168,7 @@ def test_bad_input_is_refused_before_any_run(kwargs, message, monkeypatch):
 
 def test_bad_scenario_or_param_is_a_scenario_error(monkeypatch):
     import sim.experiments.compare as ex
+
     monkeypatch.setattr(ex, "run_many", lambda *a, **k: pytest.fail("a run started"))
     with pytest.raises(ScenarioError, match="nosuch"):
         compare(["baseline", "nosuch"], reps=2)
@@ -177,8 +183,11 @@ def test_process_pool_gives_identical_step_tables_in_task_order(cmp):
     """none (the fixture) vs a process pool: identical step tables; tasks of different lengths
     finish out of order but come back in task order. A given Executor (here a one-thread pool,
     standing in for e.g. Dask's) is used and left open."""
-    tasks = [("km", replication_seed(1), STEPS), ("baseline", replication_seed(0), 2),
-             ("baseline", replication_seed(2), STEPS)]
+    tasks = [
+        ("km", replication_seed(1), STEPS),
+        ("baseline", replication_seed(0), 2),
+        ("baseline", replication_seed(2), STEPS),
+    ]
     pooled = run_many(tasks, executor="process", workers=2, progress=False)
     with ThreadPoolExecutor(max_workers=1) as pool:
         given = run_many(tasks[:1], executor=pool, progress=False)
@@ -187,7 +196,7 @@ def test_process_pool_gives_identical_step_tables_in_task_order(cmp):
         rep = cmp.seeds.index(seed)
         expected = cmp.steps.loc[(cmp.steps["scenario"] == name) & (cmp.steps["rep"] == rep)]
         expected = expected.drop(columns=["scenario", "rep", "seed"]).reset_index(drop=True)
-        pd.testing.assert_frame_equal(res.steps, expected.iloc[:steps + 1])
+        pd.testing.assert_frame_equal(res.steps, expected.iloc[: steps + 1])
         assert res.seed == seed
     pd.testing.assert_frame_equal(pooled[0].steps, given[0].steps)
 
@@ -213,8 +222,13 @@ def test_interval_helpers():
 def test_plots_are_figures(cmp):
     from matplotlib.figure import Figure
 
-    figs = [cmp.plot_timeseries(), cmp.plot_timeseries(["profit"]), cmp.plot_scorecard(), cmp.plot_flows(),
-            cmp.plot_differences()]
+    figs = [
+        cmp.plot_timeseries(),
+        cmp.plot_timeseries(["profit"]),
+        cmp.plot_scorecard(),
+        cmp.plot_flows(),
+        cmp.plot_differences(),
+    ]
     assert all(isinstance(f, Figure) for f in figs)
     assert figs[0]._suptitle.get_text().startswith("KPI time series")
     with pytest.raises(ValueError, match="unknown step column"):

@@ -12,10 +12,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine.channels import CHANNEL_NAMES
-from sim.model import CRMKnowledgeModel
 from sim.config.loader import load_scenario
 from sim.config.schema import SCHEMA
+from sim.engine.channels import CHANNEL_NAMES
+from sim.model import CRMKnowledgeModel
 
 BASE = load_scenario("baseline")
 
@@ -38,10 +38,20 @@ SIZES = {
     "market.products": st.integers(1, 5),
 }
 # everything else: any value the schema allows (unbounded ones capped)
-CAPS = {"environment.turbulence": 10.0, "market.initial_products": 5.0, "market.price": 100.0,
-        "market.acquisition_cost": 1000.0, "market.service_cost": 50.0}
-DRAWN = [k for k in SCHEMA if k.split(".")[0] in ("knowledge", "environment", "organization", "market", "policy")
-         and k not in SIZES and k != "organization.supplier_staff"]
+CAPS = {
+    "environment.turbulence": 10.0,
+    "market.initial_products": 5.0,
+    "market.price": 100.0,
+    "market.acquisition_cost": 1000.0,
+    "market.service_cost": 50.0,
+}
+DRAWN = [
+    k
+    for k in SCHEMA
+    if k.split(".")[0] in ("knowledge", "environment", "organization", "market", "policy")
+    and k not in SIZES
+    and k != "organization.supplier_staff"
+]
 DRAWN += [f"channels.{c}.rate" for c in CHANNEL_NAMES] + [f"channels.{c}.cost" for c in CHANNEL_NAMES]
 
 
@@ -70,14 +80,32 @@ def scenarios(draw):
 
 
 def belief_matrices(m):
-    return {"employees": m.employees.beliefs, "teams": m.teams.beliefs, "kb": m.kb, "crm_db": m.crm_db,
-            "units": m.units.beliefs, "unit_staff": m.unit_staff.beliefs, "suppliers": m.suppliers.beliefs,
-            "sources": m.sources.beliefs, "customers": m.customers.beliefs}
+    return {
+        "employees": m.employees.beliefs,
+        "teams": m.teams.beliefs,
+        "kb": m.kb,
+        "crm_db": m.crm_db,
+        "units": m.units.beliefs,
+        "unit_staff": m.unit_staff.beliefs,
+        "suppliers": m.suppliers.beliefs,
+        "sources": m.sources.beliefs,
+        "customers": m.customers.beliefs,
+    }
 
 
-SHARES = ["retention_rate", "relational_capital", "knowledge_gap", "knowledge_individual", "knowledge_team",
-          "knowledge_org", "product_fit", "codification", "customer_relational_capital",
-          "supplier_relational_capital", "competition"]
+SHARES = [
+    "retention_rate",
+    "relational_capital",
+    "knowledge_gap",
+    "knowledge_individual",
+    "knowledge_team",
+    "knowledge_org",
+    "product_fit",
+    "codification",
+    "customer_relational_capital",
+    "supplier_relational_capital",
+    "competition",
+]
 COSTS = ["cost", "knowledge_cost", "acquisition_cost", "service_cost"]
 
 

@@ -289,8 +289,7 @@ def test_scores_broadcast_and_the_superior_group():
     # stacked (R, n, K) against (R, K): each stack against its own code and reality
     R_beliefs = np.stack([beliefs, -beliefs])
     R_code, R_reality = np.stack([code, code]), np.stack([reality, reality])
-    assert kn.superior_group(R_beliefs, R_code, R_reality).tolist() == [[True, False, False],
-                                                                         [False, False, True]]
+    assert kn.superior_group(R_beliefs, R_code, R_reality).tolist() == [[True, False, False], [False, False, True]]
     assert kn.score(R_beliefs, R_reality[:, None, :]).tolist() == [[1.0, 0.25, -1.0], [-1.0, -0.25, 1.0]]
 
 

@@ -144,8 +144,7 @@ def test_figure1_slow_socialization_gives_higher_equilibrium_knowledge():
     # p2 = 0.5, 400 runs per point. Measured with 2,000 runs: proportion correct 0.977, 0.905,
     # 0.868 at p1 = 0.1, 0.5, 0.9 (sd 0.05-0.10, s.e. here 0.0025-0.005): 0.1 vs 0.9 is ~20 s.e.
     reps = 400
-    prop = {p1: march1991_batch(p1, 0.5, reps=reps, seed=10 + i)
-            for i, p1 in enumerate((0.1, 0.5, 0.9))}
+    prop = {p1: march1991_batch(p1, 0.5, reps=reps, seed=10 + i) for i, p1 in enumerate((0.1, 0.5, 0.9))}
     assert z_diff(prop[0.1]["code_proportion"], prop[0.9]["code_proportion"]) > Z_CLAIM
     assert z_diff(prop[0.1]["code_proportion"], prop[0.5]["code_proportion"]) > Z_CLAIM
     assert z_diff(prop[0.5]["code_proportion"], prop[0.9]["code_proportion"]) > 3.0  # ~7 s.e.
@@ -207,11 +206,17 @@ def test_validation_report_writes_files_and_claims(tmp_path):
     assert {"experiment", "claim", "figures", "z", "passed"} <= set(claims.columns)
     # figure 1 (slow beats fast, agreement with the reference), heterogeneity, equilibrium reached,
     # turnover, turbulence (decay, turnover helps)
-    assert list(claims["experiment"]) == ["figure1", "figure1", "heterogeneity", "equilibrium",
-                                          "turnover", "turbulence", "turbulence"]
+    assert list(claims["experiment"]) == [
+        "figure1",
+        "figure1",
+        "heterogeneity",
+        "equilibrium",
+        "turnover",
+        "turbulence",
+        "turbulence",
+    ]
     assert claims["passed"].dtype == bool
-    assert {"experiment", "p1", "p2", "p3", "p4", "period", "measure", "mean", "se", "reps"} <= set(
-        results.columns)
+    assert {"experiment", "p1", "p2", "p3", "p4", "period", "measure", "mean", "se", "reps"} <= set(results.columns)
     for key in ("claims", "results", "figure1"):
         assert paths[key].exists() and paths[key].stat().st_size > 0
     assert pd.read_csv(paths["claims"]).shape[0] == len(claims)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.engine import market
 from sim.engine.build import Setup
+from sim.engine.knowledge import lookup
 from sim.engine.levers import LOYALTY_EFFECT
 from sim.engine.processes.encounters import Encounters
-from sim.engine import market
-from sim.engine.knowledge import lookup
-
 
 # ------------------------------------------------------------------------------ Bass growth
 
@@ -49,6 +48,7 @@ def test_bass_adoptions_edge_cases():
     assert market.bass_adoptions(100, 0.0, 0.0, 10, 100, rng) == 0
     assert market.bass_adoptions(100, 1.0, 0.0, 10, 100, rng) == 100
 
+
 SERVQUAL = (Encounters.COMPETITOR_WEIGHT, Encounters.SERVQUAL_GAIN)
 NEEDS = (Setup.NEED_OWN, Setup.NEED_OTHER, Setup.NEED_PROCESS)
 
@@ -57,8 +57,9 @@ NEEDS = (Setup.NEED_OWN, Setup.NEED_OTHER, Setup.NEED_PROCESS)
 
 
 def _churn(sat=0.0, rel=0.0, base=0.004, dis=0.03, prot=0.6, loyalty=0.0, comp=0.3):
-    return market.churn_hazard(np.asarray(sat, float), np.asarray(rel, float), base, dis, prot, loyalty,
-                               LOYALTY_EFFECT, comp)
+    return market.churn_hazard(
+        np.asarray(sat, float), np.asarray(rel, float), base, dis, prot, loyalty, LOYALTY_EFFECT, comp
+    )
 
 
 def test_churn_hazard_known_value():
@@ -110,8 +111,9 @@ def test_servqual_direction():
 def test_servqual_bounds():
     rng = np.random.default_rng(2)
     n = 2000
-    sat, exp = market.servqual(rng.uniform(-1, 1, n), rng.uniform(0, 1, n), rng.uniform(0, 1, n),
-                               rng.uniform(0, 1, n), 1.0, 1.0, *SERVQUAL)
+    sat, exp = market.servqual(
+        rng.uniform(-1, 1, n), rng.uniform(0, 1, n), rng.uniform(0, 1, n), rng.uniform(0, 1, n), 1.0, 1.0, *SERVQUAL
+    )
     assert np.all((sat >= -1) & (sat <= 1)) and np.all((exp >= 0) & (exp <= 1))
     # a quality 0.5 above expectation saturates satisfaction at +1 with full adaptation
     s, _ = market.servqual(np.array([0.0]), np.array([0.2]), np.array([0.7]), 0.5, 1.0, 0.0, *SERVQUAL)

@@ -23,21 +23,43 @@ from sim.agents import (
     Supplier,
     Team,
 )
-from sim.engine.channels import CHANNEL_NAMES
-from sim.model import CRMKnowledgeModel
-from sim.config.loader import load_scenario
 from sim.analysis.scorecard import KPIS, PERSPECTIVES, TEAM_KPIS
+from sim.config.loader import load_scenario
+from sim.engine.channels import CHANNEL_NAMES
 from sim.experiments.simulate import release, step_table
+from sim.model import CRMKnowledgeModel
 
-SMALL = {"market.initial_customers": 400, "market.market_potential": 600,
-         "organization.teams": 3, "organization.team_size": 5,
-         "organization.rnd_staff": 3, "organization.production_staff": 4, "organization.suppliers": 2,
-         "organization.universities": 2, "organization.consultancies": 1}
+SMALL = {
+    "market.initial_customers": 400,
+    "market.market_potential": 600,
+    "organization.teams": 3,
+    "organization.team_size": 5,
+    "organization.rnd_staff": 3,
+    "organization.production_staff": 4,
+    "organization.suppliers": 2,
+    "organization.universities": 2,
+    "organization.consultancies": 1,
+}
 
 # DESIGN.md "Outputs": the step table has at least these columns, with these names
-DESIGN_COLUMNS = ["step", "active_customers", "acquired_total", "churned_total", "retention_rate",
-                  "satisfaction_mean", "relational_capital", "revenue", "cost", "profit", "service_quality",
-                  "knowledge_gap", "knowledge_individual", "knowledge_team", "knowledge_org", "employees"]
+DESIGN_COLUMNS = [
+    "step",
+    "active_customers",
+    "acquired_total",
+    "churned_total",
+    "retention_rate",
+    "satisfaction_mean",
+    "relational_capital",
+    "revenue",
+    "cost",
+    "profit",
+    "service_quality",
+    "knowledge_gap",
+    "knowledge_individual",
+    "knowledge_team",
+    "knowledge_org",
+    "employees",
+]
 
 
 @pytest.fixture(scope="module")
@@ -239,8 +261,7 @@ def test_scorecard(result, small):
 
 
 def test_scorecard_targets_and_weights_come_from_the_scenario(small):
-    sc = small.with_params({"scorecard.kpi.retention_rate.target": 0.123,
-                            "scorecard.kpi.knowledge_gap.weight": 7.0})
+    sc = small.with_params({"scorecard.kpi.retention_rate.target": 0.123, "scorecard.kpi.knowledge_gap.weight": 7.0})
     card = run(sc, seed=1, steps=3).scorecard.set_index("kpi")
     assert card.loc["retention_rate", "target"] == 0.123
     assert card.loc["knowledge_gap", "weight"] == 7.0

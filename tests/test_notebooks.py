@@ -23,8 +23,14 @@ STARTUP_TIMEOUT = 120  # s, kernel start
 SMALL = {
     "01_quickstart.ipynb": {"STEPS": 8, "CUSTOMERS": 1000},
     "02_compare_policies.ipynb": {"REPS": 2, "STEPS": 8, "CUSTOMERS": 1000, "EXECUTOR": "process"},
-    "03_sweep_and_sensitivity.ipynb": {"SAMPLES": 4, "REPS": 1, "STEPS": 6, "CUSTOMERS": 500, "SOBOL_N": 4,
-                                       "WORKERS": 2},
+    "03_sweep_and_sensitivity.ipynb": {
+        "SAMPLES": 4,
+        "REPS": 1,
+        "STEPS": 6,
+        "CUSTOMERS": 500,
+        "SOBOL_N": 4,
+        "WORKERS": 2,
+    },
     "04_validation_march1991.ipynb": {"REPS": 4},
 }
 
@@ -54,8 +60,13 @@ def test_notebook_runs(name, tmp_path):
     cell = nbformat.v4.new_code_cell("# injected by tests/test_notebooks.py\n" + injected)
     cell.metadata["tags"] = ["injected-parameters"]
     nb.cells.insert(at + 1, cell)
-    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, startup_timeout=STARTUP_TIMEOUT,
-                                     kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        startup_timeout=STARTUP_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     t0 = time.perf_counter()
     try:
         client.execute()

@@ -7,25 +7,26 @@ import re
 import pytest
 from matplotlib.collections import PolyCollection
 
-from sim.present import plots
-from sim.experiments.simulate import tidy
-from sim.present.report import STATUS_COLORS, fmt, fmt_ci, fmt_pm, run_report, scorecard_text
 from sim.config.loader import load_scenario
-from sim.experiments.simulate import run
+from sim.experiments.simulate import run, tidy
+from sim.present import plots
+from sim.present.report import STATUS_COLORS, fmt, fmt_ci, fmt_pm, run_report, scorecard_text
 
 
 @pytest.fixture(scope="module")
 def result():
-    sc = load_scenario("baseline").with_params({"scenario.description": "<b>R&D</b> \"quoted\""})
+    sc = load_scenario("baseline").with_params({"scenario.description": '<b>R&D</b> "quoted"'})
     return run(sc, seed=5, steps=6)
 
 
 @pytest.fixture(scope="module")
 def figures(result):
     runs, steps = tidy([result], [("baseline", 0)])
-    return {"timeseries": plots.png_bytes(plots.timeseries(steps)),
-            "scorecard": plots.png_bytes(plots.scorecard_chart(runs)),
-            "flows": plots.png_bytes(plots.flows(steps))}
+    return {
+        "timeseries": plots.png_bytes(plots.timeseries(steps)),
+        "scorecard": plots.png_bytes(plots.scorecard_chart(runs)),
+        "flows": plots.png_bytes(plots.flows(steps)),
+    }
 
 
 def test_numbers():
@@ -47,7 +48,7 @@ def test_report_is_self_contained_and_escaped(result, figures):
     assert "<script" not in html and "<link" not in html
     assert "&lt;b&gt;R&amp;D&lt;/b&gt; &quot;quoted&quot;" in html and "<b>R&D</b>" not in html
     for status in set(result.scorecard["status"]):
-        assert f"background:{STATUS_COLORS[status]}\">{status}<" in html
+        assert f'background:{STATUS_COLORS[status]}">{status}<' in html
     for kpi in result.scorecard["kpi"]:
         assert f"<td>{kpi}</td>" in html
     assert "team 9" in html and "python run.py run baseline" in html
@@ -60,8 +61,7 @@ def test_terminal_scorecard(result):
     assert len(lines) == 2 + len(result.scorecard) + 1
     assert lines[-1].startswith(f"weighted score: {result.summary['score']:.1f} / 100")
     for perspective in ("financial", "customer", "internal process", "learning & growth"):
-        assert f"{perspective} {result.summary['score_' + perspective.split()[0].replace('&', '')]:.1f}" \
-            in lines[-1]
+        assert f"{perspective} {result.summary['score_' + perspective.split()[0].replace('&', '')]:.1f}" in lines[-1]
     assert ">= 0.750" in text and "<= 0.300" in text  # targets with their direction
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import re
 import tomllib
 from pathlib import Path
 
@@ -23,8 +22,7 @@ from sim.engine.channels import CHANNEL_NAMES as CHANNELS
 from sim.engine.channels import CHANNELS as CHANNEL_DECLARATIONS
 from sim.engine.schedule import COMPONENTS
 
-SHIPPED = ["baseline", "km", "crm", "ckm", "supplier_collaboration", "high_turnover",
-           "turbulent_market", "march1991"]
+SHIPPED = ["baseline", "km", "crm", "ckm", "supplier_collaboration", "high_turnover", "turbulent_market", "march1991"]
 
 BASE_CHURN = SCHEMA["market.base_churn"].default
 
@@ -71,8 +69,15 @@ def test_schema_is_assembled_from_the_declarations():
         assert {f"scorecard.kpi.{name}.{x}" for x in ("target", "weight", "direction")} <= set(SCHEMA)
     kpi_keys = {k for k in SCHEMA if k.startswith("scorecard.kpi.")}
     others = set(SCHEMA) - {p.key for p in declared} - kpi_keys
-    assert others == {"scenario.name", "scenario.description", "scenario.steps", "scenario.extends",
-                      "channels.enabled", "market.discount_rate", "scorecard.mission"}
+    assert others == {
+        "scenario.name",
+        "scenario.description",
+        "scenario.steps",
+        "scenario.extends",
+        "channels.enabled",
+        "market.discount_rate",
+        "scorecard.mission",
+    }
     assert tuple(dict.fromkeys(k.split(".")[0] for k in SCHEMA if not k.startswith("scenario."))) == SECTIONS
 
 
@@ -125,13 +130,25 @@ def test_every_shipped_scenario_loads(base):
 
 def test_strategy_scenarios_set_what_they_stand_for(base):
     km, crm, ckm = (load_scenario(n) for n in ("km", "crm", "ckm"))
-    assert (km["policy.customer_role"], km["policy.crm_maturity"], km["policy.codification"],
-            km["policy.socialization"], km["policy.training"], km["policy.job_rotation"]) == \
-        ("passive", 1, 0.6, 0.6, 0.4, 0.2)
-    assert (crm["policy.customer_role"], crm["policy.loyalty_scheme"], crm["policy.crm_maturity"]) == \
-        ("captive", 0.6, 2)
-    assert (ckm["policy.customer_role"], ckm["policy.co_creation"], ckm["policy.crm_maturity"],
-            ckm["policy.codification"]) == ("active", 0.6, 3, 0.4)
+    assert (
+        km["policy.customer_role"],
+        km["policy.crm_maturity"],
+        km["policy.codification"],
+        km["policy.socialization"],
+        km["policy.training"],
+        km["policy.job_rotation"],
+    ) == ("passive", 1, 0.6, 0.6, 0.4, 0.2)
+    assert (crm["policy.customer_role"], crm["policy.loyalty_scheme"], crm["policy.crm_maturity"]) == (
+        "captive",
+        0.6,
+        2,
+    )
+    assert (
+        ckm["policy.customer_role"],
+        ckm["policy.co_creation"],
+        ckm["policy.crm_maturity"],
+        ckm["policy.codification"],
+    ) == ("active", 0.6, 3, 0.4)
     sup = load_scenario("supplier_collaboration")
     assert (sup["policy.supplier_collaboration"], sup["policy.co_creation"]) == (0.8, 0.2)
     assert load_scenario("high_turnover")["organization.employee_turnover"] == 0.5
@@ -139,8 +156,13 @@ def test_strategy_scenarios_set_what_they_stand_for(base):
     assert (tm.turbulence, tm.competition, tm.competition_volatility) == (3.0, 0.5, 0.05)
     # the rest is inherited
     assert km["market.base_churn"] == base["market.base_churn"]
-    assert set(km.diff(base)) == {"policy.codification", "policy.socialization", "policy.training",
-                                  "policy.job_rotation", "scorecard.mission"}
+    assert set(km.diff(base)) == {
+        "policy.codification",
+        "policy.socialization",
+        "policy.training",
+        "policy.job_rotation",
+        "scorecard.mission",
+    }
 
 
 def test_march1991_is_marchs_organization():
@@ -165,19 +187,23 @@ def test_load_by_path_and_path_object(base):
 
 def test_extends_inherits_and_overrides_multilevel(tmp_path, base):
     write(tmp_path, "a.toml", '[scenario]\nextends = "baseline"\nsteps = 52\n[market]\nbase_churn = 0.01\n')
-    write(tmp_path, "b.toml", '[scenario]\nextends = "a"\ndescription = "B"\n[policy]\ncrm_maturity = 3\n'
-                              '[channels.mentoring]\nrate = 0.2\n[scorecard.kpi.profit]\ndirection = "lower"\n')
+    write(
+        tmp_path,
+        "b.toml",
+        '[scenario]\nextends = "a"\ndescription = "B"\n[policy]\ncrm_maturity = 3\n'
+        '[channels.mentoring]\nrate = 0.2\n[scorecard.kpi.profit]\ndirection = "lower"\n',
+    )
     sub = tmp_path / "sub"
     sub.mkdir()
     write(sub, "c.toml", '[scenario]\nextends = "../b.toml"\n[market]\nprice = 20\n')
     c = load_scenario(str(sub / "c.toml"))
     assert c.name == "c" and c.steps == 52 and c.extends == "../b.toml"
-    assert c["market.base_churn"] == 0.01            # from a
-    assert c["policy.crm_maturity"] == 3             # from b
+    assert c["market.base_churn"] == 0.01  # from a
+    assert c["policy.crm_maturity"] == 3  # from b
     assert c["market.price"] == 20.0 and isinstance(c["market.price"], float)  # int -> float
     assert c["channels.mentoring.rate"] == 0.2 and c["channels.mentoring.cost"] == base["channels.mentoring.cost"]
     assert c["scorecard.kpi.profit.direction"] == "lower"
-    assert c["scorecard.kpi.revenue.direction"] == "higher"   # default
+    assert c["scorecard.kpi.revenue.direction"] == "higher"  # default
     assert c["market.segments"] == base["market.segments"]
     b = load_scenario(str(tmp_path / "b.toml"))
     assert b.description == "B" and b.name == "b" and b.steps == 52
@@ -189,7 +215,7 @@ def test_accessors(base):
     assert m.base_churn == base.get("market.base_churn") == base["market.base_churn"] == BASE_CHURN
     assert m["base_churn"] == BASE_CHURN and "base_churn" in m and len(m) > 10
     with pytest.raises(AttributeError, match="base_churn"):
-        m.base_chrun
+        m.base_chrun  # noqa: B018 -- the attribute access is the test
     with pytest.raises(AttributeError):
         m.base_churn = 1.0
     ch = base.section("channels")
@@ -239,8 +265,9 @@ def test_with_params_returns_a_new_validated_scenario(base):
 
 def test_numpy_values_are_accepted_as_their_python_types(base):
     np = pytest.importorskip("numpy")
-    sc = base.with_params({"organization.teams": np.int64(3), "market.base_churn": np.float64(0.01),
-                           "market.price": np.int32(9)})
+    sc = base.with_params(
+        {"organization.teams": np.int64(3), "market.base_churn": np.float64(0.01), "market.price": np.int32(9)}
+    )
     assert type(sc["organization.teams"]) is int and type(sc["market.base_churn"]) is float
     assert type(sc["market.price"]) is float
     with pytest.raises(ScenarioError, match="wrong type"):
@@ -259,8 +286,9 @@ def test_to_toml_round_trips(tmp_path, base):
         path = write(tmp_path, f"{name}_resolved.toml", text)
         back = load_scenario(str(path))
         assert back == sc and back.flat() == sc.flat() and back.name == sc.name
-    odd = base.with_params({"scorecard.mission": 'quote " back \\ tab \t nl \n ctl \x01 del \x7f é',
-                            "scenario.description": "x\ny"})
+    odd = base.with_params(
+        {"scorecard.mission": 'quote " back \\ tab \t nl \n ctl \x01 del \x7f é', "scenario.description": "x\ny"}
+    )
     assert from_toml(odd.to_toml()) == odd
     assert "overrides" in odd.to_toml()
 
@@ -299,15 +327,18 @@ def test_scenario_constructor_validates(base):
 # ---------------------------------------------------------------------------------- overrides
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("market.base_churn=0.01", ("market.base_churn", 0.01)),
-    (" organization.teams = 2 ", ("organization.teams", 2)),
-    ("x.y=true", ("x.y", True)),
-    ('policy.customer_role="active"', ("policy.customer_role", "active")),
-    ("policy.customer_role=active", ("policy.customer_role", "active")),
-    ("scorecard.mission=a=b", ("scorecard.mission", "a=b")),
-    ("market.price=1e3", ("market.price", 1000.0)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("market.base_churn=0.01", ("market.base_churn", 0.01)),
+        (" organization.teams = 2 ", ("organization.teams", 2)),
+        ("x.y=true", ("x.y", True)),
+        ('policy.customer_role="active"', ("policy.customer_role", "active")),
+        ("policy.customer_role=active", ("policy.customer_role", "active")),
+        ("scorecard.mission=a=b", ("scorecard.mission", "a=b")),
+        ("market.price=1e3", ("market.price", 1000.0)),
+    ],
+)
 def test_parse_override(text, expected):
     key, value = parse_override(text)
     assert (key, value) == expected and type(value) is type(expected[1])
@@ -337,14 +368,20 @@ def test_unknown_key_in_file_suggests(tmp_path):
     assert e.value.key == "market.base_chrun" and e.value.hint == "market.base_churn"
 
 
-@pytest.mark.parametrize("toml, key, hint", [
-    ("[channels.mentorship]\nrate = 0.1\n", "channels.mentorship", "channels.mentoring"),
-    ("[markt]\nbase_churn = 0.1\n", "markt", "market"),
-    ("[scenario]\nstep = 5\n", "scenario.step", "scenario.steps"),
-    ("[scorecard.kpi.retention]\ntarget = 0.8\n", "scorecard.kpi.retention", "scorecard.kpi.retention_rate"),
-    ("[scorecard.kpi.profit]\ntarget = 1.0\ndirektion = \"lower\"\n", "scorecard.kpi.profit.direktion",
-     "scorecard.kpi.profit.direction"),
-])
+@pytest.mark.parametrize(
+    "toml, key, hint",
+    [
+        ("[channels.mentorship]\nrate = 0.1\n", "channels.mentorship", "channels.mentoring"),
+        ("[markt]\nbase_churn = 0.1\n", "markt", "market"),
+        ("[scenario]\nstep = 5\n", "scenario.step", "scenario.steps"),
+        ("[scorecard.kpi.retention]\ntarget = 0.8\n", "scorecard.kpi.retention", "scorecard.kpi.retention_rate"),
+        (
+            '[scorecard.kpi.profit]\ntarget = 1.0\ndirektion = "lower"\n',
+            "scorecard.kpi.profit.direktion",
+            "scorecard.kpi.profit.direction",
+        ),
+    ],
+)
 def test_unknown_keys_everywhere(tmp_path, toml, key, hint):
     if toml.startswith("[scenario]"):
         text = toml.replace("[scenario]\n", '[scenario]\nextends = "baseline"\n')
@@ -369,15 +406,23 @@ def test_out_of_range_in_override(base):
     with pytest.raises(ScenarioError) as e:
         base.with_params({"market.base_churn": 1.5})
     assert one_line(e) == "override: market.base_churn = 1.5: out of range, expected a float in [0, 1]"
-    with pytest.raises(ScenarioError, match=r"override: organization.team_size = 1: out of range, expected an int >= 2"):
+    with pytest.raises(
+        ScenarioError, match=r"override: organization.team_size = 1: out of range, expected an int >= 2"
+    ):
         base.with_params({"organization.team_size": 1})
     with pytest.raises(ScenarioError, match=r"knowledge.customer_items = 0: out of range, expected an int >= 1"):
         base.with_params({"knowledge.customer_items": 0})
-    with pytest.raises(ScenarioError, match=r"policy.crm_maturity = 4: not an allowed value, expected an int, one of 1, 2, 3"):
+    with pytest.raises(
+        ScenarioError, match=r"policy.crm_maturity = 4: not an allowed value, expected an int, one of 1, 2, 3"
+    ):
         base.with_params({"policy.crm_maturity": 4})
-    with pytest.raises(ScenarioError, match=r"policy.customer_role = \"activ\": not an allowed value.*did you mean 'active'"):
+    with pytest.raises(
+        ScenarioError, match=r"policy.customer_role = \"activ\": not an allowed value.*did you mean 'active'"
+    ):
         base.with_params({"policy.customer_role": "activ"})
-    with pytest.raises(ScenarioError, match=r"market.referral_min_satisfaction = -1.5: out of range, expected a float in \[-1, 1\]"):
+    with pytest.raises(
+        ScenarioError, match=r"market.referral_min_satisfaction = -1.5: out of range, expected a float in \[-1, 1\]"
+    ):
         base.with_params({"market.referral_min_satisfaction": -1.5})
     with pytest.raises(ScenarioError, match=r"market.price = nan: not a finite number"):
         base.with_params({"market.price": math.nan})
@@ -394,16 +439,20 @@ def test_out_of_range_in_file(tmp_path):
 
 
 def test_types(base):
-    assert base.with_params({"market.base_churn": 0})["market.base_churn"] == 0.0   # int for float
+    assert base.with_params({"market.base_churn": 0})["market.base_churn"] == 0.0  # int for float
     assert type(base.with_params({"market.price": 3})["market.price"]) is float
-    with pytest.raises(ScenarioError) as e:                                            # float for int
+    with pytest.raises(ScenarioError) as e:  # float for int
         base.with_params({"organization.teams": 2.0})
     assert one_line(e) == "override: organization.teams = 2.0: wrong type, expected an int >= 1, given a float"
-    with pytest.raises(ScenarioError, match="organization.teams = true: wrong type, expected an int >= 1, given a bool"):
+    with pytest.raises(
+        ScenarioError, match="organization.teams = true: wrong type, expected an int >= 1, given a bool"
+    ):
         base.with_params({"organization.teams": True})
-    with pytest.raises(ScenarioError, match="market.base_churn = false: wrong type, expected a float in \\[0, 1\\], given a bool"):
+    with pytest.raises(
+        ScenarioError, match="market.base_churn = false: wrong type, expected a float in \\[0, 1\\], given a bool"
+    ):
         base.with_params({"market.base_churn": False})
-    with pytest.raises(ScenarioError, match="market.base_churn = \"0.1\": wrong type.*given a string"):
+    with pytest.raises(ScenarioError, match='market.base_churn = "0.1": wrong type.*given a string'):
         base.with_params({"market.base_churn": "0.1"})
     with pytest.raises(ScenarioError, match="policy.customer_role = 1: wrong type, expected a string"):
         base.with_params({"policy.customer_role": 1})
@@ -412,14 +461,23 @@ def test_types(base):
     assert one_line(e) == "override: market = 1: wrong type, expected a table [market], given an int"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('[scenario]\nextends = "baseline"\n[organization]\nteams = 2.5\n',
-     "t.toml: organization.teams = 2.5: wrong type, expected an int >= 1, given a float"),
-    ('market = 3\n[scenario]\nextends = "baseline"\n',
-     "t.toml: market = 3: wrong type, expected a table [market], given an int"),
-    ('[scenario]\nextends = "baseline"\n[market.base_churn]\nx = 1\n',
-     "t.toml: market.base_churn = {...}: wrong type, expected a float in [0, 1], given a table"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            '[scenario]\nextends = "baseline"\n[organization]\nteams = 2.5\n',
+            "t.toml: organization.teams = 2.5: wrong type, expected an int >= 1, given a float",
+        ),
+        (
+            'market = 3\n[scenario]\nextends = "baseline"\n',
+            "t.toml: market = 3: wrong type, expected a table [market], given an int",
+        ),
+        (
+            '[scenario]\nextends = "baseline"\n[market.base_churn]\nx = 1\n',
+            "t.toml: market.base_churn = {...}: wrong type, expected a float in [0, 1], given a table",
+        ),
+    ],
+)
 def test_wrong_type_in_file(tmp_path, text, expected):
     p = write(tmp_path, "t.toml", text)
     with pytest.raises(ScenarioError) as e:
@@ -505,7 +563,8 @@ def valid_value(param):
         return st.booleans()
     if param.type is str:
         return st.text(min_size=1 if param.nonempty else 0, max_size=40).filter(
-            lambda s: not param.nonempty or s.strip())
+            lambda s: not param.nonempty or s.strip()
+        )
     if param.type is int:
         lo = int(param.lo) if param.lo is not None else -1000
         hi = int(param.hi) if param.hi is not None else lo + 100_000
@@ -514,8 +573,9 @@ def valid_value(param):
     hi = param.hi if param.hi is not None else (lo + _BIG if param.lo is not None else _BIG * 1e6)
     floats = st.floats(lo, hi, allow_nan=False, allow_infinity=False)
     if param.lo is not None and param.hi is not None:
-        return st.one_of(floats, st.sampled_from([param.lo, param.hi]),
-                         st.integers(math.ceil(param.lo), math.floor(param.hi)))
+        return st.one_of(
+            floats, st.sampled_from([param.lo, param.hi]), st.integers(math.ceil(param.lo), math.floor(param.hi))
+        )
     return st.one_of(floats, st.just(param.lo) if param.lo is not None else st.just(0.0))
 
 
@@ -526,15 +586,17 @@ def invalid_value(param):
     if param.choices is not None:
         options.append(st.sampled_from(["nope", 0, 99]).filter(lambda v: v not in param.choices))
     if param.lo is not None:
-        below = st.floats(max_value=param.lo, exclude_max=True, allow_nan=False, allow_infinity=False,
-                          min_value=param.lo - _BIG)
+        below = st.floats(
+            max_value=param.lo, exclude_max=True, allow_nan=False, allow_infinity=False, min_value=param.lo - _BIG
+        )
         options.append(below if param.type is float else st.integers(int(param.lo) - 1000, int(param.lo) - 1))
     if param.hi is not None:
-        above = st.floats(min_value=param.hi, exclude_min=True, allow_nan=False, allow_infinity=False,
-                          max_value=param.hi + _BIG)
+        above = st.floats(
+            min_value=param.hi, exclude_min=True, allow_nan=False, allow_infinity=False, max_value=param.hi + _BIG
+        )
         options.append(above if param.type is float else st.integers(int(param.hi) + 1, int(param.hi) + 1000))
     if param.type is int:
-        options.append(st.floats(allow_nan=False, allow_infinity=False))   # float for int
+        options.append(st.floats(allow_nan=False, allow_infinity=False))  # float for int
         options.append(st.booleans())
     if param.type is float:
         options.append(st.sampled_from([math.nan, math.inf, -math.inf, True, "0.5"]))

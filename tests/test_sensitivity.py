@@ -11,10 +11,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from sim.experiments import store as storage  # noqa: E402
 from sim.cli.main import main  # noqa: E402
-from sim.io.errors import InputError  # noqa: E402
+from sim.experiments import store as storage  # noqa: E402
 from sim.experiments.sensitivity import analyze, sensitivity  # noqa: E402
+from sim.io.errors import InputError  # noqa: E402
 
 SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
 SMALL_ARGS = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
@@ -24,8 +24,18 @@ PARAMS = {"market.base_churn": (0.002, 0.02), "scorecard.kpi.revenue.weight": (0
 
 def test_sobol_indices_problem_and_files(tmp_path):
     with pytest.warns(UserWarning) as caught:
-        sa = sensitivity("baseline", PARAMS, kpi="retention_rate", method="sobol", samples=8, steps=10,
-                         executor="none", out=tmp_path / "sa", progress=False, set=SMALL)
+        sa = sensitivity(
+            "baseline",
+            PARAMS,
+            kpi="retention_rate",
+            method="sobol",
+            samples=8,
+            steps=10,
+            executor="none",
+            out=tmp_path / "sa",
+            progress=False,
+            set=SMALL,
+        )
     messages = [str(w.message) for w in caught]
     assert any("N=8 base samples are unstable" in m for m in messages)  # before running
     assert any("confidence intervals of the Sobol' indices of retention_rate are wider" in m for m in messages)
@@ -60,8 +70,18 @@ def test_sobol_indices_problem_and_files(tmp_path):
 def test_morris_with_an_integer_parameter(tmp_path):
     params = {"market.base_churn": (0.002, 0.02), "organization.teams": (2, 4)}
     with pytest.warns(UserWarning, match="Morris screening from 4 trajectories"):
-        sa = sensitivity("baseline", params, kpi="retention_rate", method="morris", samples=4, steps=8,
-                         executor="none", out=tmp_path / "m", progress=False, set=SMALL)
+        sa = sensitivity(
+            "baseline",
+            params,
+            kpi="retention_rate",
+            method="morris",
+            samples=4,
+            steps=8,
+            executor="none",
+            out=tmp_path / "m",
+            progress=False,
+            set=SMALL,
+        )
     assert list(sa.indices.columns) == ["parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
     assert np.isfinite(sa.indices[["mu", "mu_star", "sigma"]].to_numpy()).all()
     runs = sa.sweep.runs
@@ -74,8 +94,18 @@ def test_morris_with_an_integer_parameter(tmp_path):
 def test_unknown_kpi_is_refused_before_any_run(tmp_path, capsys):
     with pytest.raises(InputError, match="unknown KPI; did you mean 'retention_rate'.*valid KPIs: .*profit"):
         sensitivity("baseline", PARAMS, kpi="retention", samples=4, executor="none", out=tmp_path / "x")
-    code = main(["sensitivity", "baseline", "--param", "market.base_churn=0.002:0.02", "--kpi", "nope",
-                 "--out", str(tmp_path / "x")])
+    code = main(
+        [
+            "sensitivity",
+            "baseline",
+            "--param",
+            "market.base_churn=0.002:0.02",
+            "--kpi",
+            "nope",
+            "--out",
+            str(tmp_path / "x"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: --kpi nope: unknown KPI") and err.count("\n") == 1
     assert not (tmp_path / "x").exists()
@@ -83,9 +113,24 @@ def test_unknown_kpi_is_refused_before_any_run(tmp_path, capsys):
 
 def test_cli_prints_indices_warns_and_resumes(tmp_path, capsys):
     out = tmp_path / "sa"
-    args = ["sensitivity", "baseline", "--param", "market.base_churn=0.002:0.02", "--param",
-            "organization.teams=2:4", "--samples", "4", "--steps", "8", "--executor", "none",
-            "--no-progress", "--out", str(out), *SMALL_ARGS]
+    args = [
+        "sensitivity",
+        "baseline",
+        "--param",
+        "market.base_churn=0.002:0.02",
+        "--param",
+        "organization.teams=2:4",
+        "--samples",
+        "4",
+        "--steps",
+        "8",
+        "--executor",
+        "none",
+        "--no-progress",
+        "--out",
+        str(out),
+        *SMALL_ARGS,
+    ]
     assert main(args) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()

@@ -8,16 +8,23 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sim.experiments import store as storage
 from sim.cli.main import main
+from sim.experiments import store as storage
 from sim.io.errors import InputError
 
 
 def _runs(ids, failed=()):
     rows = []
     for i in ids:
-        row = {"run_id": i, "point": i, "market.base_churn": 0.001 * i, "rep": 0, "seed": 7,
-               "status": "failed" if i in failed else "ok", "duration": 0.1}
+        row = {
+            "run_id": i,
+            "point": i,
+            "market.base_churn": 0.001 * i,
+            "rep": 0,
+            "seed": 7,
+            "status": "failed" if i in failed else "ok",
+            "duration": 0.1,
+        }
         row["error"] = "RuntimeError: boom" if i in failed else None
         if i not in failed:
             row.update(retention_rate=0.5 + 0.01 * i, profit=100.0 * i)
@@ -32,8 +39,9 @@ def _steps(ids):
 def _store(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / storage.MANIFEST).write_text(json.dumps({"format": 1, "command": "sweep", "n_runs": 6}))
-    design = pd.DataFrame({"run_id": range(6), "point": range(6), "market.base_churn": np.arange(6) * 0.001,
-                           "rep": 0, "seed": 7})
+    design = pd.DataFrame(
+        {"run_id": range(6), "point": range(6), "market.base_churn": np.arange(6) * 0.001, "rep": 0, "seed": 7}
+    )
     storage.write_parquet_atomic(design, folder / storage.DESIGN)
     return folder
 

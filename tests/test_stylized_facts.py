@@ -26,8 +26,12 @@ import pytest
 
 from sim import load_scenario, run
 
-SMALL = {"market.initial_customers": 2000, "market.market_potential": 4000,
-         "organization.teams": 2, "organization.team_size": 20}
+SMALL = {
+    "market.initial_customers": 2000,
+    "market.market_potential": 4000,
+    "organization.teams": 2,
+    "organization.team_size": 20,
+}
 STEPS = 104
 REPS = 20
 # the maturity effect is the smallest (about 4 SE at 20 replications): twice the replications there
@@ -41,9 +45,17 @@ ARMS = {
 }
 
 # Bass: churn off, everyone refers; N0 initial customers, M prospects, peak near week 30 of 60
-BASS = {"market.initial_customers": 20, "market.market_potential": 4000, "market.p_innovation": 0.003,
-        "market.q_imitation": 0.12, "market.base_churn": 0.0, "market.dissatisfaction_churn": 0.0,
-        "market.referral_min_satisfaction": -1.0, "organization.teams": 2, "organization.team_size": 5}
+BASS = {
+    "market.initial_customers": 20,
+    "market.market_potential": 4000,
+    "market.p_innovation": 0.003,
+    "market.q_imitation": 0.12,
+    "market.base_churn": 0.0,
+    "market.dissatisfaction_churn": 0.0,
+    "market.referral_min_satisfaction": -1.0,
+    "organization.teams": 2,
+    "organization.team_size": 5,
+}
 BASS_STEPS, BASS_REPS = 60, 30
 
 
@@ -51,9 +63,11 @@ def _arm(args):
     name, seed = args
     res = run(load_scenario("baseline").with_params({**SMALL, **ARMS[name]}), seed=seed, steps=STEPS)
     year2 = res.steps[res.steps["step"] > STEPS // 2]
-    return {"knowledge_gap": float(year2["knowledge_gap"].mean()),
-            "knowledge_individual": float(year2["knowledge_individual"].mean()),
-            "retention_rate": float(res.summary["retention_rate"])}
+    return {
+        "knowledge_gap": float(year2["knowledge_gap"].mean()),
+        "knowledge_individual": float(year2["knowledge_individual"].mean()),
+        "retention_rate": float(res.summary["retention_rate"]),
+    }
 
 
 def _bass(seed):
@@ -179,14 +193,22 @@ def test_bass_s_shape(bass):
 
 if __name__ == "__main__":  # python tests/test_stylized_facts.py: the figures behind the tolerances
     data = arms.__wrapped__()
-    for b, metrics in (("high_turnover", ("knowledge_individual", "retention_rate")), ("active", ("knowledge_gap",)),
-                       ("maturity3", ("knowledge_gap",)), ("turbulent", ("knowledge_gap",))):
+    for b, metrics in (
+        ("high_turnover", ("knowledge_individual", "retention_rate")),
+        ("active", ("knowledge_gap",)),
+        ("maturity3", ("knowledge_gap",)),
+        ("turbulent", ("knowledge_gap",)),
+    ):
         for metric in metrics:
             mean, se = paired(data, "base", b, metric)
-            print(f"{b:14s} - base  {metric:22s} {mean:+.4f}  SE {se:.4f}  ({mean / se:+.1f} SE, n = "
-                  f"{min(len(data['base']), len(data[b]))})")
+            print(
+                f"{b:14s} - base  {metric:22s} {mean:+.4f}  SE {se:.4f}  ({mean / se:+.1f} SE, n = "
+                f"{min(len(data['base']), len(data[b]))})"
+            )
     paths = np.array(_pool_map(_bass, range(BASS_REPS)))
     exp = bass_expectation(BASS_STEPS)
     se = paths.std(axis=0, ddof=1) / np.sqrt(len(paths))
-    print(f"Bass: max |z| = {np.abs((paths.mean(0) - exp)[1:] / np.maximum(se[1:], 0.5)).max():.2f}; 6-week means",
-          np.diff(paths, axis=1).mean(0).reshape(-1, 6).mean(1).round(1))
+    print(
+        f"Bass: max |z| = {np.abs((paths.mean(0) - exp)[1:] / np.maximum(se[1:], 0.5)).max():.2f}; 6-week means",
+        np.diff(paths, axis=1).mean(0).reshape(-1, 6).mean(1).round(1),
+    )

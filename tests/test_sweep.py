@@ -52,8 +52,10 @@ def _fail_above(monkeypatch, churn: float) -> None:
 
 def _tables(res):
     """runs (without the timing) and steps, sorted by run_id: what must match between two sweeps."""
-    return (res.runs.drop(columns="duration").sort_values("run_id").reset_index(drop=True),
-            res.steps.sort_values(["run_id", "step"]).reset_index(drop=True))
+    return (
+        res.runs.drop(columns="duration").sort_values("run_id").reset_index(drop=True),
+        res.steps.sort_values(["run_id", "step"]).reset_index(drop=True),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,8 +104,15 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(InputError, match="--design"):
         sweep("baseline", PARAMS, design="random", samples=2, executor="none", out=out, progress=False)
     with pytest.raises(ScenarioError):
-        sweep("baseline", PARAMS, samples=2, executor="none", out=out, progress=False,
-              set={"market.initial_customers": -1})
+        sweep(
+            "baseline",
+            PARAMS,
+            samples=2,
+            executor="none",
+            out=out,
+            progress=False,
+            set={"market.initial_customers": -1},
+        )
     assert not out.exists()
 
 
@@ -122,8 +131,19 @@ def test_cli_refuses_bad_params_with_one_line(tmp_path, capsys):
 
 
 def test_sweep_tables_seeds_and_files(tmp_path):
-    res = sweep("baseline", PARAMS, design="lhs", samples=3, reps=2, steps=8, executor="none",
-                out=tmp_path / "s", progress=False, set=SMALL, chunk_size=4)
+    res = sweep(
+        "baseline",
+        PARAMS,
+        design="lhs",
+        samples=3,
+        reps=2,
+        steps=8,
+        executor="none",
+        out=tmp_path / "s",
+        progress=False,
+        set=SMALL,
+        chunk_size=4,
+    )
     runs, steps = res.runs, res.steps
     assert runs["run_id"].tolist() == list(range(6))
     assert runs["point"].tolist() == [0, 0, 1, 1, 2, 2] and runs["rep"].tolist() == [0, 1] * 3
@@ -146,9 +166,17 @@ def test_sweep_tables_seeds_and_files(tmp_path):
     from sim import run
 
     row = runs.iloc[3]
-    one = run(load_scenario("baseline").with_params({**SMALL, "market.base_churn": row["market.base_churn"],
-                                                     "organization.teams": int(row["organization.teams"])}),
-              seed=int(row["seed"]), steps=8)
+    one = run(
+        load_scenario("baseline").with_params(
+            {
+                **SMALL,
+                "market.base_churn": row["market.base_churn"],
+                "organization.teams": int(row["organization.teams"]),
+            }
+        ),
+        seed=int(row["seed"]),
+        steps=8,
+    )
     got = steps[steps["run_id"] == 3].drop(columns="run_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(got, one.steps)
     assert row["retention_rate"] == pytest.approx(one.summary["retention_rate"])
@@ -162,8 +190,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     points = pd.DataFrame({"market.base_churn": [0.002, 0.009, 0.003, 0.004, 0.0095, 0.005]})
     kw = dict(design=points, steps=8, out=tmp_path / "s", progress=False, set=SMALL)
     with pytest.warns(RuntimeWarning, match="2 of 6 runs failed"):
-        res = sweep("baseline", {"market.base_churn": (0.002, 0.01)}, executor="process", workers=2,
-                    chunk_size=2, **kw)
+        res = sweep("baseline", {"market.base_churn": (0.002, 0.01)}, executor="process", workers=2, chunk_size=2, **kw)
     runs = res.runs
     assert runs["market.base_churn"].tolist() == points["market.base_churn"].tolist()
     assert runs["status"].tolist() == ["ok", "failed", "ok", "ok", "failed", "ok"]
@@ -209,8 +236,23 @@ def test_a_folder_with_another_sweep_is_refused(tmp_path, capsys, monkeypatch):
     assert "\n" not in str(err.value)
     with pytest.raises(InputError, match="holds a different sweep .scenario"):
         sweep("baseline", PARAMS, out=tmp_path / "s", **{**kw, "set": {**SMALL, "market.base_churn": 0.005}})
-    code = main(["sweep", "baseline", "--param", "market.base_churn=0.002:0.01", "--samples", "2",
-                 "--steps", "8", "--out", str(tmp_path / "s"), "--executor", "none", *SMALL_ARGS])
+    code = main(
+        [
+            "sweep",
+            "baseline",
+            "--param",
+            "market.base_churn=0.002:0.01",
+            "--samples",
+            "2",
+            "--steps",
+            "8",
+            "--out",
+            str(tmp_path / "s"),
+            "--executor",
+            "none",
+            *SMALL_ARGS,
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "holds a different sweep (params:" in err and err.count("\n") == 1
     assert {p: p.stat().st_mtime_ns for p in res.folder.rglob("*.parquet")} == before
@@ -228,8 +270,25 @@ def test_a_folder_with_another_sweep_is_refused(tmp_path, capsys, monkeypatch):
 
 def test_cli_sweep_prints_folder_and_counts(tmp_path, capsys, monkeypatch):
     _fail_above(monkeypatch, 0.008)  # the last of the grid's 0.002, 0.006, 0.01
-    code = main(["sweep", "baseline", "--param", "market.base_churn=0.002:0.01", "--design", "grid",
-                 "--samples", "3", "--steps", "8", "--executor", "none", "--out", str(tmp_path / "s"), *SMALL_ARGS])
+    code = main(
+        [
+            "sweep",
+            "baseline",
+            "--param",
+            "market.base_churn=0.002:0.01",
+            "--design",
+            "grid",
+            "--samples",
+            "3",
+            "--steps",
+            "8",
+            "--executor",
+            "none",
+            "--out",
+            str(tmp_path / "s"),
+            *SMALL_ARGS,
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0
     assert captured.out.splitlines() == [str((tmp_path / "s").resolve()), "3 runs, 1 failed"]
@@ -242,10 +301,32 @@ def test_cli_sweep_prints_folder_and_counts(tmp_path, capsys, monkeypatch):
 
 
 def _command(out: Path) -> list[str]:
-    return [sys.executable, str(ROOT / "run.py"), "sweep", "baseline",
-            "--param", "market.base_churn=0.002:0.01", "--param", "organization.teams=2:4",
-            "--design", "lhs", "--samples", "12", "--reps", "2", "--steps", "12", *SMALL_ARGS,
-            "--executor", "process", "--workers", "2", "--no-progress", "--out", str(out)]
+    return [
+        sys.executable,
+        str(ROOT / "run.py"),
+        "sweep",
+        "baseline",
+        "--param",
+        "market.base_churn=0.002:0.01",
+        "--param",
+        "organization.teams=2:4",
+        "--design",
+        "lhs",
+        "--samples",
+        "12",
+        "--reps",
+        "2",
+        "--steps",
+        "12",
+        *SMALL_ARGS,
+        "--executor",
+        "process",
+        "--workers",
+        "2",
+        "--no-progress",
+        "--out",
+        str(out),
+    ]
 
 
 def _session(sid: int) -> list[int]:
@@ -263,8 +344,9 @@ def _session(sid: int) -> list[int]:
 
 def _start_and_kill(out: Path, at_least: int) -> int:
     """Start the sweep command, SIGKILL it once ``at_least`` chunks are complete; complete chunks at the kill."""
-    proc = subprocess.Popen(_command(out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        _command(out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
     deadline = time.monotonic() + 120
     try:
         while len(storage.completed_chunks(out)) < at_least:
@@ -306,10 +388,18 @@ def test_resume_after_sigkill_gives_the_uninterrupted_data(tmp_path):
     assert resumed.manifest["chunk_starts"] == [0, 3, 6, 9, 11, 13, 15, 17, *range(18, 24)]
     assert len(storage.completed_chunks(out)) == n_chunks
     assert not [p for p in out.rglob(".part-*")]  # no temporary left behind
-    reference = sweep("baseline", {"market.base_churn": (0.002, 0.01), "organization.teams": (2, 4)},
-                      design="lhs", samples=12, reps=2, steps=12, set=parse_overrides(
-                          [f"{k}={v}" for k, v in SMALL.items()]), executor="none",
-                      out=tmp_path / "reference", progress=False)
+    reference = sweep(
+        "baseline",
+        {"market.base_churn": (0.002, 0.01), "organization.teams": (2, 4)},
+        design="lhs",
+        samples=12,
+        reps=2,
+        steps=12,
+        set=parse_overrides([f"{k}={v}" for k, v in SMALL.items()]),
+        executor="none",
+        out=tmp_path / "reference",
+        progress=False,
+    )
     runs, steps = _tables(resumed)
     assert runs["run_id"].tolist() == list(range(24))  # no duplicate, none lost
     assert not steps.duplicated(["run_id", "step"]).any() and len(steps) == 24 * 13
@@ -341,8 +431,7 @@ def test_long_sweep_in_one_process_does_not_grow(tmp_path):
     from sim.agents import KnowledgeHolder
     from sim.model import CRMKnowledgeModel
 
-    plan = make_plan("baseline", {"market.base_churn": (0.002, 0.01)}, "lhs", 100, 1, 8,
-                     overrides=SMALL)
+    plan = make_plan("baseline", {"market.base_churn": (0.002, 0.01)}, "lhs", 100, 1, 8, overrides=SMALL)
     chunks = execute_module.chunks(plan.table, list(range(0, 100, 10)), plan.names)
     gc.collect()  # models that earlier tests dropped go now, not in the middle of the count
     ids_before = len(KnowledgeHolder._ids)  # our agents' per-model id counters (weak keys)

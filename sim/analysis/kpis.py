@@ -33,25 +33,52 @@ _DECLARED = (
     KPI("revenue", FINANCIAL, "revenue per year", "money/yr", 12000000.0, 1.0),
     KPI("profit", FINANCIAL, "gross margin less all costs, per year", "money/yr", 2000000.0, 1.0),
     KPI("clv", FINANCIAL, "customer lifetime value, Gupta-Lehmann closed form", "money", 900.0, 1.0),
-    KPI("knowledge_cost", FINANCIAL, "cost of knowledge work and policies per year", "money/yr", 300000.0, 0.5, "lower"),
+    KPI(
+        "knowledge_cost", FINANCIAL, "cost of knowledge work and policies per year", "money/yr", 300000.0, 0.5, "lower"
+    ),
     KPI("retention_rate", CUSTOMER, "annual customer retention", "share", 0.75, 2.0),
     KPI("satisfaction_mean", CUSTOMER, "mean satisfaction of active customers", "[-1, 1]", 0.25, 1.0),
     KPI("acquired_total", CUSTOMER, "customers acquired per year", "customers/yr", 2500.0, 1.0),
     KPI("referrers_share", CUSTOMER, "share of active customers who refer", "share", 0.5, 0.5),
     KPI("products_per_customer", CUSTOMER, "products held per active customer", "products", 1.5, 0.5),
     KPI("service_quality", PROCESS, "mean perceived quality of encounters", "share", 0.7, 1.0),
-    KPI("knowledge_gap", PROCESS, "customer items the front line with its stores gets wrong", "share", 0.3, 1.0, "lower"),
-    KPI("codification", PROCESS, "share of the front line's right knowledge that its stores also hold", "share", 0.95, 0.5),
+    KPI(
+        "knowledge_gap", PROCESS, "customer items the front line with its stores gets wrong", "share", 0.3, 1.0, "lower"
+    ),
+    KPI(
+        "codification",
+        PROCESS,
+        "share of the front line's right knowledge that its stores also hold",
+        "share",
+        0.95,
+        0.5,
+    ),
     KPI("product_fit", PROCESS, "what R&D/production know of needs and supply", "share", 0.7, 0.5),
     KPI("knowledge_individual", LEARNING, "items employees get right", "share", 0.6, 1.0),
     KPI("knowledge_team", LEARNING, "items team repositories get right", "share", 0.6, 0.5),
     KPI("knowledge_org", LEARNING, "items the knowledge base gets right", "share", 0.7, 0.5),
     KPI("employee_retention", LEARNING, "annual employee retention", "share", 0.8, 0.5),
-    KPI("transfers_per_employee", LEARNING, "beliefs moved by all channels per employee per year", "transfers/yr", 300.0, 0.5),
+    KPI(
+        "transfers_per_employee",
+        LEARNING,
+        "beliefs moved by all channels per employee per year",
+        "transfers/yr",
+        300.0,
+        0.5,
+    ),
 )
 KPIS: dict[str, KPI] = {k.name: k for k in _DECLARED}
-TEAM_KPIS = ("revenue", "retention_rate", "satisfaction_mean", "products_per_customer", "service_quality",
-             "knowledge_gap", "knowledge_individual", "knowledge_team", "employee_retention")
+TEAM_KPIS = (
+    "revenue",
+    "retention_rate",
+    "satisfaction_mean",
+    "products_per_customer",
+    "service_quality",
+    "knowledge_gap",
+    "knowledge_individual",
+    "knowledge_team",
+    "employee_retention",
+)
 
 #: Summary column of each perspective's score: "score_financial", "score_customer", ...
 SCORE_COLUMNS = {p: f"score_{p.split()[0].replace('&', '')}" for p in PERSPECTIVES}
@@ -72,15 +99,32 @@ MISSION = "Keep profitable customers by knowing them better than competitors do.
 
 #: Scenario parameters of the valuation and the scorecard (mission -> goals -> KPIs, seed 001).
 PARAMS = (
-    share("market.discount_rate", 0.0018, "Weekly discount rate for customer lifetime value",
-          source="assumption (conventional ~10 %/yr; [GL03] for the use)"),
+    share(
+        "market.discount_rate",
+        0.0018,
+        "Weekly discount rate for customer lifetime value",
+        source="assumption (conventional ~10 %/yr; [GL03] for the use)",
+    ),
     par("scorecard.mission", MISSION, "The mission the scorecard's goals and KPIs derive from", source="seed 001"),
-    *(q for k in KPIS.values() for q in (
-        par(f"scorecard.kpi.{k.name}.target", float(k.target),
-            f"Target of KPI {k.name} ({k.perspective}: {k.description} [{k.unit}])", source="calibrated to the baseline"),
-        par(f"scorecard.kpi.{k.name}.weight", float(k.weight), f"Weight of KPI {k.name} in the scorecard", 0),
-        par(f"scorecard.kpi.{k.name}.direction", k.direction,
-            f"Whether higher or lower is better for KPI {k.name}", choices=("higher", "lower")))),
+    *(
+        q
+        for k in KPIS.values()
+        for q in (
+            par(
+                f"scorecard.kpi.{k.name}.target",
+                float(k.target),
+                f"Target of KPI {k.name} ({k.perspective}: {k.description} [{k.unit}])",
+                source="calibrated to the baseline",
+            ),
+            par(f"scorecard.kpi.{k.name}.weight", float(k.weight), f"Weight of KPI {k.name} in the scorecard", 0),
+            par(
+                f"scorecard.kpi.{k.name}.direction",
+                k.direction,
+                f"Whether higher or lower is better for KPI {k.name}",
+                choices=("higher", "lower"),
+            ),
+        )
+    ),
 )
 
 

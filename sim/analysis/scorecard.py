@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine.market import annualized, gupta_lehmann_clv
-
 from sim.analysis.kpis import KPIS, PERSPECTIVES, SCORE_COLUMNS, TEAM_KPIS  # noqa: F401 (re-exported)
+from sim.engine.market import annualized, gupta_lehmann_clv
 
 QUARTER = 13
 
@@ -93,8 +92,20 @@ def build_scorecard(values: dict[str, float], scenario, kpis=None) -> pd.DataFra
         direction = flat.get(f"scorecard.kpi.{name}.direction", "higher")
         value = float(values[name])
         att = _attainment(value, target, direction)
-        rows.append(dict(perspective=perspective, kpi=name, description=description, unit=unit, value=value,
-                         target=target, direction=direction, weight=weight, attainment=att, status=status(att)))
+        rows.append(
+            dict(
+                perspective=perspective,
+                kpi=name,
+                description=description,
+                unit=unit,
+                value=value,
+                target=target,
+                direction=direction,
+                weight=weight,
+                attainment=att,
+                status=status(att),
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -107,8 +118,11 @@ def weighted_score(card: pd.DataFrame) -> float:
 def perspective_scores(card: pd.DataFrame) -> pd.Series:
     """Weighted score per perspective, in the order of the balanced scorecard."""
     weights = card.groupby("perspective")["weight"].sum()
-    out = {p: weighted_score(card[card["perspective"] == p]) if weights[p] > 0 else float("nan")  # no weight: no score
-           for p in PERSPECTIVES if p in weights.index}
+    out = {
+        p: weighted_score(card[card["perspective"] == p]) if weights[p] > 0 else float("nan")  # no weight: no score
+        for p in PERSPECTIVES
+        if p in weights.index
+    }
     return pd.Series(out, name="score")
 
 
@@ -121,26 +135,29 @@ def team_kpis(model, steps: pd.DataFrame) -> pd.DataFrame:
         quality = np.where(acc["encounters"] > 0, acc["quality_sum"] / acc["encounters"], np.nan)
     size = np.bincount(model.employees.team, minlength=acc["exposure"].size)
     state = model.team_state()
-    return pd.DataFrame({
-        "team": np.arange(acc["exposure"].size),
-        "revenue": acc["revenue"] / years,
-        "retention_rate": retention,
-        "satisfaction_mean": state["satisfaction_mean"],
-        "products_per_customer": state["products_per_customer"],
-        "service_quality": quality,
-        "knowledge_gap": state["knowledge_gap"],
-        "knowledge_individual": state["knowledge_individual"],
-        "knowledge_team": state["knowledge_team"],
-        "employee_retention": np.maximum(0.0, 1.0 - acc["leavers"] / years / np.maximum(size, 1)),
-    })
+    return pd.DataFrame(
+        {
+            "team": np.arange(acc["exposure"].size),
+            "revenue": acc["revenue"] / years,
+            "retention_rate": retention,
+            "satisfaction_mean": state["satisfaction_mean"],
+            "products_per_customer": state["products_per_customer"],
+            "service_quality": quality,
+            "knowledge_gap": state["knowledge_gap"],
+            "knowledge_individual": state["knowledge_individual"],
+            "knowledge_team": state["knowledge_team"],
+            "employee_retention": np.maximum(0.0, 1.0 - acc["leavers"] / years / np.maximum(size, 1)),
+        }
+    )
 
 
 def team_scorecards(model, steps: pd.DataFrame) -> pd.DataFrame:
     """One scorecard per team, stacked, with a ``team`` column. Team revenue targets are the firm's share."""
     values = team_kpis(model, steps)
     n = len(values)
-    scaled = model.scenario.with_params({"scorecard.kpi.revenue.target":
-                                         float(model.scenario.get("scorecard.kpi.revenue.target")) / max(n, 1)})
+    scaled = model.scenario.with_params(
+        {"scorecard.kpi.revenue.target": float(model.scenario.get("scorecard.kpi.revenue.target")) / max(n, 1)}
+    )
     cards = []
     for _, row in values.iterrows():
         card = build_scorecard(row.to_dict(), scaled, kpis=TEAM_KPIS)

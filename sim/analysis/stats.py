@@ -64,6 +64,7 @@ def paired_difference(a, b, level: float = 0.95) -> dict:
     a, b = a[ok], b[ok]
     out = mean_interval(a - b, level)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["correlation"] = (float(np.corrcoef(a, b)[0, 1])
-                              if a.size > 1 and a.std() > 0 and b.std() > 0 else float("nan"))
+        out["correlation"] = (
+            float(np.corrcoef(a, b)[0, 1]) if a.size > 1 and a.std() > 0 and b.std() > 0 else float("nan")
+        )
     return out

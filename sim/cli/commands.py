@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 import pandas as pd
 
@@ -43,8 +43,10 @@ def printed_warnings() -> Iterator[None]:
 
 def interrupted(out) -> int:
     """Ctrl-C: say where the finished runs are and how to finish; exit code 130."""
-    print(f"interrupted: the finished runs are in {out}; to finish, run the same command with --out {out}",
-          file=sys.stderr)
+    print(
+        f"interrupted: the finished runs are in {out}; to finish, run the same command with --out {out}",
+        file=sys.stderr,
+    )
     return 130
 
 
@@ -63,8 +65,16 @@ def format_table(df: pd.DataFrame, max_rows: int = MAX_PRINTED_ROWS) -> str:
     """A DataFrame as a fixed-width text table (pandas ``to_string``), at most ``max_rows`` rows."""
     if df.empty:
         return "(no rows)" if len(df.columns) == 0 else df.to_string(index=False) + "\n(no rows)"
-    with pd.option_context("display.width", 250, "display.max_columns", None,
-                           "display.max_colwidth", 60, "display.float_format", "{:.6g}".format):
+    with pd.option_context(
+        "display.width",
+        250,
+        "display.max_columns",
+        None,
+        "display.max_colwidth",
+        60,
+        "display.float_format",
+        "{:.6g}".format,
+    ):
         return df.head(max_rows).to_string(index=False)
 
 
@@ -89,8 +99,9 @@ def cli_run(args) -> int:
         raise InputError(f"--seed {args.seed}: expected an integer <= {MAX_SEED}")
     steps = sc.steps if args.steps is None else check_int(args.steps, "--steps", 0, "weeks to simulate")
     out = prepare(args.out, "run", [sc.name])
-    with tqdm(total=steps, desc=f"run {sc.name}", unit="wk", file=sys.stderr, disable=not args.progress,
-              dynamic_ncols=True) as bar:
+    with tqdm(
+        total=steps, desc=f"run {sc.name}", unit="wk", file=sys.stderr, disable=not args.progress, dynamic_ncols=True
+    ) as bar:
         result = run(sc, seed=args.seed, steps=steps, progress=bar.update)
     report = write_run(result, out)
     print(f"Scorecard of {sc.name!r} (seed {args.seed}, {steps} weeks)")
@@ -104,14 +115,24 @@ def cli_compare(args) -> int:
     [--executor none|process|dask] [--workers N] [--dask-address ADDR] [--no-progress]``."""
     from sim.experiments.compare import plan_comparison, run_comparison
 
-    plan = plan_comparison(args.scenarios, args.reps, args.steps, args.reference, _overrides(args), args.workers,
-                           cli=True, executor=args.executor)
+    plan = plan_comparison(
+        args.scenarios,
+        args.reps,
+        args.steps,
+        args.reference,
+        _overrides(args),
+        args.workers,
+        cli=True,
+        executor=args.executor,
+    )
     base_seed = check_int(args.seed, "--seed", 0, "base of the replication seeds")
     out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
     cmp = run_comparison(plan, args.executor, args.workers, args.progress, base_seed, args.dask_address)
     report = cmp.write(out)
-    print(f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "
-          f"{cmp.elapsed:.1f} s (executor {cmp.executor})")
+    print(
+        f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "
+        f"{cmp.elapsed:.1f} s (executor {cmp.executor})"
+    )
     print(cmp.text())
     print(f"wrote {display_path(report)}")
     return 0
@@ -127,12 +148,26 @@ def cli_sweep(args) -> int:
     out = args.out
     try:
         with printed_warnings():
-            plan = make_plan(args.scenario, params, args.design, args.samples, args.reps, args.steps,
-                             overrides=overrides, arguments={"workers": args.workers, "dask_address": address})
+            plan = make_plan(
+                args.scenario,
+                params,
+                args.design,
+                args.samples,
+                args.reps,
+                args.steps,
+                overrides=overrides,
+                arguments={"workers": args.workers, "dask_address": address},
+            )
             if out is None:
                 out = default_dir("sweep", [plan.scenario.name])
-            res = execute(plan, executor=args.executor, out=out, workers=args.workers,
-                          dask_address=address, progress=args.progress)
+            res = execute(
+                plan,
+                executor=args.executor,
+                out=out,
+                workers=args.workers,
+                dask_address=address,
+                progress=args.progress,
+            )
     except SweepIncomplete as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -154,18 +189,31 @@ def cli_sensitivity(args) -> int:
         out = default_dir("sensitivity", [load_scenario(args.scenario).name])
     try:
         with printed_warnings():
-            res = sensitivity(args.scenario, params, kpi=args.kpi, method=args.method, samples=args.samples,
-                              reps=args.reps, steps=args.steps, executor=args.executor,
-                              out=out, workers=args.workers, dask_address=args.dask_address,
-                              progress=args.progress, set=overrides)
+            res = sensitivity(
+                args.scenario,
+                params,
+                kpi=args.kpi,
+                method=args.method,
+                samples=args.samples,
+                reps=args.reps,
+                steps=args.steps,
+                executor=args.executor,
+                out=out,
+                workers=args.workers,
+                dask_address=args.dask_address,
+                progress=args.progress,
+                set=overrides,
+            )
     except (SweepIncomplete, SensitivityError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return interrupted(out)
     with pd.option_context("display.float_format", "{:.4f}".format, "display.width", 200):
-        print(f"{'Sobol' if res.method == 'sobol' else 'Morris'} indices of {res.kpi} "
-              f"(N={res.n}, reps={res.reps}, {res.sweep.n_runs} runs):")
+        print(
+            f"{'Sobol' if res.method == 'sobol' else 'Morris'} indices of {res.kpi} "
+            f"(N={res.n}, reps={res.reps}, {res.sweep.n_runs} runs):"
+        )
         print(res.indices.to_string(index=False))
     print(res.folder)
     return 0
@@ -178,8 +226,11 @@ def cli_query(args) -> int:
     df = query(args.folder, args.sql)
     print(format_table(df))
     if len(df) > MAX_PRINTED_ROWS:
-        print(f"... {len(df)} rows, showing the first {MAX_PRINTED_ROWS}; add LIMIT/OFFSET, or write "
-              "them all with COPY (SELECT ...) TO 'file.csv'", file=sys.stderr)
+        print(
+            f"... {len(df)} rows, showing the first {MAX_PRINTED_ROWS}; add LIMIT/OFFSET, or write "
+            "them all with COPY (SELECT ...) TO 'file.csv'",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -191,8 +242,7 @@ def cli_validate(args) -> int:
         raise InputError(f"--reps {args.reps}: expected an int >= 2 (standard errors need two runs)")
     out = prepare(args.out, "validate", ["march1991"])  # refuses an unusable folder before work
     rep = validation_report(reps=args.reps, out_dir=out, progress=args.progress)
-    print(f"March (1991) on the knowledge engine: {args.reps} replications per condition, "
-          f"{rep.seconds:.1f} s")
+    print(f"March (1991) on the knowledge engine: {args.reps} replications per condition, {rep.seconds:.1f} s")
     print(format_claims(rep.claims))
     for path in rep.paths.values():
         print(f"wrote {path}")
@@ -210,11 +260,15 @@ def cli_app(args) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     missing = app.missing_assets()
     if missing:
-        print(f"warning: Solara's browser assets {', '.join(missing)} are not installed; the page will fetch "
-              "them from the internet (offline it stays blank). Install them with: pip install solara-assets "
-              "'ipyvue<2' 'ipyvuetify<2'", file=sys.stderr)
-    print(f"Serving the CRM knowledge app (scenario {sc.name!r}) at http://{host}:{port}/  (Ctrl+C to stop)",
-          flush=True)
+        print(
+            f"warning: Solara's browser assets {', '.join(missing)} are not installed; the page will fetch "
+            "them from the internet (offline it stays blank). Install them with: pip install solara-assets "
+            "'ipyvue<2' 'ipyvuetify<2'",
+            file=sys.stderr,
+        )
+    print(
+        f"Serving the CRM knowledge app (scenario {sc.name!r}) at http://{host}:{port}/  (Ctrl+C to stop)", flush=True
+    )
     return app.serve(args.scenario, args.host, port)
 
 

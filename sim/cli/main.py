@@ -10,36 +10,59 @@ import argparse
 import sys
 from importlib import import_module
 
-HANDLERS = {command: ("sim.cli.commands", f"cli_{command}")
-            for command in ("run", "compare", "sweep", "sensitivity", "query", "validate", "app", "scenarios")}
+HANDLERS = {
+    command: ("sim.cli.commands", f"cli_{command}")
+    for command in ("run", "compare", "sweep", "sensitivity", "query", "validate", "app", "scenarios")
+}
 
 
 def _common(p: argparse.ArgumentParser, steps: bool = True) -> None:
     if steps:
         p.add_argument("--steps", type=int, default=None, help="weeks to simulate (default: the scenario's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a parameter, e.g. --set market.base_churn=0.01 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter, e.g. --set market.base_churn=0.01 (repeatable)",
+    )
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: outputs/<command>-...)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 
 def _executor(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--executor", choices=["none", "process", "dask"], default="process",
-                   help="where runs execute: in this process, a local process pool (default), or Dask")
+    p.add_argument(
+        "--executor",
+        choices=["none", "process", "dask"],
+        default="process",
+        help="where runs execute: in this process, a local process pool (default), or Dask",
+    )
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument("--dask-address", default=None, metavar="ADDR",
-                   help="a running Dask scheduler, e.g. tcp://HOST:8786 (default: start a LocalCluster)")
+    p.add_argument(
+        "--dask-address",
+        default=None,
+        metavar="ADDR",
+        help="a running Dask scheduler, e.g. tcp://HOST:8786 (default: start a LocalCluster)",
+    )
 
 
 def _param_ranges(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--param", dest="params", action="append", default=[], metavar="NAME=LOW:HIGH",
-                   help="a parameter and its range, e.g. market.base_churn=0.002:0.01 (repeatable)")
+    p.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH",
+        help="a parameter and its range, e.g. market.base_churn=0.002:0.01 (repeatable)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python run.py",
-        description="Agent-based simulation of knowledge transfer in customer relationship management.")
+        description="Agent-based simulation of knowledge transfer in customer relationship management.",
+    )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run one scenario; scorecard, tables, plots and report.html")

@@ -31,8 +31,12 @@ def _table(header: list[str], rows: list[list]) -> str:
 def schema_markdown(scenario: Scenario | None = None) -> str:
     """Every parameter: key, value (in ``scenario``; default: baseline), range, meaning, source."""
     sc = scenario if scenario is not None else load_scenario("baseline")
-    meta = {"scenario.name": sc.name, "scenario.description": sc.description, "scenario.steps": sc.steps,
-            "scenario.extends": "(none)"}
+    meta = {
+        "scenario.name": sc.name,
+        "scenario.description": sc.description,
+        "scenario.steps": sc.steps,
+        "scenario.extends": "(none)",
+    }
     rows = []
     for key, param in SCHEMA.items():
         value = meta[key] if key in meta else show(sc.get(key), 200)
@@ -66,20 +70,42 @@ def _value(c) -> str:
 
 
 def levers_markdown() -> str:
-    rows = [[f"`{lv.key}`", lv.param.expected(), lv.effect, ", ".join(lv.used_by),
-             f"`{lv.cost.key}` per {lv.basis}" if lv.cost else "its channels' activities"] for lv in LEVERS]
+    rows = [
+        [
+            f"`{lv.key}`",
+            lv.param.expected(),
+            lv.effect,
+            ", ".join(lv.used_by),
+            f"`{lv.cost.key}` per {lv.basis}" if lv.cost else "its channels' activities",
+        ]
+        for lv in LEVERS
+    ]
     return _table(["lever", "values", "effect", "read by", "cost"], rows)
 
 
 def channels_markdown() -> str:
-    rows = [[f"`{c.name}`", c.group.split()[0], c.mechanism, c.seci, f"`{c.lever.key}`" if c.lever else "always on",
-             c.phase, show(c.rate), show(float(c.cost)), c.description] for c in CHANNELS]
+    rows = [
+        [
+            f"`{c.name}`",
+            c.group.split()[0],
+            c.mechanism,
+            c.seci,
+            f"`{c.lever.key}`" if c.lever else "always on",
+            c.phase,
+            show(c.rate),
+            show(float(c.cost)),
+            c.description,
+        ]
+        for c in CHANNELS
+    ]
     return _table(["channel", "Xie", "from -> to", "SECI", "lever", "runs in", "rate", "cost", "what it is"], rows)
 
 
 def kpis_markdown() -> str:
-    rows = [[f"`{k.name}`", k.perspective, k.description, k.unit, show(k.target), k.direction, show(k.weight)]
-            for k in KPIS.values()]
+    rows = [
+        [f"`{k.name}`", k.perspective, k.description, k.unit, show(k.target), k.direction, show(k.weight)]
+        for k in KPIS.values()
+    ]
     return _table(["KPI", "perspective", "measures", "unit", "target", "better", "weight"], rows)
 
 
@@ -88,8 +114,14 @@ def schedule_markdown() -> str:
     return _table(["order", "process", "what it does", "random streams"], rows)
 
 
-GENERATED = {"parameters": schema_markdown, "constants": constants_markdown, "levers": levers_markdown,
-             "channels": channels_markdown, "kpis": kpis_markdown, "schedule": schedule_markdown}
+GENERATED = {
+    "parameters": schema_markdown,
+    "constants": constants_markdown,
+    "levers": levers_markdown,
+    "channels": channels_markdown,
+    "kpis": kpis_markdown,
+    "schedule": schedule_markdown,
+}
 _BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 

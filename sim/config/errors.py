@@ -6,8 +6,16 @@ from __future__ import annotations
 class ScenarioError(ValueError):
     """A bad scenario file, name or override. ``str(err)`` is one line; the parts are attributes."""
 
-    def __init__(self, message: str, *, source: str | None = None, key: str | None = None,
-                 expected: str | None = None, given: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        key: str | None = None,
+        expected: str | None = None,
+        given: str | None = None,
+        hint: str | None = None,
+    ):
         message = " ".join(str(message).split("\n"))  # one line, always
         super().__init__(message)
         self.source = source

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import difflib
 import importlib.resources
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sim.config.errors import ScenarioError
 from sim.config.scenario import OVERRIDE, Scenario
@@ -50,9 +51,14 @@ def _unknown_name(name: str, source: str | None = None) -> ScenarioError:
         msg += f"; did you mean {close[0]!r}?"
     if source:
         msg = f"{source}: scenario.extends = {toml_str(name)}: " + msg
-    return ScenarioError(msg, source=source, key="scenario.extends" if source else None,
-                         expected="one of " + ", ".join(names), given=name,
-                         hint=close[0] if close else None)
+    return ScenarioError(
+        msg,
+        source=source,
+        key="scenario.extends" if source else None,
+        expected="one of " + ", ".join(names),
+        given=name,
+        hint=close[0] if close else None,
+    )
 
 
 def _read(path: Path) -> str:
@@ -64,8 +70,7 @@ def _read(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ScenarioError(f"{shown}: not UTF-8 text (byte {e.start})", source=shown,
-                            expected="UTF-8 text") from None
+        raise ScenarioError(f"{shown}: not UTF-8 text (byte {e.start})", source=shown, expected="UTF-8 text") from None
     except OSError as e:
         raise ScenarioError(f"{shown}: cannot read: {e.strerror or e}", source=shown) from None
 
@@ -79,7 +84,10 @@ def _locate(name: str, base: Path | None, source: str) -> Path:
         if not path.is_file():
             raise ScenarioError(
                 f"{source}: scenario.extends = {toml_str(name)}: file not found ({display_path(path)})",
-                source=source, key="scenario.extends", expected="an existing scenario file", given=name,
+                source=source,
+                key="scenario.extends",
+                expected="an existing scenario file",
+                given=name,
             )
         return path
     for folder in ([base] if base is not None else []) + [SCENARIO_DIR]:
@@ -89,8 +97,9 @@ def _locate(name: str, base: Path | None, source: str) -> Path:
     raise _unknown_name(name, source)
 
 
-def _resolve_text(text: str, source: str, base: Path | None, stem: str | None,
-                  path: Path | None, chain: list[Path]) -> Scenario:
+def _resolve_text(
+    text: str, source: str, base: Path | None, stem: str | None, path: Path | None, chain: list[Path]
+) -> Scenario:
     data = parse(text, source)
     flat = flatten_checked(data, source)
     extends = flat.pop("scenario.extends", None)
@@ -100,11 +109,15 @@ def _resolve_text(text: str, source: str, base: Path | None, stem: str | None,
         parent_path = _locate(extends, base, source)
         resolved = parent_path.resolve()
         if resolved in chain:
-            cycle = chain[chain.index(resolved):] + [resolved]
+            cycle = chain[chain.index(resolved) :] + [resolved]
             shown = " -> ".join(display_path(p) for p in cycle)
-            raise ScenarioError(f"{source}: cyclic extends: {shown}", source=source,
-                                key="scenario.extends", expected="an acyclic chain of extends",
-                                given=shown)
+            raise ScenarioError(
+                f"{source}: cyclic extends: {shown}",
+                source=source,
+                key="scenario.extends",
+                expected="an acyclic chain of extends",
+                given=shown,
+            )
         parent = _load_path(parent_path, chain)
         merged = {"scenario.steps": parent.steps, **parent.flat(), **flat}
         if description is None:
@@ -112,8 +125,7 @@ def _resolve_text(text: str, source: str, base: Path | None, stem: str | None,
     else:
         merged = {"scenario.steps": SCHEMA["scenario.steps"].default, **defaults(), **flat}
     steps = merged.pop("scenario.steps")
-    return Scenario._raw(name, description or "", steps, {k: merged[k] for k in PARAM_KEYS},
-                         path, extends, {})
+    return Scenario._raw(name, description or "", steps, {k: merged[k] for k in PARAM_KEYS}, path, extends, {})
 
 
 def _load_path(path: Path, chain: list[Path]) -> Scenario:
@@ -139,8 +151,11 @@ def load_scenario(name_or_path: str | Path | Scenario) -> Scenario:
     if isinstance(name_or_path, Path):
         return _load_path(name_or_path.expanduser(), [])
     if not isinstance(name_or_path, str) or not name_or_path.strip():
-        raise ScenarioError(f"unknown scenario {name_or_path!r}; available: " + ", ".join(list_scenarios()),
-                            expected="a scenario name or path", given=repr(name_or_path))
+        raise ScenarioError(
+            f"unknown scenario {name_or_path!r}; available: " + ", ".join(list_scenarios()),
+            expected="a scenario name or path",
+            given=repr(name_or_path),
+        )
     text = name_or_path.strip()
     if _is_path(text):
         return _load_path(Path(text).expanduser(), [])
@@ -161,17 +176,30 @@ def parse_override(text: str) -> tuple[str, Any]:
     :meth:`Scenario.with_params`, not here.
     """
     if not isinstance(text, str) or "=" not in text:
-        raise ScenarioError(f"{OVERRIDE}: {text!r}: expected name=value, e.g. market.base_churn=0.01",
-                            source=OVERRIDE, expected="name=value", given=str(text))
+        raise ScenarioError(
+            f"{OVERRIDE}: {text!r}: expected name=value, e.g. market.base_churn=0.01",
+            source=OVERRIDE,
+            expected="name=value",
+            given=str(text),
+        )
     key, raw = text.split("=", 1)
     key, raw = key.strip(), raw.strip()
     if not key:
-        raise ScenarioError(f"{OVERRIDE}: {text!r}: missing parameter name before '='",
-                            source=OVERRIDE, expected="name=value", given=text)
+        raise ScenarioError(
+            f"{OVERRIDE}: {text!r}: missing parameter name before '='",
+            source=OVERRIDE,
+            expected="name=value",
+            given=text,
+        )
     if not raw:
         expected = SCHEMA[key].expected() if key in SCHEMA else "a value"
-        raise ScenarioError(f"{OVERRIDE}: {key}: missing value after '=', expected {expected}",
-                            source=OVERRIDE, key=key, expected=expected, given="nothing")
+        raise ScenarioError(
+            f"{OVERRIDE}: {key}: missing value after '=', expected {expected}",
+            source=OVERRIDE,
+            key=key,
+            expected=expected,
+            given="nothing",
+        )
     return key, parse_value(raw)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sim.config.errors import ScenarioError
 from sim.config.toml_io import is_bool, show, type_name
@@ -131,15 +132,43 @@ class Param:
         return value
 
 
-def par(key: str, default: Any, help: str, lo=None, hi=None, *, choices=None, source: str = "assumption",
-        label: str = "", type: type | None = None) -> Param:
+def par(
+    key: str,
+    default: Any,
+    help: str,
+    lo=None,
+    hi=None,
+    *,
+    choices=None,
+    source: str = "assumption",
+    label: str = "",
+    type: type | None = None,
+) -> Param:
     """A model parameter declared with its default; the type follows the default unless given."""
-    typ = type or (bool if isinstance(default, bool) else list if isinstance(default, (list, tuple))
-                   else int if isinstance(default, int) else float if isinstance(default, float) else str)
+    typ = type or (
+        bool
+        if isinstance(default, bool)
+        else list
+        if isinstance(default, (list, tuple))
+        else int
+        if isinstance(default, int)
+        else float
+        if isinstance(default, float)
+        else str
+    )
     if typ is list:
         default = tuple(default)
-    return Param(key, typ, help, lo, hi, tuple(choices) if choices is not None else None, default=default,
-                 source=source, label=label)
+    return Param(
+        key,
+        typ,
+        help,
+        lo,
+        hi,
+        tuple(choices) if choices is not None else None,
+        default=default,
+        source=source,
+        label=label,
+    )
 
 
 def share(key: str, default: float, help: str, **kw) -> Param:

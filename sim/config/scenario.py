@@ -12,12 +12,23 @@ value of every one of them. Nothing here reads or writes files; :meth:`Scenario.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from sim.config.errors import ScenarioError
-from sim.config.schema import (META, NOT_OVERRIDABLE, PARAM_KEYS, PREFIXES, SCHEMA, SECTIONS, defaults, flatten_checked,
-                               nest, suggest)
+from sim.config.schema import (
+    META,
+    NOT_OVERRIDABLE,
+    PARAM_KEYS,
+    PREFIXES,
+    SCHEMA,
+    SECTIONS,
+    defaults,
+    flatten_checked,
+    nest,
+    suggest,
+)
 from sim.config.toml_io import show, type_name, write_tables
 
 OVERRIDE = "override"
@@ -78,8 +89,6 @@ class Section(Mapping):
         return f"Section({self._name}: {inner})"
 
 
-
-
 class Scenario:
     """An immutable, validated scenario.
 
@@ -107,14 +116,28 @@ class Scenario:
         if extends is not None:
             SCHEMA["scenario.extends"].check(extends, source)
         if not isinstance(params, Mapping):
-            raise ScenarioError(f"{source}: params: expected a table, given {type_name(params)}",
-                                source=source, key="params", expected="a table")
+            raise ScenarioError(
+                f"{source}: params: expected a table, given {type_name(params)}",
+                source=source,
+                key="params",
+                expected="a table",
+            )
         if META in params:
-            raise ScenarioError(f"{source}: params: must not contain [scenario]; pass name, description "
-                                "and steps as arguments", source=source, key=META)
+            raise ScenarioError(
+                f"{source}: params: must not contain [scenario]; pass name, description and steps as arguments",
+                source=source,
+                key=META,
+            )
         flat = {**defaults(), **flatten_checked(params, source)}
-        self._init(meta["scenario.name"], meta["scenario.description"], meta["scenario.steps"],
-                   {k: flat[k] for k in PARAM_KEYS}, path, extends, dict(overrides or {}))
+        self._init(
+            meta["scenario.name"],
+            meta["scenario.description"],
+            meta["scenario.steps"],
+            {k: flat[k] for k in PARAM_KEYS},
+            path,
+            extends,
+            dict(overrides or {}),
+        )
 
     def _init(self, name, description, steps, flat, path, extends, overrides) -> None:
         set_ = object.__setattr__
@@ -128,7 +151,7 @@ class Scenario:
         set_(self, "_hash", None)
 
     @classmethod
-    def _raw(cls, name, description, steps, flat, path, extends, overrides) -> "Scenario":
+    def _raw(cls, name, description, steps, flat, path, extends, overrides) -> Scenario:
         self = object.__new__(cls)
         self._init(name, description, steps, flat, path, extends, overrides)
         return self
@@ -141,8 +164,15 @@ class Scenario:
     def __reduce__(self):
         return (
             Scenario._raw,
-            (self._name, self._description, self._steps, dict(self._flat),
-             str(self._path) if self._path else None, self._extends, dict(self._overrides)),
+            (
+                self._name,
+                self._description,
+                self._steps,
+                dict(self._flat),
+                str(self._path) if self._path else None,
+                self._extends,
+                dict(self._overrides),
+            ),
         )
 
     # -- metadata ---------------------------------------------------------------------------
@@ -210,16 +240,19 @@ class Scenario:
         """
         if name not in PREFIXES or name == META:
             hint = difflib.get_close_matches(name, SECTIONS, 1, 0.6)
-            raise KeyError(f"unknown section {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
-                           + "; sections: " + ", ".join(SECTIONS))
+            raise KeyError(
+                f"unknown section {name!r}"
+                + (f"; did you mean {hint[0]!r}?" if hint else "")
+                + "; sections: "
+                + ", ".join(SECTIONS)
+            )
         node: Any = nest({k: v for k, v in self._flat.items() if k.startswith(name + ".")})
         for part in name.split("."):
             node = node[part]
         return Section(name, node)
 
     # -- changing --------------------------------------------------------------------------
-    def with_params(self, overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /,
-                    **kw: Any) -> "Scenario":
+    def with_params(self, overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **kw: Any) -> Scenario:
         """A new validated scenario with some parameters changed; this one is left unchanged.
 
         Keys are dotted names (``"market.base_churn"``); a table name with a dict value sets
@@ -231,14 +264,19 @@ class Scenario:
         table: dict[str, Any] = {}
         for key, value in items:
             if not isinstance(key, str):
-                raise ScenarioError(f"{OVERRIDE}: {key!r}: a parameter name must be a string",
-                                    source=OVERRIDE, key=str(key), expected="a dotted name")
+                raise ScenarioError(
+                    f"{OVERRIDE}: {key!r}: a parameter name must be a string",
+                    source=OVERRIDE,
+                    key=str(key),
+                    expected="a dotted name",
+                )
             table[key.strip()] = value
         changes = flatten_checked(table, OVERRIDE)
         for key in changes:
             if key in NOT_OVERRIDABLE:
-                raise ScenarioError(f"{OVERRIDE}: {key}: cannot be overridden",
-                                    source=OVERRIDE, key=key, expected="a model parameter")
+                raise ScenarioError(
+                    f"{OVERRIDE}: {key}: cannot be overridden", source=OVERRIDE, key=key, expected="a model parameter"
+                )
         flat = dict(self._flat)
         description, steps = self._description, self._steps
         for key, value in changes.items():
@@ -248,10 +286,11 @@ class Scenario:
                 description = value
             else:
                 flat[key] = value
-        return Scenario._raw(self._name, description, steps, flat, self._path, self._extends,
-                             {**self._overrides, **changes})
+        return Scenario._raw(
+            self._name, description, steps, flat, self._path, self._extends, {**self._overrides, **changes}
+        )
 
-    def diff(self, other: "Scenario") -> dict[str, tuple[Any, Any]]:
+    def diff(self, other: Scenario) -> dict[str, tuple[Any, Any]]:
         """Parameters that differ: dotted name -> (value here, value in ``other``)."""
         return {k: (v, other._flat[k]) for k, v in self._flat.items() if other._flat[k] != v}
 
@@ -263,8 +302,9 @@ class Scenario:
             header.append(f"# from {self._path}" + (f" (extends {self._extends!r})" if self._extends else ""))
         if self._overrides:
             header.append("# overrides: " + ", ".join(f"{k} = {show(v)}" for k, v in self._overrides.items()))
-        tables: dict[str, dict[str, Any]] = {META: {"name": self._name, "description": self._description,
-                                                   "steps": self._steps}}
+        tables: dict[str, dict[str, Any]] = {
+            META: {"name": self._name, "description": self._description, "steps": self._steps}
+        }
         for key in PARAM_KEYS:
             table, leaf = key.rsplit(".", 1)
             tables.setdefault(table, {})[leaf] = self._flat[key]
@@ -288,5 +328,3 @@ class Scenario:
         extra = f", overrides={self._overrides!r}" if self._overrides else ""
         where = f", path={str(self._path)!r}" if self._path else ""
         return f"Scenario({self._name!r}, steps={self._steps}{where}{extra})"
-
-

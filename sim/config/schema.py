@@ -9,7 +9,8 @@ against them (unknown keys get the closest valid name).
 from __future__ import annotations
 
 import difflib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sim.analysis import kpis
 from sim.config.errors import ScenarioError
@@ -20,19 +21,35 @@ from sim.engine.channels import CHANNEL_NAMES, CHANNELS
 from sim.engine.schedule import COMPONENTS
 
 #: Sections of model parameters, in file order (the ``[scenario]`` metadata is not among them).
-SECTIONS: tuple[str, ...] = ("knowledge", "environment", "organization", "market", "policy", "costs", "channels",
-                             "scorecard")
+SECTIONS: tuple[str, ...] = (
+    "knowledge",
+    "environment",
+    "organization",
+    "market",
+    "policy",
+    "costs",
+    "channels",
+    "scorecard",
+)
 META = "scenario"
 
 _META_PARAMS = (
     Param("scenario.name", str, "Scenario name (defaults to the file's stem)", nonempty=True),
     Param("scenario.description", str, "The strategy or situation the scenario stands for", default=""),
     Param("scenario.steps", int, "Default run length in steps (weeks)", 1, default=104),
-    Param("scenario.extends", str, "Scenario this one inherits from: a name, or a path relative to the file",
-          nonempty=True),
+    Param(
+        "scenario.extends",
+        str,
+        "Scenario this one inherits from: a name, or a path relative to the file",
+        nonempty=True,
+    ),
 )
-ENABLED = par("channels.enabled", list(CHANNEL_NAMES), "The channels the scenario runs (default: all of them); "
-              "a channel not listed moves nothing and costs nothing", choices=CHANNEL_NAMES)
+ENABLED = par(
+    "channels.enabled",
+    list(CHANNEL_NAMES),
+    "The channels the scenario runs (default: all of them); a channel not listed moves nothing and costs nothing",
+    choices=CHANNEL_NAMES,
+)
 
 
 def _declared() -> list[Param]:
@@ -104,7 +121,11 @@ def flatten_checked(data: Mapping[str, Any], source: str, prefix: str = "") -> d
                 shown = show(v)
                 raise ScenarioError(
                     f"{source}: {key} = {shown}: wrong type, expected a table [{key}], given {type_name(v)}",
-                    source=source, key=key, expected=f"a table [{key}]", given=shown)
+                    source=source,
+                    key=key,
+                    expected=f"a table [{key}]",
+                    given=shown,
+                )
             out.update(flatten_checked(v, source, key + "."))
         else:
             raise unknown(source, key)

@@ -10,7 +10,8 @@ import math
 import numbers
 import re
 import tomllib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sim.config.errors import ScenarioError
 
@@ -114,8 +115,12 @@ def parse(text: str, source: str) -> dict[str, Any]:
             m = _TOML_END.match(msg)
             lines = text.count("\n") + 1
             where, why = (f"at end of document (line {lines})", m.group(1)) if m else ("", msg)
-        raise ScenarioError(f"{source}: malformed TOML {where}: {why}".replace("  ", " "),
-                            source=source, expected="valid TOML", given=why) from None
+        raise ScenarioError(
+            f"{source}: malformed TOML {where}: {why}".replace("  ", " "),
+            source=source,
+            expected="valid TOML",
+            given=why,
+        ) from None
 
 
 def parse_value(raw: str) -> Any:

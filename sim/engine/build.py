@@ -44,40 +44,122 @@ class Setup(Component):
 
     name = "set-up"
     params = (
-        par("knowledge.customer_items", 24, "Knowledge items about customer needs (at least one)", 1, source="assumption (K = 64, DESIGN)"),
+        par(
+            "knowledge.customer_items",
+            24,
+            "Knowledge items about customer needs (at least one)",
+            1,
+            source="assumption (K = 64, DESIGN)",
+        ),
         par("knowledge.product_items", 16, "Knowledge items about what the products can do", 0, source="assumption"),
         par("knowledge.supply_items", 12, "Knowledge items about materials and components", 0, source="assumption"),
         par("knowledge.process_items", 12, "Knowledge items of service know-how", 0, source="assumption"),
-        share("knowledge.tacitness_customer", 0.5, "Mean tacitness of customer items (how hard to write down)", source="theory [Nonaka94]; value assumption"),
+        share(
+            "knowledge.tacitness_customer",
+            0.5,
+            "Mean tacitness of customer items (how hard to write down)",
+            source="theory [Nonaka94]; value assumption",
+        ),
         share("knowledge.tacitness_product", 0.3, "Mean tacitness of product items", source="theory; assumption"),
         share("knowledge.tacitness_supply", 0.4, "Mean tacitness of supply items", source="theory; assumption"),
         share("knowledge.tacitness_process", 0.7, "Mean tacitness of process items", source="theory; assumption"),
-        share("knowledge.tacitness_spread", 0.15,
-              "Items' tacitness drawn uniformly within +/- spread of the domain mean (clipped to [0, 1])", source="assumption"),
+        share(
+            "knowledge.tacitness_spread",
+            0.15,
+            "Items' tacitness drawn uniformly within +/- spread of the domain mean (clipped to [0, 1])",
+            source="assumption",
+        ),
         par("organization.teams", 10, "Number of account teams in the CRM unit", 1, source="assumption"),
         par("organization.team_size", 20, "Employees per team, including its manager", 2, source="assumption"),
-        share("organization.initial_knowledge", 0.5, "Share of items an incumbent employee knows at the start", source="assumption"),
-        share("organization.initial_accuracy", 0.8,
-              "Share of known items that are right (incumbents, newcomers, R&D/production staff)", source="assumption"),
-        share("organization.initial_codification", 0.5,
-              "Share of items each store starts with, written down from the majority of its people (0: empty stores)", source="assumption (`march1991`: 0)"),
-        share("organization.absorptive_capacity", 0.7, "Mean absorptive capacity: scales what a person learns", source="theory [CL90]; assumption"),
-        share("organization.willingness_to_share", 0.7, "Mean willingness to share: scales what a person teaches", source="assumption"),
-        share("organization.network_within", 0.3, "Probability of a tie between two members of a team", source="assumption"),
-        share("organization.network_across", 0.005, "Probability of a tie between members of different teams", source="assumption"),
+        share(
+            "organization.initial_knowledge",
+            0.5,
+            "Share of items an incumbent employee knows at the start",
+            source="assumption",
+        ),
+        share(
+            "organization.initial_accuracy",
+            0.8,
+            "Share of known items that are right (incumbents, newcomers, R&D/production staff)",
+            source="assumption",
+        ),
+        share(
+            "organization.initial_codification",
+            0.5,
+            "Share of items each store starts with, written down from the majority of its people (0: empty stores)",
+            source="assumption (`march1991`: 0)",
+        ),
+        share(
+            "organization.absorptive_capacity",
+            0.7,
+            "Mean absorptive capacity: scales what a person learns",
+            source="theory [CL90]; assumption",
+        ),
+        share(
+            "organization.willingness_to_share",
+            0.7,
+            "Mean willingness to share: scales what a person teaches",
+            source="assumption",
+        ),
+        share(
+            "organization.network_within",
+            0.3,
+            "Probability of a tie between two members of a team",
+            source="assumption",
+        ),
+        share(
+            "organization.network_across",
+            0.005,
+            "Probability of a tie between members of different teams",
+            source="assumption",
+        ),
         par("organization.rnd_staff", 10, "Staff of the R&D unit", 0, source="assumption (Xie 3.2)"),
         par("organization.production_staff", 10, "Staff of the production unit", 0, source="assumption (Xie 3.2)"),
         par("organization.suppliers", 5, "Number of suppliers", 0, source="assumption (Xie 3.3.2)"),
-        par("organization.universities", 1, "Universities (external knowledge sources)", 0, source="assumption (Xie 3.3.3)"),
-        par("organization.consultancies", 1, "Consultancies (external knowledge sources)", 0, source="assumption (Xie 3.3.3)"),
+        par(
+            "organization.universities",
+            1,
+            "Universities (external knowledge sources)",
+            0,
+            source="assumption (Xie 3.3.3)",
+        ),
+        par(
+            "organization.consultancies",
+            1,
+            "Consultancies (external knowledge sources)",
+            0,
+            source="assumption (Xie 3.3.3)",
+        ),
         par("market.initial_customers", 10000, "Active customers at the start", 0, source="assumption (scale)"),
-        par("market.market_potential", 20000, "Prospects not yet customers (finite Bass market)", 0, source="theory [Bass69]; assumption"),
+        par(
+            "market.market_potential",
+            20000,
+            "Prospects not yet customers (finite Bass market)",
+            0,
+            source="theory [Bass69]; assumption",
+        ),
         par("market.segments", 4, "Customer segments (each with its own needs)", 1, source="assumption"),
-        par("market.initial_satisfaction", 0.2,
-            "Satisfaction of every customer at the start (and of new customers)", -1, 1, source="assumption"),
-        share("market.initial_expectation", 0.55,
-              "Expected service quality of every customer at the start (and of new customers)", source="theory [PZB88]; assumption"),
-        par("market.products", 4, "Products in the range (for up-sell and cross-sell)", 1, source="assumption (seed 001: up-/cross-sell)"),
+        par(
+            "market.initial_satisfaction",
+            0.2,
+            "Satisfaction of every customer at the start (and of new customers)",
+            -1,
+            1,
+            source="assumption",
+        ),
+        share(
+            "market.initial_expectation",
+            0.55,
+            "Expected service quality of every customer at the start (and of new customers)",
+            source="theory [PZB88]; assumption",
+        ),
+        par(
+            "market.products",
+            4,
+            "Products in the range (for up-sell and cross-sell)",
+            1,
+            source="assumption (seed 001: up-/cross-sell)",
+        ),
         par("market.initial_products", 1.3, "Mean products held per customer at the start", 1, source="assumption"),
     )
     reads = ("environment.turbulence", *(f"environment.drift_{d}" for d in DOMAINS))
@@ -110,14 +192,22 @@ def build_knowledge(model, p) -> None:
         {d: p[f"knowledge.{d}_items"] for d in DOMAINS},
         tacitness={d: p[f"knowledge.tacitness_{d}"] for d in DOMAINS},
         drift={d: p[f"environment.drift_{d}"] * p["environment.turbulence"] for d in DOMAINS},
-        rng=rng, tacitness_spread=p["knowledge.tacitness_spread"])
+        rng=rng,
+        tacitness_spread=p["knowledge.tacitness_spread"],
+    )
     model.K = model.space.K
     model.reality = random_reality(model.K, rng)
     model.kb = np.zeros(model.K, dtype=np.int8)  # the organization's knowledge base
     model.crm_db = np.zeros(model.K, dtype=np.int8)  # the CRM customer database
-    model.need_w = market.need_weights(p["market.segments"], model.space.items("customer"),
-                                       model.space.items("process"), model.K,
-                                       Setup.NEED_OWN, Setup.NEED_OTHER, Setup.NEED_PROCESS)
+    model.need_w = market.need_weights(
+        p["market.segments"],
+        model.space.items("customer"),
+        model.space.items("process"),
+        model.K,
+        Setup.NEED_OWN,
+        Setup.NEED_OTHER,
+        Setup.NEED_PROCESS,
+    )
 
 
 def build_organization(model, p) -> None:
@@ -128,8 +218,9 @@ def build_organization(model, p) -> None:
     team = np.repeat(np.arange(n_teams), size)
     level = np.zeros(E, dtype=np.int8)
     level[::size] = int(Level.MANAGER)
-    beliefs = informed_beliefs(E, model.reality, p["organization.initial_knowledge"],
-                               p["organization.initial_accuracy"], rng)
+    beliefs = informed_beliefs(
+        E, model.reality, p["organization.initial_knowledge"], p["organization.initial_accuracy"], rng
+    )
     emp = model.employees = table(Employee, E, beliefs=beliefs)
     emp.team[:], emp.level[:] = team, level
     emp.tenure[:] = rng.integers(0, int(Setup.TENURE_MAX), E)
@@ -212,21 +303,36 @@ def build_partners(model, p) -> None:
     model.units.kind[:] = kinds
     model.unit_index = {"rnd": 0, "production": 1}
     staff_unit = np.repeat([0, 1], [p["organization.rnd_staff"], p["organization.production_staff"]])
-    known = (np.stack([Setup.UNIT_KNOWLEDGE + Setup.UNIT_OWN_EXTRA * own[kinds[u]]
-                       for u in staff_unit]) if staff_unit.size else 0.0)
+    known = (
+        np.stack([Setup.UNIT_KNOWLEDGE + Setup.UNIT_OWN_EXTRA * own[kinds[u]] for u in staff_unit])
+        if staff_unit.size
+        else 0.0
+    )
     model.unit_staff = SimpleNamespace(
         beliefs=informed_beliefs(staff_unit.size, model.reality, known, p["organization.initial_accuracy"], rng),
-        unit=staff_unit)
+        unit=staff_unit,
+    )
     model.own_items = np.stack([own[k] for k in kinds])
     n_sup = p["organization.suppliers"]
-    model.suppliers = table(Supplier, n_sup, beliefs=informed_beliefs(
-        n_sup, model.reality, Setup.PARTNER_KNOWLEDGE * model.space.mask("supply"), Setup.EXPERT_ACCURACY, rng))
+    model.suppliers = table(
+        Supplier,
+        n_sup,
+        beliefs=informed_beliefs(
+            n_sup, model.reality, Setup.PARTNER_KNOWLEDGE * model.space.mask("supply"), Setup.EXPERT_ACCURACY, rng
+        ),
+    )
     model.suppliers.relationship[:] = Setup.SUPPLIER_RELATIONSHIP
-    q_kind = np.array(["university"] * p["organization.universities"]
-                      + ["consultancy"] * p["organization.consultancies"])
+    q_kind = np.array(
+        ["university"] * p["organization.universities"] + ["consultancy"] * p["organization.consultancies"]
+    )
     expert = model.space.mask("product", "process")
-    model.sources = table(KnowledgeSource, q_kind.size, beliefs=informed_beliefs(
-        q_kind.size, model.reality, Setup.SOURCE_KNOWLEDGE * expert, Setup.EXPERT_ACCURACY, rng))
+    model.sources = table(
+        KnowledgeSource,
+        q_kind.size,
+        beliefs=informed_beliefs(
+            q_kind.size, model.reality, Setup.SOURCE_KNOWLEDGE * expert, Setup.EXPERT_ACCURACY, rng
+        ),
+    )
     model.sources.kind[:] = q_kind
     model.unit_agents = OrgUnit.create_views(model, range(2))
     model.supplier_agents = Supplier.create_views(model, range(n_sup))
@@ -258,19 +364,30 @@ def build_customers(model, p) -> None:
     n0 = p["market.initial_customers"]
     cap = n0 + p["market.market_potential"]
     model.initial_customers = n0
-    model.customers = table(Customer, cap, beliefs=np.zeros((cap, model.K), dtype=np.int8),
-                            aware=np.zeros((cap, model.space.items("customer").size), dtype=bool))
+    model.customers = table(
+        Customer,
+        cap,
+        beliefs=np.zeros((cap, model.K), dtype=np.int8),
+        aware=np.zeros((cap, model.space.items("customer").size), dtype=bool),
+    )
     model.n_customers = 0
     model.acquired_total = 0
     model.churned_total = 0
     model.customer_agents = []
     extra = model.rng.poisson(max(0.0, p["market.initial_products"] - 1.0), n0)
-    add_customers(model, n0, products=np.minimum(1 + extra, p["market.products"]),
-                  relationship=Setup.INITIAL_RELATIONSHIP, initial=True, rng=model.rng)
+    add_customers(
+        model,
+        n0,
+        products=np.minimum(1 + extra, p["market.products"]),
+        relationship=Setup.INITIAL_RELATIONSHIP,
+        initial=True,
+        rng=model.rng,
+    )
 
 
-def add_customers(model, n: int, rng: np.random.Generator, products=1, relationship=Setup.NEW_RELATIONSHIP,
-                  initial: bool = False) -> np.ndarray:
+def add_customers(
+    model, n: int, rng: np.random.Generator, products=1, relationship=Setup.NEW_RELATIONSHIP, initial: bool = False
+) -> np.ndarray:
     """Activate the next ``n`` rows of the customer table (new or initial customers); their rows."""
     if n <= 0:
         return np.empty(0, dtype=np.int64)

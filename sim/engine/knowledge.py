@@ -70,11 +70,9 @@ class KnowledgeSpace:
         drift: dict[str, float],
         rng: np.random.Generator,
         tacitness_spread: float = 0.15,
-    ) -> "KnowledgeSpace":
+    ) -> KnowledgeSpace:
         """Items laid out domain by domain; tacitness drawn around each domain's mean, clipped to [0, 1]."""
-        domain = np.concatenate(
-            [np.full(int(sizes[d]), i, dtype=np.int8) for i, d in enumerate(DOMAINS)]
-        )
+        domain = np.concatenate([np.full(int(sizes[d]), i, dtype=np.int8) for i, d in enumerate(DOMAINS)])
         mean = np.array([tacitness[DOMAINS[i]] for i in domain], dtype=float)
         tac = np.clip(mean + rng.uniform(-tacitness_spread, tacitness_spread, domain.size), 0.0, 1.0)
         flip = np.array([drift[DOMAINS[i]] for i in domain], dtype=float)
@@ -95,7 +93,10 @@ def random_beliefs(n: int, K: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def informed_beliefs(
-    n: int, reality: np.ndarray, known: float | np.ndarray, accuracy: float | np.ndarray,
+    n: int,
+    reality: np.ndarray,
+    known: float | np.ndarray,
+    accuracy: float | np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Beliefs of holders who know a share ``known`` of the items, each right with ``accuracy``.
@@ -204,7 +205,10 @@ def socialization(
 
 
 def externalization(
-    store: np.ndarray, persons: np.ndarray, rate: float | np.ndarray, tacitness: np.ndarray,
+    store: np.ndarray,
+    persons: np.ndarray,
+    rate: float | np.ndarray,
+    tacitness: np.ndarray,
     rng: np.random.Generator,
 ) -> int:
     """Tacit -> explicit: a store records what a person knows, with ``rate * (1 - tacitness)``."""
@@ -212,7 +216,9 @@ def externalization(
 
 
 def combination(
-    target_store: np.ndarray, source_store: np.ndarray, rate: float | np.ndarray,
+    target_store: np.ndarray,
+    source_store: np.ndarray,
+    rate: float | np.ndarray,
     rng: np.random.Generator,
 ) -> int:
     """Explicit -> explicit: one store copies another's records with ``rate``."""
@@ -220,7 +226,10 @@ def combination(
 
 
 def internalization(
-    persons: np.ndarray, store: np.ndarray, rate: float | np.ndarray, tacitness: np.ndarray,
+    persons: np.ndarray,
+    store: np.ndarray,
+    rate: float | np.ndarray,
+    tacitness: np.ndarray,
     rng: np.random.Generator,
 ) -> int:
     """Explicit -> tacit: people learn from a store (manuals, databases), gradual, ``rate * (1 - tacitness)``."""
@@ -282,7 +291,10 @@ def group_balance(votes: np.ndarray, group: np.ndarray, G: int) -> np.ndarray:
 
 
 def _code_learning_groups(
-    codes: np.ndarray, votes: np.ndarray, p2: float | np.ndarray, rng: np.random.Generator,
+    codes: np.ndarray,
+    votes: np.ndarray,
+    p2: float | np.ndarray,
+    rng: np.random.Generator,
     group: np.ndarray,
 ) -> int:
     if codes.ndim != 2:

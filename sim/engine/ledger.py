@@ -14,8 +14,21 @@ import numpy as np
 #: Weekly cost columns of the step table; their sum is ``cost``.
 COSTS: tuple[str, ...] = ("knowledge_cost", "acquisition_cost", "service_cost")
 #: Weekly income and counts (booked, not charged).
-BOOKED: tuple[str, ...] = ("revenue", "gross_margin", "acquired", "churned", "exposed", "encounters", "upsells",
-                           "cross_sells", "employees_left", "quality_sum", "referrers", "cohort_served", "cohort_margin")
+BOOKED: tuple[str, ...] = (
+    "revenue",
+    "gross_margin",
+    "acquired",
+    "churned",
+    "exposed",
+    "encounters",
+    "upsells",
+    "cross_sells",
+    "employees_left",
+    "quality_sum",
+    "referrers",
+    "cohort_served",
+    "cohort_margin",
+)
 MONEY = ("revenue", "gross_margin", "quality_sum", "cohort_margin")  # booked as floats
 #: Per-team totals over the run, for the team scorecards.
 TEAM_TOTALS: tuple[str, ...] = ("exposure", "churned", "quality_sum", "encounters", "leavers", "revenue")

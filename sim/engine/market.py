@@ -9,8 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def need_weights(segments: int, customer_items: np.ndarray, process_items: np.ndarray, K: int,
-                 own: float, other: float, process: float) -> np.ndarray:
+def need_weights(
+    segments: int,
+    customer_items: np.ndarray,
+    process_items: np.ndarray,
+    K: int,
+    own: float,
+    other: float,
+    process: float,
+) -> np.ndarray:
     """Need weight of each item per segment, rows summing to 1.
 
     Each segment cares most about its own block of customer items (weight ``own``), a little about
@@ -69,8 +76,9 @@ def relationship_update(strength, gap, gain, decay):
     return np.where(gap >= 0, strength + gain * (1.0 - strength), strength * (1.0 - decay))
 
 
-def churn_hazard(satisfaction, relationship, base, dissatisfaction_churn, protection, loyalty, loyalty_effect,
-                 competition):
+def churn_hazard(
+    satisfaction, relationship, base, dissatisfaction_churn, protection, loyalty, loyalty_effect, competition
+):
     """Weekly churn probability.
 
     ``(base + dissatisfaction_churn * max(0, -satisfaction)) * (1 + competition)``, lowered by the
@@ -97,7 +105,9 @@ def bass_adoptions(prospects: int, p: float, q: float, referrers: int, potential
     return int(rng.binomial(prospects, bass_hazard(p, q, referrers, potential)))
 
 
-def sale_probability(base_rate: float, needs_known: np.ndarray, informed: float, satisfaction: np.ndarray) -> np.ndarray:
+def sale_probability(
+    base_rate: float, needs_known: np.ndarray, informed: float, satisfaction: np.ndarray
+) -> np.ndarray:
     """Chance of an up-sell or cross-sell in an encounter.
 
     Grows with how well the serving employee knows the customer's needs (level-2 informed

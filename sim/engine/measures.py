@@ -7,8 +7,8 @@ below returns exactly the columns it declares (checked).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -46,9 +46,11 @@ GROUPS: list[Group] = []
 
 def produces(*columns: tuple[str, str, str]):
     """Declare the columns a measure function returns (name, title, unit)."""
+
     def register(fn):
         GROUPS.append(Group(tuple(Column(*c) for c in columns), fn))
         return fn
+
     return register
 
 
@@ -60,7 +62,9 @@ class Measures(Component):
     RETENTION_WINDOW = Constant(13, "weeks over which retention_rate is measured, then annualized")
     CUSTOMER_CAPITAL_WEIGHT = Constant(0.8, "weight of customers (vs suppliers, 0.2) in relational capital")
     SUPPLIER_CAPITAL_WEIGHT = Constant(0.2, "weight of suppliers in relational capital")
-    FIT_NEEDS_SHARE = Constant(0.5, "share of product fit that is R&D/production's knowledge of needs (the rest: supply)")
+    FIT_NEEDS_SHARE = Constant(
+        0.5, "share of product fit that is R&D/production's knowledge of needs (the rest: supply)"
+    )
 
 
 # --- the knowledge the firm can use -------------------------------------------------------------
@@ -105,21 +109,26 @@ def _step(model):
     return {"step": model.steps}
 
 
-@produces(("active_customers", "Active customers", "customers"),
-          ("acquired_total", "Customers acquired (cumulative)", "customers"),
-          ("churned_total", "Customers lost (cumulative)", "customers"),
-          ("retention_rate", "Customer retention", "annualised share (rolling window)"),
-          ("satisfaction_mean", "Customer satisfaction", "mean of active customers, -1..1"))
+@produces(
+    ("active_customers", "Active customers", "customers"),
+    ("acquired_total", "Customers acquired (cumulative)", "customers"),
+    ("churned_total", "Customers lost (cumulative)", "customers"),
+    ("retention_rate", "Customer retention", "annualised share (rolling window)"),
+    ("satisfaction_mean", "Customer satisfaction", "mean of active customers, -1..1"),
+)
 def _customers(model):
     C, n, ledger = model.customers, model.n_customers, model.ledger
     active = C.status[:n] == ACTIVE
     n_active = int(active.sum())
     window = int(Measures.RETENTION_WINDOW)
     churned, exposed = ledger.recent("churned", window), ledger.recent("exposed", window)
-    return {"active_customers": n_active, "acquired_total": model.acquired_total,
-            "churned_total": model.churned_total,
-            "retention_rate": market.annualized(1.0 - churned / exposed) if exposed else 1.0,
-            "satisfaction_mean": float(C.satisfaction[:n][active].mean()) if n_active else float("nan")}
+    return {
+        "active_customers": n_active,
+        "acquired_total": model.acquired_total,
+        "churned_total": model.churned_total,
+        "retention_rate": market.annualized(1.0 - churned / exposed) if exposed else 1.0,
+        "satisfaction_mean": float(C.satisfaction[:n][active].mean()) if n_active else float("nan"),
+    }
 
 
 def _relational_capital(model) -> tuple[float, float, float]:
@@ -132,8 +141,9 @@ def _relational_capital(model) -> tuple[float, float, float]:
     rc_customers = float((value * rel).sum() / value.sum()) if n_active else 0.0
     S = model.suppliers.relationship
     rc_suppliers = float(S.mean()) if S.size else 0.0
-    parts = ([(Measures.CUSTOMER_CAPITAL_WEIGHT, rc_customers)] * bool(n_active)
-             + [(Measures.SUPPLIER_CAPITAL_WEIGHT, rc_suppliers)] * bool(S.size))
+    parts = [(Measures.CUSTOMER_CAPITAL_WEIGHT, rc_customers)] * bool(n_active) + [
+        (Measures.SUPPLIER_CAPITAL_WEIGHT, rc_suppliers)
+    ] * bool(S.size)
     rc = sum(w * v for w, v in parts) / sum(w for w, _ in parts) if parts else 0.0
     return rc, rc_customers, rc_suppliers
 
@@ -143,8 +153,9 @@ def _capital(model):
     return {"relational_capital": _relational_capital(model)[0]}
 
 
-@produces(("revenue", "Revenue", "money per week"), ("cost", "Cost", "money per week"),
-          ("profit", "Profit", "money per week"))
+@produces(
+    ("revenue", "Revenue", "money per week"), ("cost", "Cost", "money per week"), ("profit", "Profit", "money per week")
+)
 def _money(model):
     w = model.ledger.week
     cost = model.ledger.cost
@@ -165,63 +176,88 @@ def _gap(model):
     return {"knowledge_gap": float(knowledge_gap(model, front, explicit).mean())}
 
 
-@produces(("knowledge_individual", "Employees' knowledge (tacit)", "share of items right"),
-          ("knowledge_team", "Team repositories (explicit)", "share of items right"),
-          ("knowledge_org", "Organization's knowledge base", "share of items right"),
-          ("employees", "Employees", "people"))
+@produces(
+    ("knowledge_individual", "Employees' knowledge (tacit)", "share of items right"),
+    ("knowledge_team", "Team repositories (explicit)", "share of items right"),
+    ("knowledge_org", "Organization's knowledge base", "share of items right"),
+    ("employees", "Employees", "people"),
+)
 def _knowledge(model):
     E = model.employees
-    return {"knowledge_individual": float(proportion_correct(E.beliefs, model.reality).mean()),
-            "knowledge_team": float(proportion_correct(model.teams.beliefs, model.reality).mean()),
-            "knowledge_org": float(proportion_correct(model.kb, model.reality)),
-            "employees": int(E.tenure.size)}
+    return {
+        "knowledge_individual": float(proportion_correct(E.beliefs, model.reality).mean()),
+        "knowledge_team": float(proportion_correct(model.teams.beliefs, model.reality).mean()),
+        "knowledge_org": float(proportion_correct(model.kb, model.reality)),
+        "employees": int(E.tenure.size),
+    }
 
 
-@produces(("acquired", "Customers won", "customers per week"), ("churned", "Customers lost", "customers per week"),
-          ("encounters", "Service encounters", "per week"),
-          ("referrers", "Referring customers", "customers"),
-          ("products_per_customer", "Products per customer", "products"),
-          ("upsells", "Up-sales", "per week"), ("cross_sells", "Cross-sales", "per week"),
-          ("gross_margin", "Gross margin", "money per week"),
-          ("knowledge_cost", "Knowledge cost", "money per week"),
-          ("acquisition_cost", "Acquisition cost", "money per week"),
-          ("service_cost", "Service cost", "money per week"))
+@produces(
+    ("acquired", "Customers won", "customers per week"),
+    ("churned", "Customers lost", "customers per week"),
+    ("encounters", "Service encounters", "per week"),
+    ("referrers", "Referring customers", "customers"),
+    ("products_per_customer", "Products per customer", "products"),
+    ("upsells", "Up-sales", "per week"),
+    ("cross_sells", "Cross-sales", "per week"),
+    ("gross_margin", "Gross margin", "money per week"),
+    ("knowledge_cost", "Knowledge cost", "money per week"),
+    ("acquisition_cost", "Acquisition cost", "money per week"),
+    ("service_cost", "Service cost", "money per week"),
+)
 def _week(model):
     C, n, w = model.customers, model.n_customers, model.ledger.week
     active = C.status[:n] == ACTIVE
     n_active = int(active.sum())
-    return {"acquired": w["acquired"], "churned": w["churned"], "encounters": w["encounters"],
-            "referrers": w["referrers"],
-            "products_per_customer": float(C.products[:n][active].mean()) if n_active else 0.0,
-            "upsells": w["upsells"], "cross_sells": w["cross_sells"], "gross_margin": w["gross_margin"],
-            "knowledge_cost": w["knowledge_cost"], "acquisition_cost": w["acquisition_cost"],
-            "service_cost": w["service_cost"]}
+    return {
+        "acquired": w["acquired"],
+        "churned": w["churned"],
+        "encounters": w["encounters"],
+        "referrers": w["referrers"],
+        "products_per_customer": float(C.products[:n][active].mean()) if n_active else 0.0,
+        "upsells": w["upsells"],
+        "cross_sells": w["cross_sells"],
+        "gross_margin": w["gross_margin"],
+        "knowledge_cost": w["knowledge_cost"],
+        "acquisition_cost": w["acquisition_cost"],
+        "service_cost": w["service_cost"],
+    }
 
 
-@produces(("product_fit", "Product fit (R&D/production)", "share, 0..1"),
-          ("codification", "Codified knowledge", "share of the front line's right knowledge its stores hold"),
-          ("knowledge_score_individual", "Employees' knowledge score", "sum(belief x reality) / K, -1..1"),
-          ("knowledge_score_org", "Knowledge base score", "sum(belief x reality) / K, -1..1"),
-          ("employees_left", "Employees who left", "per week"),
-          ("competition", "Competitors' pull", "0..1"))
+@produces(
+    ("product_fit", "Product fit (R&D/production)", "share, 0..1"),
+    ("codification", "Codified knowledge", "share of the front line's right knowledge its stores hold"),
+    ("knowledge_score_individual", "Employees' knowledge score", "sum(belief x reality) / K, -1..1"),
+    ("knowledge_score_org", "Knowledge base score", "sum(belief x reality) / K, -1..1"),
+    ("employees_left", "Employees who left", "per week"),
+    ("competition", "Competitors' pull", "0..1"),
+)
 def _firm(model):
     E = model.employees
     front = E.beliefs[model.front_line]
     explicit = stores(model)[E.team[model.front_line]]
-    return {"product_fit": float(model.product_fit.mean()),
-            "codification": codified_share(model, front, explicit),
-            "knowledge_score_individual": float(raw_score(E.beliefs, model.reality).mean() / model.K),
-            "knowledge_score_org": float(score(model.kb, model.reality)),
-            "employees_left": model.ledger.week["employees_left"], "competition": model.competition}
+    return {
+        "product_fit": float(model.product_fit.mean()),
+        "codification": codified_share(model, front, explicit),
+        "knowledge_score_individual": float(raw_score(E.beliefs, model.reality).mean() / model.K),
+        "knowledge_score_org": float(score(model.kb, model.reality)),
+        "employees_left": model.ledger.week["employees_left"],
+        "competition": model.competition,
+    }
 
 
-@produces(("customer_relational_capital", "Relational capital with customers", "0..1"),
-          ("supplier_relational_capital", "Relational capital with suppliers", "0..1"),
-          ("cohort_margin", "Margin of the initial customers", "money per week, less service"))
+@produces(
+    ("customer_relational_capital", "Relational capital with customers", "0..1"),
+    ("supplier_relational_capital", "Relational capital with suppliers", "0..1"),
+    ("cohort_margin", "Margin of the initial customers", "money per week, less service"),
+)
 def _parts(model):
     _, rc_customers, rc_suppliers = _relational_capital(model)
-    return {"customer_relational_capital": rc_customers, "supplier_relational_capital": rc_suppliers,
-            "cohort_margin": model.ledger.week["cohort_margin"]}
+    return {
+        "customer_relational_capital": rc_customers,
+        "supplier_relational_capital": rc_suppliers,
+        "cohort_margin": model.ledger.week["cohort_margin"],
+    }
 
 
 @produces(*((f"transfers_{c}", f"Transfers: {c}", "beliefs moved per week") for c in CHANNEL_NAMES))
@@ -264,7 +300,9 @@ def team_state(model) -> dict[str, np.ndarray]:
     know = proportion_correct(E.beliefs, model.reality)
     gap = np.array([wrong[front & (E.team == t)].mean() for t in range(n_teams)])
     return {
-        "satisfaction_mean": sat, "products_per_customer": prods, "knowledge_gap": gap,
+        "satisfaction_mean": sat,
+        "products_per_customer": prods,
+        "knowledge_gap": gap,
         "knowledge_individual": np.bincount(E.team, weights=know, minlength=n_teams)
         / np.bincount(E.team, minlength=n_teams),
         "knowledge_team": proportion_correct(model.teams.beliefs, model.reality),

@@ -23,19 +23,27 @@ from sim.engine.processes.transfer import Transfer
 from sim.engine.processes.workforce import Workforce
 
 SCHEDULE: tuple[type[Process], ...] = (
-    Environment,      # 1 reality drifts; competitors' pull moves
-    Workforce,        # 2 turnover, newcomers
-    Forgetting,       #   people forget
-    Encounters,       # 3 service encounters with the three encounter channels; satisfaction; sales
-    Churn,            # 4 the leaky bucket
-    Growth,           # 5 Bass acquisition
-    Revenue,          #   this week's revenue and margin
-    Transfer,         # 6 Xie 3.1-3.3 channels
+    Environment,  # 1 reality drifts; competitors' pull moves
+    Workforce,  # 2 turnover, newcomers
+    Forgetting,  #   people forget
+    Encounters,  # 3 service encounters with the three encounter channels; satisfaction; sales
+    Churn,  # 4 the leaky bucket
+    Growth,  # 5 Bass acquisition
+    Revenue,  #   this week's revenue and margin
+    Transfer,  # 6 Xie 3.1-3.3 channels
     LearningByDoing,  #   knowledge from reality by working
 )
 #: Spawn order of the random streams (kept as first released, so numbers stay comparable).
-STREAMS: tuple[str, ...] = ("environment", "workforce", "forgetting", "contacts", "encounters", "customers",
-                            "growth", "learning") + CHANNEL_NAMES
+STREAMS: tuple[str, ...] = (
+    "environment",
+    "workforce",
+    "forgetting",
+    "contacts",
+    "encounters",
+    "customers",
+    "growth",
+    "learning",
+) + CHANNEL_NAMES
 
 #: Everything that declares scenario parameters or constants, for the schema and the docs.
 COMPONENTS: tuple[type[Component], ...] = (Setup, *SCHEDULE, Measures)
@@ -50,9 +58,17 @@ def plan() -> list[dict]:
             extra = tuple(c.name for c in CHANNELS if c.phase == "encounter")
         elif proc is Transfer:
             extra = tuple(c.name for c in CHANNELS if c.phase == "transfer")
-        rows.append({"order": i, "process": proc.name, "does": proc.describe(),
-                     "streams": ", ".join(proc.streams + extra), "params": ", ".join(p.key for p in proc.params),
-                     "reads": ", ".join(proc.reads), "costs": ", ".join(proc.costs)})
+        rows.append(
+            {
+                "order": i,
+                "process": proc.name,
+                "does": proc.describe(),
+                "streams": ", ".join(proc.streams + extra),
+                "params": ", ".join(p.key for p in proc.params),
+                "reads": ", ".join(proc.reads),
+                "costs": ", ".join(proc.costs),
+            }
+        )
     return rows
 
 

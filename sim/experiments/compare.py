@@ -14,11 +14,12 @@ figure is drawn, so worker processes stay light.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,9 +58,17 @@ def describe_task(task) -> str:
         return f"the run of {repr(task)[:200]}"
 
 
-def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process", workers: int | None = None,
-             progress: bool = True, *, fn: Callable[[Any], Any] = run_task, desc: str = "runs",
-             return_exceptions: bool = False, dask_address: str | None = None) -> list:
+def run_many(
+    tasks: Iterable[Task],
+    executor: str | Executor | None = "process",
+    workers: int | None = None,
+    progress: bool = True,
+    *,
+    fn: Callable[[Any], Any] = run_task,
+    desc: str = "runs",
+    return_exceptions: bool = False,
+    dask_address: str | None = None,
+) -> list:
     """Run tasks and return their results in task order, whichever executor runs them.
 
     Args:
@@ -76,16 +85,22 @@ def run_many(tasks: Iterable[Task], executor: str | Executor | None = "process",
     executor = "none" if executor is None else executor
     workers = check_executor(executor, workers, flag=lambda f: f"{f} =")
     with open_executor(executor, workers, dask_address, most=len(tasks)) as (ex, _, _):
-        return run_tasks(ex, fn, tasks, failures="return" if return_exceptions else "raise",
-                         describe=describe_task, progress=progress, desc=desc)
+        return run_tasks(
+            ex,
+            fn,
+            tasks,
+            failures="return" if return_exceptions else "raise",
+            describe=describe_task,
+            progress=progress,
+            desc=desc,
+        )
 
 
 # --- comparison ----------------------------------------------------------------------------------
 
 
 def kpi_columns(runs: pd.DataFrame) -> list[str]:
-    return [c for c in runs.columns if c not in ("rep", *_NOT_KPIS)
-            and pd.api.types.is_numeric_dtype(runs[c])]
+    return [c for c in runs.columns if c not in ("rep", *_NOT_KPIS) and pd.api.types.is_numeric_dtype(runs[c])]
 
 
 def summarize_runs(runs: pd.DataFrame, names: Sequence[str], level: float = 0.95) -> pd.DataFrame:
@@ -101,8 +116,20 @@ def summarize_runs(runs: pd.DataFrame, names: Sequence[str], level: float = 0.95
 def differences_to(runs: pd.DataFrame, names: Sequence[str], reference: str, level: float = 0.95) -> pd.DataFrame:
     """Each scenario minus the reference, per KPI: paired t interval (pairs = replications sharing a
     seed), the unpaired Welch interval for contrast, and the correlation of the pairs."""
-    cols = ["scenario", "reference", "kpi", "difference", "n", "paired_sd", "paired_ci_low", "paired_ci_high",
-            "welch_ci_low", "welch_ci_high", "excludes_zero", "correlation"]
+    cols = [
+        "scenario",
+        "reference",
+        "kpi",
+        "difference",
+        "n",
+        "paired_sd",
+        "paired_ci_low",
+        "paired_ci_high",
+        "welch_ci_low",
+        "welch_ci_high",
+        "excludes_zero",
+        "correlation",
+    ]
     ref = runs.loc[runs["scenario"] == reference].set_index("rep")
     rows = []
     for name in names:
@@ -111,15 +138,27 @@ def differences_to(runs: pd.DataFrame, names: Sequence[str], reference: str, lev
         other = runs.loc[runs["scenario"] == name].set_index("rep")
         common = ref.index.intersection(other.index)
         for kpi in kpi_columns(runs):
-            paired = paired_difference(other.loc[common, kpi].to_numpy(float), ref.loc[common, kpi].to_numpy(float),
-                                       level)
+            paired = paired_difference(
+                other.loc[common, kpi].to_numpy(float), ref.loc[common, kpi].to_numpy(float), level
+            )
             _, wlo, whi = welch_interval(other[kpi], ref[kpi], level)
             lo, hi = paired["ci_low"], paired["ci_high"]
-            rows.append({"scenario": name, "reference": reference, "kpi": kpi, "difference": paired["mean"],
-                         "n": paired["n"], "paired_sd": paired["sd"], "paired_ci_low": lo, "paired_ci_high": hi,
-                         "welch_ci_low": wlo, "welch_ci_high": whi,
-                         "excludes_zero": bool(np.isfinite(lo) and (lo > 0 or hi < 0)),
-                         "correlation": paired["correlation"]})
+            rows.append(
+                {
+                    "scenario": name,
+                    "reference": reference,
+                    "kpi": kpi,
+                    "difference": paired["mean"],
+                    "n": paired["n"],
+                    "paired_sd": paired["sd"],
+                    "paired_ci_low": lo,
+                    "paired_ci_high": hi,
+                    "welch_ci_low": wlo,
+                    "welch_ci_high": whi,
+                    "excludes_zero": bool(np.isfinite(lo) and (lo > 0 or hi < 0)),
+                    "correlation": paired["correlation"],
+                }
+            )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -167,37 +206,53 @@ class Comparison:
         return [sc.name for sc in self.scenarios]
 
     def __repr__(self) -> str:
-        return (f"Comparison({', '.join(self.names)}; reference={self.reference!r}, reps={self.reps}, "
-                f"weeks={self.weeks})")
+        return (
+            f"Comparison({', '.join(self.names)}; reference={self.reference!r}, reps={self.reps}, weeks={self.weeks})"
+        )
 
     # figures
     def plot_timeseries(self, columns=None):
         from sim.present import plots
+
         return plots.timeseries(self.steps, columns)
 
     def plot_scorecard(self):
         from sim.present import plots
+
         return plots.scorecard_chart(self.runs)
 
     def plot_flows(self):
         from sim.present import plots
+
         return plots.flows(self.steps)
 
     def plot_differences(self, kpis=None):
         from sim.present import plots
         from sim.present.report import headline_kpis
+
         return plots.differences(self.differences, headline_kpis(self.differences["kpi"]) if kpis is None else kpis)
 
     def text(self) -> str:
         from sim.present.report import comparison_text
+
         return comparison_text(self)
 
     def meta(self) -> dict:
         from sim.present.report import versions
-        return {"scenarios": self.names, "reference": self.reference, "reps": self.reps, "weeks": self.weeks,
-                "seeds": self.seeds, "base_seed": self.base_seed, "params": self.params,
-                "executor": self.executor, "elapsed_s": round(self.elapsed, 3), "date": self.created,
-                "version": versions()}
+
+        return {
+            "scenarios": self.names,
+            "reference": self.reference,
+            "reps": self.reps,
+            "weeks": self.weeks,
+            "seeds": self.seeds,
+            "base_seed": self.base_seed,
+            "params": self.params,
+            "executor": self.executor,
+            "elapsed_s": round(self.elapsed, 3),
+            "date": self.created,
+            "version": versions(),
+        }
 
     def write(self, out_dir: str | Path | None = None, command: str | None = None) -> Path:
         """Write tables (Parquet + CSV), each scenario as TOML, meta.json, PNGs and report.html (last).
@@ -216,8 +271,9 @@ class _Plan:
     params: dict
 
 
-def plan_comparison(scenarios, reps=10, steps=None, reference=None, params=None, workers=None,
-                    cli: bool = False, executor="process") -> _Plan:
+def plan_comparison(
+    scenarios, reps=10, steps=None, reference=None, params=None, workers=None, cli: bool = False, executor="process"
+) -> _Plan:
     """Check every input of :func:`compare` and load the scenarios; raises before any run.
 
     ``cli`` words the messages with the command's flags (``--reps``) instead of argument names.
@@ -244,8 +300,10 @@ def plan_comparison(scenarios, reps=10, steps=None, reference=None, params=None,
     for i, name in enumerate(names):
         if name in names[:i]:
             j = names.index(name)
-            raise InputError(f"two scenarios are named {name!r} ({_shown(given[j])} and {_shown(given[i])}): "
-                             "expected distinct scenario names")
+            raise InputError(
+                f"two scenarios are named {name!r} ({_shown(given[j])} and {_shown(given[i])}): "
+                "expected distinct scenario names"
+            )
     params = dict(params or {})
     if params:
         loaded = [sc.with_params(params) for sc in loaded]
@@ -256,16 +314,19 @@ def plan_comparison(scenarios, reps=10, steps=None, reference=None, params=None,
         if ref not in names:
             matches = [n for n, g in zip(names, given) if isinstance(g, str) and g == ref]
             if not matches:
-                raise InputError(f"{flag('reference')} {ref!r}: not among the compared scenarios; expected one of "
-                                 + ", ".join(names))
+                raise InputError(
+                    f"{flag('reference')} {ref!r}: not among the compared scenarios; expected one of "
+                    + ", ".join(names)
+                )
             ref = matches[0]
         reference = ref
     if steps is None:
         horizons = {sc.name: sc.steps for sc in loaded}
         if len(set(horizons.values())) > 1:
             shown = ", ".join(f"{n} {w}" for n, w in horizons.items())
-            raise InputError(f"the scenarios run for different numbers of weeks ({shown}): expected the same; "
-                             f"set {flag('steps')} N")
+            raise InputError(
+                f"the scenarios run for different numbers of weeks ({shown}): expected the same; set {flag('steps')} N"
+            )
         steps = next(iter(horizons.values()))
     return _Plan(loaded, reference, reps, int(steps), params)
 
@@ -274,9 +335,18 @@ def _shown(g) -> str:
     return repr(g.path or g.name) if isinstance(g, Scenario) else repr(g)
 
 
-def compare(scenarios, reps: int = 10, steps: int | None = None, reference: str | None = None,
-            params: dict | None = None, executor: str | Executor = "process", workers: int | None = None,
-            progress: bool = True, base_seed: int = 0, dask_address: str | None = None) -> Comparison:
+def compare(
+    scenarios,
+    reps: int = 10,
+    steps: int | None = None,
+    reference: str | None = None,
+    params: dict | None = None,
+    executor: str | Executor = "process",
+    workers: int | None = None,
+    progress: bool = True,
+    base_seed: int = 0,
+    dask_address: str | None = None,
+) -> Comparison:
     """Run every scenario ``reps`` times on common random numbers and compare them.
 
     Args:
@@ -292,23 +362,34 @@ def compare(scenarios, reps: int = 10, steps: int | None = None, reference: str 
     return run_comparison(plan, executor, workers, progress, base_seed, dask_address)
 
 
-def run_comparison(plan: _Plan, executor, workers, progress: bool, base_seed: int,
-                   dask_address: str | None = None) -> Comparison:
+def run_comparison(
+    plan: _Plan, executor, workers, progress: bool, base_seed: int, dask_address: str | None = None
+) -> Comparison:
     """Run a checked plan (see :func:`plan_comparison`) and build the comparison's tables."""
     seeds = [replication_seed(r, base_seed) for r in range(plan.reps)]
     keys = [(sc.name, r) for sc in plan.scenarios for r in range(plan.reps)]
     tasks = [(sc, seeds[r], plan.weeks) for sc in plan.scenarios for r in range(plan.reps)]
     t0 = time.perf_counter()
-    results = run_many(tasks, executor=executor, workers=workers, progress=progress, desc="compare",
-                       dask_address=dask_address)
+    results = run_many(
+        tasks, executor=executor, workers=workers, progress=progress, desc="compare", dask_address=dask_address
+    )
     elapsed = time.perf_counter() - t0
     names = [sc.name for sc in plan.scenarios]
     runs, steps_df = tidy(results, keys)
     summary = summarize_runs(runs, names)
     return Comparison(
-        scenarios=plan.scenarios, reference=plan.reference, reps=plan.reps, weeks=plan.weeks, seeds=seeds,
-        params=plan.params, runs=runs, steps=steps_df, summary=summary,
+        scenarios=plan.scenarios,
+        reference=plan.reference,
+        reps=plan.reps,
+        weeks=plan.weeks,
+        seeds=seeds,
+        params=plan.params,
+        runs=runs,
+        steps=steps_df,
+        summary=summary,
         differences=differences_to(runs, names, plan.reference),
         scorecards=scorecards_side_by_side(plan.scenarios, summary, plan.reference),
-        base_seed=base_seed, executor=executor if isinstance(executor, str) else type(executor).__name__,
-        elapsed=elapsed)
+        base_seed=base_seed,
+        executor=executor if isinstance(executor, str) else type(executor).__name__,
+        elapsed=elapsed,
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pandas as pd
 from sim.io.errors import InputError
 
 DESIGNS = ("grid", "lhs", "sobol")
-MAX_GRID = 1_000_000    # design points of a grid, at most
+MAX_GRID = 1_000_000  # design points of a grid, at most
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,10 @@ def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange
     from sim.config.schema import SCHEMA
 
     if not isinstance(params, Mapping) or not params:
-        raise InputError("params: expected at least one parameter range, e.g. "
-                         "{'market.base_churn': (0.002, 0.01)} or --param market.base_churn=0.002:0.01")
+        raise InputError(
+            "params: expected at least one parameter range, e.g. "
+            "{'market.base_churn': (0.002, 0.01)} or --param market.base_churn=0.002:0.01"
+        )
     out = []
     for name, bounds in params.items():
         if not isinstance(name, str):
@@ -58,14 +61,15 @@ def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange
             base.with_params({name: 0})  # raises the ScenarioError naming the closest valid name
         spec = SCHEMA[name]
         if spec.type not in (int, float):
-            raise InputError(f"--param {name}: {spec.expected()} cannot be swept over a range; "
-                             "expected an int or float parameter (set it with --set)")
+            raise InputError(
+                f"--param {name}: {spec.expected()} cannot be swept over a range; "
+                "expected an int or float parameter (set it with --set)"
+            )
         if name in ("scenario.name", "scenario.extends", "scenario.description"):
             raise InputError(f"--param {name}: cannot be swept")
         if name == "scenario.steps" and steps is not None:
             raise InputError("--param scenario.steps: has no effect with --steps; drop --steps to sweep the run length")
-        if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
-                or not all(is_number(b) for b in bounds)):
+        if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 or not all(is_number(b) for b in bounds):
             raise InputError(f"--param {name}={bounds!r}: expected a (low, high) pair of numbers")
         low, high = bounds
         if not all(math.isfinite(float(b)) for b in bounds):
@@ -78,7 +82,7 @@ def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange
             low, high = float(low), float(high)
         if not low < high:
             raise InputError(f"--param {name}={low}:{high}: expected LOW < HIGH")
-        base.with_params({name: low})   # range checks: ScenarioError with the expected range
+        base.with_params({name: low})  # range checks: ScenarioError with the expected range
         base.with_params({name: high})
         if any(p.name == name for p in out):
             raise InputError(f"--param {name}: given twice")
@@ -97,13 +101,14 @@ def design_points(ranges: list[ParamRange], design: str = "lhs", samples: int = 
         levels = [r.levels(samples) for r in ranges]
         size = math.prod(len(v) for v in levels)
         if size > MAX_GRID:
-            raise InputError(f"--design grid: {samples} levels of {d} parameters make {size:,} points "
-                             f"(at most {MAX_GRID:,}); use fewer --samples, or --design lhs/sobol")
+            raise InputError(
+                f"--design grid: {samples} levels of {d} parameters make {size:,} points "
+                f"(at most {MAX_GRID:,}); use fewer --samples, or --design lhs/sobol"
+            )
         rows = list(itertools.product(*levels))
         data = {r.name: np.array([row[i] for row in rows]) for i, r in enumerate(ranges)}
     elif design in ("lhs", "sobol"):
-        sampler = (qmc.LatinHypercube(d, rng=seed) if design == "lhs"
-                   else qmc.Sobol(d, scramble=True, rng=seed))
+        sampler = qmc.LatinHypercube(d, rng=seed) if design == "lhs" else qmc.Sobol(d, scramble=True, rng=seed)
         u = sampler.random(samples)
         data = {r.name: r.values(u[:, i]) for i, r in enumerate(ranges)}
     else:
@@ -120,8 +125,7 @@ def custom_points(ranges: list[ParamRange], points: pd.DataFrame) -> pd.DataFram
     missing = [n for n in names if n not in points.columns]
     extra = [c for c in points.columns if c not in names]
     if missing or extra:
-        raise InputError(f"design: the columns must be the parameters {names}; "
-                         f"missing {missing}, unexpected {extra}")
+        raise InputError(f"design: the columns must be the parameters {names}; missing {missing}, unexpected {extra}")
     df = points[names].reset_index(drop=True).copy()
     for r in ranges:
         col = df[r.name].to_numpy(dtype=float)

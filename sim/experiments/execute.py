@@ -21,10 +21,11 @@ import os
 import platform
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,8 +39,8 @@ from sim.io.errors import InputError, caller_level, check_int
 from sim.io.outputs import atomic_write_text, default_dir, prepare, write_json
 
 FORMAT = 1
-MAX_CHUNK = 50          # runs per chunk, at most (guided chunks)
-CHUNKS_PER_WORKER = 4   # guided chunks: a chunk takes 1 / (4 * workers) of the runs still left
+MAX_CHUNK = 50  # runs per chunk, at most (guided chunks)
+CHUNKS_PER_WORKER = 4  # guided chunks: a chunk takes 1 / (4 * workers) of the runs still left
 LOCK = ".sweep.lock"
 
 
@@ -80,8 +81,7 @@ def run_chunk(task: ChunkTask) -> dict:
             errors.append((run_id, error))
         else:
             row.update(status="ok", error=None, duration=time.perf_counter() - t0)
-            row.update({k: float(v) for k, v in result.summary.items()
-                        if k not in RUN_KEYS and is_number(v)})
+            row.update({k: float(v) for k, v in result.summary.items() if k not in RUN_KEYS and is_number(v)})
             steps = result.steps.copy()
             steps.insert(0, "run_id", np.int64(run_id))
             tables.append(steps)
@@ -91,15 +91,23 @@ def run_chunk(task: ChunkTask) -> dict:
     runs = runs.astype({"run_id": "int64", "point": "int64", "rep": "int64", "seed": "int64"})
     steps = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame({"run_id": pd.Series([], dtype="int64")})
     storage.write_chunk(Path(task.folder), task.chunk, runs, steps)
-    return {"chunk": task.chunk, "runs": len(rows), "failed": len(errors), "errors": errors,
-            "seconds": time.perf_counter() - started, "pid": os.getpid()}
+    return {
+        "chunk": task.chunk,
+        "runs": len(rows),
+        "failed": len(errors),
+        "errors": errors,
+        "seconds": time.perf_counter() - started,
+        "pid": os.getpid(),
+    }
 
 
 def chunks(table: pd.DataFrame, starts: list[int], names: list[str]) -> list[list[tuple]]:
     """The runs of the design table cut into chunks beginning at ``starts``, in run_id order."""
     cols = ["run_id", "point", "rep", "seed", *names]
-    rows = [(int(r[0]), int(r[1]), int(r[2]), int(r[3]), tuple(native(v) for v in r[4:]))
-            for r in table[cols].itertuples(index=False, name=None)]
+    rows = [
+        (int(r[0]), int(r[1]), int(r[2]), int(r[3]), tuple(native(v) for v in r[4:]))
+        for r in table[cols].itertuples(index=False, name=None)
+    ]
     bounds = [*starts, len(rows)]
     return [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
@@ -148,24 +156,33 @@ def _short(v) -> str:
 
 def _check_same(folder: Path, stored: dict, identity: dict, command: str) -> None:
     if stored.get("format") != FORMAT or stored.get("command") != command:
-        raise InputError(f"--out {folder}: holds a {stored.get('command', 'different')} run, not this "
-                         f"{command}; use another --out folder")
+        raise InputError(
+            f"--out {folder}: holds a {stored.get('command', 'different')} run, not this "
+            f"{command}; use another --out folder"
+        )
     old = stored.get("identity", {})
     for key in identity:
         if old.get(key) != identity[key]:
-            raise InputError(f"--out {folder}: holds a different {command} ({key}: {_short(old.get(key))} "
-                             f"there, {_short(identity[key])} now); use another --out folder, or repeat "
-                             "the original command to resume it")
+            raise InputError(
+                f"--out {folder}: holds a different {command} ({key}: {_short(old.get(key))} "
+                f"there, {_short(identity[key])} now); use another --out folder, or repeat "
+                "the original command to resume it"
+            )
 
 
 def _refuse_foreign(folder: Path, plan: Plan) -> None:
     """A folder that is not (yet) a store may hold only what a starting sweep writes."""
     ours = {storage.SCENARIO, storage.DESIGN, LOCK, *plan.extra_files}
-    foreign = sorted(p.name for p in folder.iterdir()
-                     if p.name not in ours and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+    foreign = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name not in ours and not (p.name.startswith(".") and p.name.endswith(".tmp"))
+    )
     if foreign:
-        raise InputError(f"--out {folder}: not empty and holds no {plan.command} (e.g. {foreign[0]}); "
-                         "expected a new or empty folder, or the folder of a sweep to resume")
+        raise InputError(
+            f"--out {folder}: not empty and holds no {plan.command} (e.g. {foreign[0]}); "
+            "expected a new or empty folder, or the folder of a sweep to resume"
+        )
 
 
 def _check_stored(folder: Path, stored: dict | None, plan: Plan, chunk_size: int | None) -> None:
@@ -173,14 +190,19 @@ def _check_stored(folder: Path, stored: dict | None, plan: Plan, chunk_size: int
     if stored is not None:
         _check_same(folder, stored, plan.identity, plan.command)
         if stored.get("code") != code_version():
-            warnings.warn(f"the code in sim/ changed since the sweep in {folder} started; the runs "
-                          "stored before come from the older code", UserWarning, stacklevel=caller_level())
+            warnings.warn(
+                f"the code in sim/ changed since the sweep in {folder} started; the runs "
+                "stored before come from the older code",
+                UserWarning,
+                stacklevel=caller_level(),
+            )
         if chunk_size is not None and chunk_size != stored["chunk_size"]:
-            raise InputError(f"chunk_size {chunk_size}: this folder's sweep uses other chunks "
-                             f"({stored['chunk_size'] or 'guided'}); leave it unset to resume")
+            raise InputError(
+                f"chunk_size {chunk_size}: this folder's sweep uses other chunks "
+                f"({stored['chunk_size'] or 'guided'}); leave it unset to resume"
+            )
     elif storage.completed_chunks(folder) or (folder / storage.RUNS).exists():
-        raise InputError(f"--out {folder}: holds results without a {storage.MANIFEST}; "
-                         "use another --out folder")
+        raise InputError(f"--out {folder}: holds results without a {storage.MANIFEST}; use another --out folder")
 
 
 def _chunks_with_failures(folder: Path) -> set[int]:
@@ -204,29 +226,33 @@ def _write_start(folder: Path, plan: Plan, chunk_size: int | None, starts: list[
     for pkg in ("mesa", "numpy", "pandas", "scipy"):
         with contextlib.suppress(md.PackageNotFoundError):
             versions[pkg] = md.version(pkg)
-    write_json(folder / storage.MANIFEST, {
-        "format": FORMAT,
-        "command": plan.command,
-        "arguments": {**plan.arguments, "executor": label},
-        "identity": plan.identity,
-        "scenario": plan.scenario.name,
-        "parameters": plan.names,
-        "n_points": int(plan.table["point"].nunique()),
-        "n_runs": len(plan.table),
-        "chunk_size": None if chunk_size is None else int(chunk_size),
-        "n_chunks": len(starts),
-        "chunk_starts": [int(x) for x in starts],
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "code": code_version(),
-        "versions": versions,
-    })
+    write_json(
+        folder / storage.MANIFEST,
+        {
+            "format": FORMAT,
+            "command": plan.command,
+            "arguments": {**plan.arguments, "executor": label},
+            "identity": plan.identity,
+            "scenario": plan.scenario.name,
+            "parameters": plan.names,
+            "n_points": int(plan.table["point"].nunique()),
+            "n_runs": len(plan.table),
+            "chunk_size": None if chunk_size is None else int(chunk_size),
+            "n_chunks": len(starts),
+            "chunk_starts": [int(x) for x in starts],
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "code": code_version(),
+            "versions": versions,
+        },
+    )
 
 
 # --- running -------------------------------------------------------------------------------------
 
 
-def _drive(ex, n_workers: int, tasks: list[ChunkTask], total: int, already: int, progress: bool,
-           folder: Path, command: str) -> None:
+def _drive(
+    ex, n_workers: int, tasks: list[ChunkTask], total: int, already: int, progress: bool, folder: Path, command: str
+) -> None:
     """Run the chunk tasks (at most two per worker in flight); a chunk that breaks stops new ones."""
     failed_runs = 0
 
@@ -236,26 +262,48 @@ def _drive(ex, n_workers: int, tasks: list[ChunkTask], total: int, already: int,
         bar.update(report["runs"])
         bar.set_postfix(failed=failed_runs)
 
-    results = run_tasks(ex, run_chunk, tasks, window=max(2 * n_workers, 2), failures="stop", progress=progress,
-                        advance=advance, desc=command, total=total, initial=already, smoothing=0.05,
-                        postfix={"failed": 0})
+    results = run_tasks(
+        ex,
+        run_chunk,
+        tasks,
+        window=max(2 * n_workers, 2),
+        failures="stop",
+        progress=progress,
+        advance=advance,
+        desc=command,
+        total=total,
+        initial=already,
+        smoothing=0.05,
+        postfix={"failed": 0},
+    )
     broken = [(task.chunk, r) for task, r in zip(tasks, results) if isinstance(r, BaseException)]
     if broken:
         chunk, exc = broken[0]
         msg = " ".join(str(exc).split()) or type(exc).__name__
-        raise SweepIncomplete(f"{len(broken)} chunk(s) could not be run or stored (chunk {chunk}: "
-                              f"{type(exc).__name__}: {msg}); the other runs are in {folder}; "
-                              "run the same command again to finish")
+        raise SweepIncomplete(
+            f"{len(broken)} chunk(s) could not be run or stored (chunk {chunk}: "
+            f"{type(exc).__name__}: {msg}); the other runs are in {folder}; "
+            "run the same command again to finish"
+        )
 
 
-def execute(plan: Plan, executor="process", out=None, workers=None, dask_address=None, progress=True,
-            chunk_size: int | None = None, retry_failed: bool = False) -> SweepResult:
+def execute(
+    plan: Plan,
+    executor="process",
+    out=None,
+    workers=None,
+    dask_address=None,
+    progress=True,
+    chunk_size: int | None = None,
+    retry_failed: bool = False,
+) -> SweepResult:
     """Run a validated plan into ``out`` (resuming what is there). The engine of sweep and sensitivity."""
     workers = check_executor(executor, workers)  # checked here, before the folder is made
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size", 1, "runs per chunk")
-    folder = prepare(out if out is not None else default_dir(plan.command, [plan.scenario.name]),
-                     plan.command).resolve()
+    folder = prepare(
+        out if out is not None else default_dir(plan.command, [plan.scenario.name]), plan.command
+    ).resolve()
     n_runs = len(plan.table)
     if not storage.is_store(folder):
         _refuse_foreign(folder, plan)
@@ -289,6 +337,9 @@ def _finished(folder: Path, n_runs: int) -> SweepResult:
     n_failed = result.n_failed
     if n_failed:
         first = result.sql("SELECT error FROM runs WHERE status = 'failed' ORDER BY run_id LIMIT 1").iloc[0, 0]
-        warnings.warn(f"{n_failed} of {n_runs} runs failed (first: {first}); see the runs table's "
-                      "status and error columns", RuntimeWarning, stacklevel=caller_level())
+        warnings.warn(
+            f"{n_failed} of {n_runs} runs failed (first: {first}); see the runs table's status and error columns",
+            RuntimeWarning,
+            stacklevel=caller_level(),
+        )
     return result

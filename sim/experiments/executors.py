@@ -18,12 +18,22 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from sim.io.errors import InputError, check_int
 
-__all__ = ["EXECUTORS", "DASK_CONFIG", "InlineExecutor", "check_executor", "open_executor", "run_tasks",
-           "process_pool", "local_cluster", "cpus"]
+__all__ = [
+    "EXECUTORS",
+    "DASK_CONFIG",
+    "InlineExecutor",
+    "check_executor",
+    "open_executor",
+    "run_tasks",
+    "process_pool",
+    "local_cluster",
+    "cpus",
+]
 
 EXECUTORS = ("none", "process", "dask")
 
@@ -63,10 +73,15 @@ def check_executor(executor, workers=None, flag: Callable[[str], str] = lambda f
     ``flag`` words the messages (``--workers`` on the command line, ``workers =`` in Python)."""
     if workers is not None:
         workers = check_int(workers, flag("workers"), 1, "worker processes")
-    if not (isinstance(executor, str) and executor in EXECUTORS or isinstance(executor, cf.Executor)
-            or _is_dask_client(executor)):
-        raise InputError(f"{flag('executor')} {executor!r}: expected one of {', '.join(EXECUTORS)} "
-                         "or a concurrent.futures.Executor")
+    if not (
+        isinstance(executor, str)
+        and executor in EXECUTORS
+        or isinstance(executor, cf.Executor)
+        or _is_dask_client(executor)
+    ):
+        raise InputError(
+            f"{flag('executor')} {executor!r}: expected one of {', '.join(EXECUTORS)} or a concurrent.futures.Executor"
+        )
     return workers
 
 
@@ -96,8 +111,9 @@ def process_pool(workers: int, lock_fd: int | None = None) -> cf.ProcessPoolExec
     import sim.experiments.simulate  # noqa: F401 -- imported once here, inherited by forked workers
 
     ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                                  initargs=(os.getpid(), lock_fd))
+    return cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(), lock_fd)
+    )
 
 
 @contextlib.contextmanager
@@ -126,8 +142,13 @@ def local_cluster(workers: int | None = None, **kwargs):
     import dask
     from dask.distributed import LocalCluster
 
-    options = dict(n_workers=workers or cpus(), threads_per_worker=1, processes=True,
-                   dashboard_address=None, silence_logs=logging.ERROR)
+    options = dict(
+        n_workers=workers or cpus(),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
     with dask.config.set(DASK_CONFIG):
         return LocalCluster(**{**options, **kwargs})
 
@@ -141,8 +162,9 @@ def _dask(workers: int | None, dask_address: str | None):
         try:
             client = Client(dask_address, timeout="20s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--dask-address {dask_address}: cannot connect to a Dask scheduler "
-                             f"({' '.join(str(exc).split())})") from None
+            raise InputError(
+                f"--dask-address {dask_address}: cannot connect to a Dask scheduler ({' '.join(str(exc).split())})"
+            ) from None
     else:
         cluster = local_cluster(workers or cpus())
         client = Client(cluster)
@@ -160,8 +182,14 @@ def _dask(workers: int | None, dask_address: str | None):
 
 
 @contextlib.contextmanager
-def open_executor(executor="process", workers: int | None = None, dask_address: str | None = None, *,
-                  lock_fd: int | None = None, most: int | None = None) -> Iterator[tuple[cf.Executor, int, str]]:
+def open_executor(
+    executor="process",
+    workers: int | None = None,
+    dask_address: str | None = None,
+    *,
+    lock_fd: int | None = None,
+    most: int | None = None,
+) -> Iterator[tuple[cf.Executor, int, str]]:
     """Yield ``(executor, number of workers, label)`` for an executor spec; shut down what it started.
 
     ``workers``: processes of a pool or a ``LocalCluster`` (default: every CPU), at most ``most``
@@ -189,10 +217,19 @@ def open_executor(executor="process", workers: int | None = None, dask_address: 
         yield executor, int(n or workers or cpus()), type(executor).__name__
 
 
-def run_tasks(executor: cf.Executor, fn: Callable[[Any], Any], tasks, *, window: int | None = None,
-              failures: str = "raise", describe: Callable[[Any], str] = lambda t: f"task {t!r:.200}",
-              progress: bool = True, advance: Callable[[Any, Any], None] | None = None, desc: str = "runs",
-              **bar) -> list:
+def run_tasks(
+    executor: cf.Executor,
+    fn: Callable[[Any], Any],
+    tasks,
+    *,
+    window: int | None = None,
+    failures: str = "raise",
+    describe: Callable[[Any], str] = lambda t: f"task {t!r:.200}",
+    progress: bool = True,
+    advance: Callable[[Any, Any], None] | None = None,
+    desc: str = "runs",
+    **bar,
+) -> list:
     """Run ``fn(task)`` for every task on ``executor``; the results in task order.
 
     Args:

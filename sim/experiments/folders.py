@@ -23,12 +23,17 @@ def write_run(result, out_dir: str | Path | None = None, command: str | None = N
     for name, table in result.events.items():
         write_table(table, out / name)
     atomic_write_text(out / "scenario.toml", sc.to_toml())
-    meta = {"date": datetime.now().isoformat(timespec="seconds"), "version": versions(),
-            "command": command or command_line()}
+    meta = {
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "version": versions(),
+        "command": command or command_line(),
+    }
     write_json(out / "summary.json", {**result.summary, **meta})
-    figures = {"timeseries": plots.save_png(plots.timeseries(steps), out / "timeseries.png"),
-               "scorecard": plots.save_png(plots.scorecard_chart(runs), out / "scorecard.png"),
-               "flows": plots.save_png(plots.flows(steps), out / "flows.png")}
+    figures = {
+        "timeseries": plots.save_png(plots.timeseries(steps), out / "timeseries.png"),
+        "scorecard": plots.save_png(plots.scorecard_chart(runs), out / "scorecard.png"),
+        "flows": plots.save_png(plots.flows(steps), out / "flows.png"),
+    }
     report = out / "report.html"
     atomic_write_text(report, run_report(result, figures, meta))
     return report
@@ -48,8 +53,12 @@ def write_comparison(cmp, out_dir: str | Path | None = None, command: str | None
     meta = {**cmp.meta(), "command": command or command_line()}
     write_json(out / "meta.json", meta)
     figures = {}
-    for key, make in (("timeseries", cmp.plot_timeseries), ("scorecard", cmp.plot_scorecard),
-                      ("flows", cmp.plot_flows), ("differences", cmp.plot_differences)):
+    for key, make in (
+        ("timeseries", cmp.plot_timeseries),
+        ("scorecard", cmp.plot_scorecard),
+        ("flows", cmp.plot_flows),
+        ("differences", cmp.plot_differences),
+    ):
         figures[key] = plots.save_png(make(), out / f"{key}.png")
     report = out / "report.html"
     atomic_write_text(report, compare_report(cmp, figures, meta))

@@ -21,13 +21,13 @@ class Plan:
     """Everything a sweep needs, validated; nothing written yet."""
 
     command: str
-    scenario: Any                 # the base Scenario (with --set overrides)
+    scenario: Any  # the base Scenario (with --set overrides)
     ranges: list[ParamRange]
-    table: pd.DataFrame           # the design table (one row per run)
+    table: pd.DataFrame  # the design table (one row per run)
     steps: int | None
     identity: dict
     arguments: dict
-    extra_files: dict[str, str] = field(default_factory=dict)   # written with the manifest
+    extra_files: dict[str, str] = field(default_factory=dict)  # written with the manifest
 
     @property
     def names(self) -> list[str]:
@@ -54,8 +54,12 @@ def design_table(points: pd.DataFrame, reps: int) -> pd.DataFrame:
 
 
 def scenario_fingerprint(scenario) -> str:
-    data = {"name": scenario.name, "description": scenario.description, "steps": scenario.steps,
-            "params": scenario.flat()}
+    data = {
+        "name": scenario.name,
+        "description": scenario.description,
+        "steps": scenario.steps,
+        "params": scenario.flat(),
+    }
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -72,8 +76,19 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def make_plan(scenario, params, design="lhs", samples=16, reps=1, steps=None, overrides=None,
-              design_seed=0, command="sweep", arguments=None, identity_extra=None) -> Plan:
+def make_plan(
+    scenario,
+    params,
+    design="lhs",
+    samples=16,
+    reps=1,
+    steps=None,
+    overrides=None,
+    design_seed=0,
+    command="sweep",
+    arguments=None,
+    identity_extra=None,
+) -> Plan:
     """Validate the inputs and build the design table. Raises ScenarioError / InputError."""
     from sim.config.loader import load_scenario
     from sim.config.scenario import Scenario
@@ -105,8 +120,15 @@ def make_plan(scenario, params, design="lhs", samples=16, reps=1, steps=None, ov
         **(identity_extra or {}),
         "design_sha256": _design_hash(table),
     }
-    args = {"scenario": str(scenario) if not isinstance(scenario, Scenario) else scenario.name,
-            "params": {r.name: [r.low, r.high] for r in ranges}, "design": design_name,
-            "samples": identity["samples"], "reps": reps, "steps": steps,
-            "set": dict(overrides or {}), "design_seed": design_seed, **(arguments or {})}
+    args = {
+        "scenario": str(scenario) if not isinstance(scenario, Scenario) else scenario.name,
+        "params": {r.name: [r.low, r.high] for r in ranges},
+        "design": design_name,
+        "samples": identity["samples"],
+        "reps": reps,
+        "steps": steps,
+        "set": dict(overrides or {}),
+        "design_seed": design_seed,
+        **(arguments or {}),
+    }
     return Plan(command, base, ranges, table, steps, identity, args)

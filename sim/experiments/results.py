@@ -61,8 +61,7 @@ class SweepResult:
         return self.n_done == self.n_runs
 
     def __repr__(self) -> str:
-        return (f"SweepResult({str(self.folder)!r}, runs={self.n_done}/{self.n_runs}, "
-                f"failed={self.n_failed})")
+        return f"SweepResult({str(self.folder)!r}, runs={self.n_done}/{self.n_runs}, failed={self.n_failed})"
 
 
 def load_sweep(folder: str | Path) -> SweepResult:

@@ -32,9 +32,10 @@ import difflib
 import importlib.metadata as md
 import json
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,14 +48,13 @@ from sim.experiments.results import SweepResult
 from sim.io.errors import InputError, caller_level, check_int
 from sim.io.outputs import write_table
 
-__all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError",
-           "METHODS", "MIN_SOBOL_N", "MIN_MORRIS_N"]
+__all__ = ["sensitivity", "analyze", "SensitivityResult", "SensitivityError", "METHODS", "MIN_SOBOL_N", "MIN_MORRIS_N"]
 
 METHODS = ("sobol", "morris")
 PROBLEM = "problem.json"
 SAMPLE = "sample.csv"
-MIN_SOBOL_N = 64     # below this, Sobol' indices are usually too noisy to rank parameters
-MIN_MORRIS_N = 10    # trajectories: 10-50 is the usual advice (Campolongo et al. 2007)
+MIN_SOBOL_N = 64  # below this, Sobol' indices are usually too noisy to rank parameters
+MIN_MORRIS_N = 10  # trajectories: 10-50 is the usual advice (Campolongo et al. 2007)
 
 
 class SensitivityError(RuntimeError):
@@ -88,8 +88,10 @@ class SensitivityResult:
         return ax
 
     def __repr__(self) -> str:
-        return (f"SensitivityResult(kpi={self.kpi!r}, method={self.method!r}, N={self.n}, reps={self.reps}, "
-                f"folder={str(self.folder)!r})\n{self.indices.to_string(index=False)}")
+        return (
+            f"SensitivityResult(kpi={self.kpi!r}, method={self.method!r}, N={self.n}, reps={self.reps}, "
+            f"folder={str(self.folder)!r})\n{self.indices.to_string(index=False)}"
+        )
 
 
 def _draw(ax, indices: pd.DataFrame, method: str, kpi: str, n: int, reps: int) -> None:
@@ -121,12 +123,16 @@ def _check_kpi(kpi: str) -> None:
 
 
 def _problem(ranges: list[ParamRange]) -> dict:
-    return {"num_vars": len(ranges), "names": [r.name for r in ranges],
-            "bounds": [[float(r.low), float(r.high)] for r in ranges]}
+    return {
+        "num_vars": len(ranges),
+        "names": [r.name for r in ranges],
+        "bounds": [[float(r.low), float(r.high)] for r in ranges],
+    }
 
 
-def _sample(problem: dict, ranges: list[ParamRange], method: str, n: int, seed: int,
-            num_levels: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _sample(
+    problem: dict, ranges: list[ParamRange], method: str, n: int, seed: int, num_levels: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """SALib's sample as drawn, and mapped to the values run (integers for integer parameters)."""
     problem = json.loads(json.dumps(problem))  # SALib marks the dict it samples from; keep ours clean
     if method == "sobol":
@@ -147,11 +153,25 @@ def _sample(problem: dict, ranges: list[ParamRange], method: str, n: int, seed: 
     return pd.DataFrame(x, columns=[r.name for r in ranges]), pd.DataFrame(data)
 
 
-def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rate", method: str = "sobol",
-                samples: int = 64, reps: int = 1, steps: int | None = None, executor="process", out=None,
-                workers: int | None = None, dask_address: str | None = None, progress: bool = True,
-                set: Mapping[str, Any] | None = None, *, seed: int = 0, num_levels: int = 4,
-                chunk_size: int | None = None) -> SensitivityResult:
+def sensitivity(
+    scenario,
+    params: Mapping[str, tuple],
+    kpi: str = "retention_rate",
+    method: str = "sobol",
+    samples: int = 64,
+    reps: int = 1,
+    steps: int | None = None,
+    executor="process",
+    out=None,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    progress: bool = True,
+    set: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    num_levels: int = 4,
+    chunk_size: int | None = None,
+) -> SensitivityResult:
     """Sobol' or Morris indices of ``kpi`` over ``params`` (``{"dotted.name": (low, high)}``).
 
     ``samples``: the base sample size N (Sobol': N * (D + 2) points) or the number of trajectories
@@ -165,8 +185,12 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     if method not in METHODS:
         raise InputError(f"--method {method}: expected one of {', '.join(METHODS)}")
     _check_kpi(kpi)
-    samples = check_int(samples, "--samples", 2 if method == "morris" else 1,
-                         "Morris trajectories" if method == "morris" else "Sobol' base sample size N")
+    samples = check_int(
+        samples,
+        "--samples",
+        2 if method == "morris" else 1,
+        "Morris trajectories" if method == "morris" else "Sobol' base sample size N",
+    )
     if check_int(num_levels, "num_levels", 2, "Morris grid levels") % 2:
         raise InputError(f"num_levels {num_levels!r}: expected an even integer >= 2")
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -175,28 +199,56 @@ def sensitivity(scenario, params: Mapping[str, tuple], kpi: str = "retention_rat
     ranges = check_params(base, params, steps)
     problem = _problem(ranges)
     if method == "sobol" and samples < MIN_SOBOL_N:
-        warnings.warn(f"Sobol' indices from N={samples} base samples are unstable (wide confidence "
-                      f"intervals, even negative indices); use --samples {MIN_SOBOL_N} or more",
-                      UserWarning, stacklevel=caller_level())
+        warnings.warn(
+            f"Sobol' indices from N={samples} base samples are unstable (wide confidence "
+            f"intervals, even negative indices); use --samples {MIN_SOBOL_N} or more",
+            UserWarning,
+            stacklevel=caller_level(),
+        )
     if method == "morris" and samples < MIN_MORRIS_N:
-        warnings.warn(f"Morris screening from {samples} trajectories is unreliable; use --samples "
-                      f"{MIN_MORRIS_N} or more", UserWarning, stacklevel=caller_level())
+        warnings.warn(
+            f"Morris screening from {samples} trajectories is unreliable; use --samples {MIN_MORRIS_N} or more",
+            UserWarning,
+            stacklevel=caller_level(),
+        )
     drawn, points = _sample(problem, ranges, method, samples, int(seed), int(num_levels))
-    settings = {"method": method, "N": samples, "seed": int(seed),
-                **({"calc_second_order": False} if method == "sobol" else {"num_levels": int(num_levels)})}
-    plan = make_plan(scenario, params, design=points, reps=reps, steps=steps, overrides=set,
-                     command="sensitivity", identity_extra=settings,
-                     arguments={**settings, "kpi": kpi, "workers": workers, "dask_address": dask_address})
-    meta = {**settings, "problem": problem,
-            "integer_parameters": [r.name for r in ranges if r.integer],
-            "reps": int(reps), "runs": len(plan.table),
-            "note": "problem + method settings of the sample in sample.csv / design.parquet; "
-                    "sim.experiments.sensitivity.analyze(folder, kpi) recomputes the indices",
-            "salib": md.version("SALib")}
-    plan.extra_files = {PROBLEM: json.dumps(meta, indent=2) + "\n",
-                        SAMPLE: drawn.to_csv(index=False)}
-    res = execute(plan, executor=executor, out=out, workers=workers, dask_address=dask_address,
-                  progress=progress, chunk_size=chunk_size)
+    settings = {
+        "method": method,
+        "N": samples,
+        "seed": int(seed),
+        **({"calc_second_order": False} if method == "sobol" else {"num_levels": int(num_levels)}),
+    }
+    plan = make_plan(
+        scenario,
+        params,
+        design=points,
+        reps=reps,
+        steps=steps,
+        overrides=set,
+        command="sensitivity",
+        identity_extra=settings,
+        arguments={**settings, "kpi": kpi, "workers": workers, "dask_address": dask_address},
+    )
+    meta = {
+        **settings,
+        "problem": problem,
+        "integer_parameters": [r.name for r in ranges if r.integer],
+        "reps": int(reps),
+        "runs": len(plan.table),
+        "note": "problem + method settings of the sample in sample.csv / design.parquet; "
+        "sim.experiments.sensitivity.analyze(folder, kpi) recomputes the indices",
+        "salib": md.version("SALib"),
+    }
+    plan.extra_files = {PROBLEM: json.dumps(meta, indent=2) + "\n", SAMPLE: drawn.to_csv(index=False)}
+    res = execute(
+        plan,
+        executor=executor,
+        out=out,
+        workers=workers,
+        dask_address=dask_address,
+        progress=progress,
+        chunk_size=chunk_size,
+    )
     return analyze(res.folder, kpi)
 
 
@@ -214,46 +266,70 @@ def analyze(folder: str | Path, kpi: str = "retention_rate", write: bool = True)
     problem, method = meta["problem"], meta["method"]
     sweep = SweepResult(folder)
     if not sweep.complete:
-        raise SensitivityError(f"{folder}: {sweep.n_done} of {sweep.n_runs} runs stored; finish the "
-                               "sensitivity run (repeat its command) before analysing it")
+        raise SensitivityError(
+            f"{folder}: {sweep.n_done} of {sweep.n_runs} runs stored; finish the "
+            "sensitivity run (repeat its command) before analysing it"
+        )
     runs = sweep.runs
     ok = runs[runs["status"] == "ok"]
     y = ok.groupby("point")[kpi].mean().reindex(range(int(runs["point"].max()) + 1))
     missing = int(y.isna().sum())
     if missing:
-        raise SensitivityError(f"{missing} of {len(y)} sample points have no successful run "
-                               f"(see the runs table's error column in {folder}); cannot compute indices")
+        raise SensitivityError(
+            f"{missing} of {len(y)} sample points have no successful run "
+            f"(see the runs table's error column in {folder}); cannot compute indices"
+        )
     y = y.to_numpy(dtype=float)
     names = problem["names"]
     if np.ptp(y) == 0:
-        warnings.warn(f"{kpi} is the same at every sample point; its indices are undefined",
-                      UserWarning, stacklevel=caller_level())
+        warnings.warn(
+            f"{kpi} is the same at every sample point; its indices are undefined",
+            UserWarning,
+            stacklevel=caller_level(),
+        )
     bootstrap = int(meta["seed"]) + 1  # the confidence intervals' resampling (SALib's sobol ignores seed 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "sobol":
             from SALib.analyze import sobol as analyzer
 
-            si = analyzer.analyze(problem, y, calc_second_order=False, seed=bootstrap,
-                                  print_to_console=False)
-            indices = pd.DataFrame({"parameter": names, "S1": si["S1"], "S1_conf": si["S1_conf"],
-                                    "ST": si["ST"], "ST_conf": si["ST_conf"]})
-            if np.nanmax(indices["ST_conf"]) > np.nanmax(np.abs(indices["ST"])) or \
-                    np.nanmax(indices["S1_conf"]) > np.nanmax(np.abs(indices["S1"])):
-                warnings.warn(f"the confidence intervals of the Sobol' indices of {kpi} are wider than the "
-                              f"indices themselves (N={meta['N']}); use a larger --samples",
-                              UserWarning, stacklevel=caller_level())
+            si = analyzer.analyze(problem, y, calc_second_order=False, seed=bootstrap, print_to_console=False)
+            indices = pd.DataFrame(
+                {"parameter": names, "S1": si["S1"], "S1_conf": si["S1_conf"], "ST": si["ST"], "ST_conf": si["ST_conf"]}
+            )
+            if np.nanmax(indices["ST_conf"]) > np.nanmax(np.abs(indices["ST"])) or np.nanmax(
+                indices["S1_conf"]
+            ) > np.nanmax(np.abs(indices["S1"])):
+                warnings.warn(
+                    f"the confidence intervals of the Sobol' indices of {kpi} are wider than the "
+                    f"indices themselves (N={meta['N']}); use a larger --samples",
+                    UserWarning,
+                    stacklevel=caller_level(),
+                )
         else:
             from SALib.analyze import morris as analyzer
 
             # the sample as drawn: SALib finds each step of a trajectory from it (a step that
             # rounds to the same integer is an elementary effect of 0, not a lost step)
             x = pd.read_csv(folder / SAMPLE)[names].to_numpy(dtype=float)
-            si = analyzer.analyze(problem, x, y, num_levels=meta["num_levels"], seed=bootstrap,
-                                  print_to_console=False)
-            indices = pd.DataFrame({"parameter": names, "mu": si["mu"], "mu_star": si["mu_star"],
-                                    "mu_star_conf": si["mu_star_conf"], "sigma": si["sigma"]})
-    result = SensitivityResult(indices=indices, problem=problem, kpi=kpi, method=method, folder=folder,
-                               n=int(meta["N"]), reps=int(meta["reps"]))
+            si = analyzer.analyze(problem, x, y, num_levels=meta["num_levels"], seed=bootstrap, print_to_console=False)
+            indices = pd.DataFrame(
+                {
+                    "parameter": names,
+                    "mu": si["mu"],
+                    "mu_star": si["mu_star"],
+                    "mu_star_conf": si["mu_star_conf"],
+                    "sigma": si["sigma"],
+                }
+            )
+    result = SensitivityResult(
+        indices=indices,
+        problem=problem,
+        kpi=kpi,
+        method=method,
+        folder=folder,
+        n=int(meta["N"]),
+        reps=int(meta["reps"]),
+    )
     if write:
         write_table(indices, folder / f"indices-{kpi}", formats=("csv",))
         _save_plot(result, folder / f"indices-{kpi}.png")

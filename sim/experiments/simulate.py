@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from sim.analysis.scorecard import (
+    SCORE_COLUMNS,
+    build_scorecard,
+    firm_kpis,
+    perspective_scores,
+    realized_clv,
+    team_scorecards,
+    weighted_score,
+)
 from sim.model import CRMKnowledgeModel
-from sim.analysis.scorecard import SCORE_COLUMNS, build_scorecard, firm_kpis, perspective_scores, realized_clv, team_scorecards, weighted_score
 
 CHURN_COLUMNS = ["step", "customer", "segment", "team", "tenure", "products"]
 ACQUISITION_COLUMNS = ["step", "customer", "segment", "team"]
@@ -30,8 +38,10 @@ class RunResult:
 
     def __repr__(self) -> str:
         s = self.summary
-        return (f"RunResult(scenario={s['scenario']!r}, seed={self.seed}, steps={s['steps']}, "
-                f"score={s['score']:.1f}, retention={s['retention_rate']:.3f})")
+        return (
+            f"RunResult(scenario={s['scenario']!r}, seed={self.seed}, steps={s['steps']}, "
+            f"score={s['score']:.1f}, retention={s['retention_rate']:.3f})"
+        )
 
 
 def _events(model: CRMKnowledgeModel) -> dict[str, pd.DataFrame]:
@@ -39,8 +49,10 @@ def _events(model: CRMKnowledgeModel) -> dict[str, pd.DataFrame]:
         data = np.concatenate(chunks) if chunks else np.empty((0, len(columns)), dtype=np.int64)
         return pd.DataFrame(data.astype(np.int64), columns=columns)
 
-    return {"churns": table(model.events["churns"], CHURN_COLUMNS),
-            "acquisitions": table(model.events["acquisitions"], ACQUISITION_COLUMNS)}
+    return {
+        "churns": table(model.events["churns"], CHURN_COLUMNS),
+        "acquisitions": table(model.events["acquisitions"], ACQUISITION_COLUMNS),
+    }
 
 
 def step_table(model: CRMKnowledgeModel) -> pd.DataFrame:
@@ -56,16 +68,26 @@ def summarize(model: CRMKnowledgeModel, steps: pd.DataFrame, seed) -> tuple[pd.D
     values = firm_kpis(steps, discount)
     card = build_scorecard(values, sc)
     teams = team_scorecards(model, steps)
-    summary = {"scenario": sc.name, "seed": seed, "steps": int(steps["step"].iloc[-1]), **values,
-               "clv_gupta_lehmann": values["clv"],
-               "clv_realized": realized_clv(steps, discount, model.initial_customers),
-               "score": weighted_score(card)}
+    summary = {
+        "scenario": sc.name,
+        "seed": seed,
+        "steps": int(steps["step"].iloc[-1]),
+        **values,
+        "clv_gupta_lehmann": values["clv"],
+        "clv_realized": realized_clv(steps, discount, model.initial_customers),
+        "score": weighted_score(card),
+    }
     summary.update({SCORE_COLUMNS[p]: v for p, v in perspective_scores(card).items()})
     return card, teams, summary
 
 
-def run(scenario="baseline", seed: int | None = 0, steps: int | None = None,
-        params: dict | None = None, progress: Callable[[int], None] | None = None) -> RunResult:
+def run(
+    scenario="baseline",
+    seed: int | None = 0,
+    steps: int | None = None,
+    params: dict | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
     """Run a scenario (a ``Scenario``, name or path) for ``steps`` weeks (default: the scenario's)."""
     from sim.config.loader import load_scenario
     from sim.config.scenario import Scenario
@@ -83,8 +105,15 @@ def run(scenario="baseline", seed: int | None = 0, steps: int | None = None,
             progress(1)
     table = step_table(model)
     card, teams, summary = summarize(model, table, seed)
-    result = RunResult(scenario=sc, seed=seed, steps=table, scorecard=card, team_scorecards=teams,
-                       summary=summary, events=_events(model))
+    result = RunResult(
+        scenario=sc,
+        seed=seed,
+        steps=table,
+        scorecard=card,
+        team_scorecards=teams,
+        summary=summary,
+        events=_events(model),
+    )
     release(model)
     return result
 
@@ -106,8 +135,15 @@ def tidy(results, keys) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, frames = [], []
     for (name, rep), res in zip(keys, results):
         s = res.summary
-        rows.append({"scenario": name, "rep": rep, "seed": res.seed, "steps": s["steps"],
-                     **{k: v for k, v in s.items() if k not in RUN_KEYS}})
+        rows.append(
+            {
+                "scenario": name,
+                "rep": rep,
+                "seed": res.seed,
+                "steps": s["steps"],
+                **{k: v for k, v in s.items() if k not in RUN_KEYS},
+            }
+        )
         df = res.steps.copy()
         df.insert(0, "scenario", name)
         df.insert(1, "rep", rep)

@@ -34,9 +34,20 @@ from sim.io.errors import InputError
 from sim.io.outputs import atomic_path
 
 __all__ = [
-    "MANIFEST", "SCENARIO", "DESIGN", "RUNS", "STEPS",
-    "part_name", "write_parquet_atomic", "write_chunk", "completed_chunks", "clean_temporaries",
-    "read_manifest", "is_store", "connect", "query",
+    "MANIFEST",
+    "SCENARIO",
+    "DESIGN",
+    "RUNS",
+    "STEPS",
+    "part_name",
+    "write_parquet_atomic",
+    "write_chunk",
+    "completed_chunks",
+    "clean_temporaries",
+    "read_manifest",
+    "is_store",
+    "connect",
+    "query",
 ]
 
 MANIFEST = "sweep.json"
@@ -153,8 +164,10 @@ def connect(folder: str | Path):
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder, expected a sweep folder (with {MANIFEST})")
     if not is_store(folder):
-        raise InputError(f"{folder}: not a sweep folder (no {MANIFEST}); "
-                         "expected the folder a `sweep` or `sensitivity` command wrote")
+        raise InputError(
+            f"{folder}: not a sweep folder (no {MANIFEST}); "
+            "expected the folder a `sweep` or `sensitivity` command wrote"
+        )
     chunks = completed_chunks(folder)
     runs = [folder / RUNS / part_name(c) for c in chunks]
     steps = [folder / STEPS / part_name(c) for c in chunks]
@@ -167,8 +180,10 @@ def connect(folder: str | Path):
         con.execute(f"CREATE VIEW steps AS SELECT * FROM read_parquet({_sql_list(steps)}, union_by_name = true)")
     else:  # nothing finished yet: empty views with the key columns
         if design.is_file():
-            con.execute("CREATE VIEW runs AS SELECT *, NULL::VARCHAR AS status, NULL::VARCHAR AS error, "
-                        "NULL::DOUBLE AS duration FROM design WHERE false")
+            con.execute(
+                "CREATE VIEW runs AS SELECT *, NULL::VARCHAR AS status, NULL::VARCHAR AS error, "
+                "NULL::DOUBLE AS duration FROM design WHERE false"
+            )
         else:
             con.execute("CREATE VIEW runs AS SELECT NULL::BIGINT AS run_id WHERE false")
         con.execute("CREATE VIEW steps AS SELECT NULL::BIGINT AS run_id, NULL::BIGINT AS step WHERE false")

@@ -23,17 +23,32 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sim.experiments.execute import execute
 from sim.experiments.plan import make_plan
 from sim.experiments.results import SweepResult
 
 
-def sweep(scenario, params: Mapping[str, tuple], design="lhs", samples: int = 16, reps: int = 1,
-          steps: int | None = None, executor="process", out=None, workers: int | None = None,
-          dask_address: str | None = None, progress: bool = True, set: Mapping[str, Any] | None = None,
-          *, design_seed: int = 0, chunk_size: int | None = None, retry_failed: bool = False) -> SweepResult:
+def sweep(
+    scenario,
+    params: Mapping[str, tuple],
+    design="lhs",
+    samples: int = 16,
+    reps: int = 1,
+    steps: int | None = None,
+    executor="process",
+    out=None,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    progress: bool = True,
+    set: Mapping[str, Any] | None = None,
+    *,
+    design_seed: int = 0,
+    chunk_size: int | None = None,
+    retry_failed: bool = False,
+) -> SweepResult:
     """Run a parameter sweep with replications into a Parquet results store; see the module help.
 
     ``params``: ``{"dotted.name": (low, high)}``. ``design``: ``"grid"`` (``samples`` levels per
@@ -43,7 +58,24 @@ def sweep(scenario, params: Mapping[str, tuple], design="lhs", samples: int = 16
     ``chunk_size``: runs per task and per Parquet part (default: guided, see
     :func:`sim.experiments.execute.chunk_starts`). ``retry_failed``: run again the chunks that hold failed runs.
     """
-    plan = make_plan(scenario, params, design, samples, reps, steps, overrides=set, design_seed=design_seed,
-                     arguments={"workers": workers, "dask_address": dask_address})
-    return execute(plan, executor=executor, out=out, workers=workers, dask_address=dask_address,
-                   progress=progress, chunk_size=chunk_size, retry_failed=retry_failed)
+    plan = make_plan(
+        scenario,
+        params,
+        design,
+        samples,
+        reps,
+        steps,
+        overrides=set,
+        design_seed=design_seed,
+        arguments={"workers": workers, "dask_address": dask_address},
+    )
+    return execute(
+        plan,
+        executor=executor,
+        out=out,
+        workers=workers,
+        dask_address=dask_address,
+        progress=progress,
+        chunk_size=chunk_size,
+        retry_failed=retry_failed,
+    )

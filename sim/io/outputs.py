@@ -8,10 +8,10 @@ import re
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -50,14 +50,17 @@ def prepare(out: str | Path | None, command: str, names=()) -> Path:
         with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
             pass
     except OSError as exc:
-        raise OutputError(f"--out {path}: cannot write there ({exc.strerror or exc}), expected a writable folder") from None
+        raise OutputError(
+            f"--out {path}: cannot write there ({exc.strerror or exc}), expected a writable folder"
+        ) from None
     return path
 
 
 def command_line() -> str:
     """The command line that made the outputs, as the user would type it."""
-    return "python run.py " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("run.py") else \
-        " ".join(sys.argv)
+    return (
+        "python run.py " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("run.py") else " ".join(sys.argv)
+    )
 
 
 @contextmanager

@@ -45,6 +45,7 @@ warnings.filterwarnings("ignore", message=r"Cookies with samesite=none require h
 
 from mesa.visualization import Slider, SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
+
 from sim.agents import CustomerStatus, Level  # noqa: E402
 from sim.engine.channels import CHANNELS, SECI_MODES  # noqa: E402
 from sim.engine.knowledge import proportion_correct  # noqa: E402
@@ -93,8 +94,9 @@ class AppModel(CRMKnowledgeModel):
     3
     """
 
-    def __init__(self, scenario: str | None = None, seed=42, rng=None, initial_customers: int | None = APP_CUSTOMERS,
-                 **kwargs):  # named kwargs: Mesa's SolaraViz accepts only that name for free keywords
+    def __init__(
+        self, scenario: str | None = None, seed=42, rng=None, initial_customers: int | None = APP_CUSTOMERS, **kwargs
+    ):  # named kwargs: Mesa's SolaraViz accepts only that name for free keywords
         from sim.config.loader import load_scenario
 
         controls = kwargs
@@ -103,14 +105,16 @@ class AppModel(CRMKnowledgeModel):
             raise TypeError(f"AppModel: unknown control(s) {', '.join(unknown)}; expected {', '.join(LEVERS)}")
         sc = load_scenario(scenario or default_scenario())
         # the scenario validates and converts each value; rounding drops slider noise (0.15000000000000002)
-        params = {LEVERS[name]: round(value, 6) if isinstance(value, float) else value
-                  for name, value in controls.items() if value is not None}
+        params = {
+            LEVERS[name]: round(value, 6) if isinstance(value, float) else value
+            for name, value in controls.items()
+            if value is not None
+        }
         if initial_customers is not None:
             n0 = int(sc.get("market.initial_customers"))
             params["market.initial_customers"] = int(initial_customers)
             potential = int(sc.get("market.market_potential"))
-            params["market.market_potential"] = (int(round(potential * int(initial_customers) / n0))
-                                                 if n0 else potential)
+            params["market.market_potential"] = int(round(potential * int(initial_customers) / n0)) if n0 else potential
         super().__init__(scenario=sc, params=params, rng=_seed(seed) if rng is None else rng)
         self.layout = network_layout(self)
 
@@ -144,16 +148,18 @@ def model_params(scenario: str | None = None) -> dict:
         "scenario": name,  # fixed: chosen on the command line
         "seed": {"type": "InputText", "value": "42", "label": "Random seed"},
         **{control_name: control(key, sc.get(key)) for control_name, key in LEVERS.items()},
-        "initial_customers": Slider("Initial customers", value=min(APP_CUSTOMERS, n0),
-                                    min=min(500, n0), max=max(20000, n0), step=500, dtype=int),
+        "initial_customers": Slider(
+            "Initial customers", value=min(APP_CUSTOMERS, n0), min=min(500, n0), max=max(20000, n0), step=500, dtype=int
+        ),
     }
 
 
 def control_values(params: dict) -> dict:
     """The current value of every control (and the fixed entries) of ``model_params``: the keyword
     arguments SolaraViz passes to ``AppModel``."""
-    return {k: v.value if isinstance(v, Slider) else v["value"] if isinstance(v, dict) else v
-            for k, v in params.items()}
+    return {
+        k: v.value if isinstance(v, Slider) else v["value"] if isinstance(v, dict) else v for k, v in params.items()
+    }
 
 
 # --- the pictures -------------------------------------------------------------------------------
@@ -208,23 +214,50 @@ def draw_organization(model: CRMKnowledgeModel) -> Figure:
     know = proportion_correct(E.beliefs, reality)
     manager = E.level == int(Level.MANAGER)
     # store links: team -> repository, repositories -> knowledge base, CRM database -> knowledge base
-    links = [[emp[np.flatnonzero(manager & (E.team == t))[0]] if (manager & (E.team == t)).any()
-              else layout["repositories"][t], layout["repositories"][t]]
-             for t in range(layout["repositories"].shape[0])]
+    links = [
+        [
+            emp[np.flatnonzero(manager & (E.team == t))[0]]
+            if (manager & (E.team == t)).any()
+            else layout["repositories"][t],
+            layout["repositories"][t],
+        ]
+        for t in range(layout["repositories"].shape[0])
+    ]
     links += [[layout["stores"][1], layout["stores"][0]]]
     links += [[u, layout["stores"][0]] for u in layout["units"]]
     links += [[s, layout["units"][1]] for s in layout["suppliers"]]
     links += [[s, layout["stores"][0]] for s in layout["sources"]]
-    ax.add_collection(LineCollection(np.array(links), colors="#999999", linewidths=0.6, linestyles="dashed",
-                                     zorder=1))
-    sc = ax.scatter(emp[~manager, 0], emp[~manager, 1], c=know[~manager], cmap=KNOWLEDGE_CMAP, norm=norm,
-                    s=22, edgecolors="white", linewidths=0.3, zorder=3)
-    ax.scatter(emp[manager, 0], emp[manager, 1], c=know[manager], cmap=KNOWLEDGE_CMAP, norm=norm, s=70,
-               edgecolors="black", linewidths=0.8, zorder=4)
+    ax.add_collection(LineCollection(np.array(links), colors="#999999", linewidths=0.6, linestyles="dashed", zorder=1))
+    sc = ax.scatter(
+        emp[~manager, 0],
+        emp[~manager, 1],
+        c=know[~manager],
+        cmap=KNOWLEDGE_CMAP,
+        norm=norm,
+        s=22,
+        edgecolors="white",
+        linewidths=0.3,
+        zorder=3,
+    )
+    ax.scatter(
+        emp[manager, 0],
+        emp[manager, 1],
+        c=know[manager],
+        cmap=KNOWLEDGE_CMAP,
+        norm=norm,
+        s=70,
+        edgecolors="black",
+        linewidths=0.8,
+        zorder=4,
+    )
     holders = [
         ("repositories", proportion_correct(model.teams.beliefs, reality), "s", 80),
-        ("stores", np.array([proportion_correct(model.kb, reality), proportion_correct(model.crm_db, reality)]),
-         "D", 140),
+        (
+            "stores",
+            np.array([proportion_correct(model.kb, reality), proportion_correct(model.crm_db, reality)]),
+            "D",
+            140,
+        ),
         ("units", proportion_correct(model.units.beliefs, reality), "p", 160),
         ("suppliers", proportion_correct(model.suppliers.beliefs, reality), "^", 90),
         ("sources", proportion_correct(model.sources.beliefs, reality), "*", 220),
@@ -232,8 +265,18 @@ def draw_organization(model: CRMKnowledgeModel) -> Figure:
     for key, values, marker, size in holders:
         xy = layout[key]
         if xy.shape[0]:
-            ax.scatter(xy[:, 0], xy[:, 1], c=values, cmap=KNOWLEDGE_CMAP, norm=norm, marker=marker, s=size,
-                       edgecolors="black", linewidths=0.8, zorder=5)
+            ax.scatter(
+                xy[:, 0],
+                xy[:, 1],
+                c=values,
+                cmap=KNOWLEDGE_CMAP,
+                norm=norm,
+                marker=marker,
+                s=size,
+                edgecolors="black",
+                linewidths=0.8,
+                zorder=5,
+            )
     label = dict(fontsize=7, ha="center", zorder=6)
     ax.text(0, 0.28, "knowledge base", va="bottom", **label)
     ax.text(0, -0.28, "CRM database", va="top", **label)
@@ -277,10 +320,25 @@ def draw_customers(model: CRMKnowledgeModel) -> Figure:
     churned = rows[status == int(CustomerStatus.CHURNED)]
     fig = Figure(figsize=(7.5, 4.2), layout="constrained")
     ax, bx = fig.subplots(1, 2, width_ratios=[3, 1.2])
-    ax.scatter(C.relationship[churned], C.satisfaction[churned], marker="x", s=14, color="#9e9e9e",
-               linewidths=0.8, label="churned")
-    sc = ax.scatter(C.relationship[active], C.satisfaction[active], c=C.satisfaction[active],
-                    cmap=SATISFACTION_CMAP, norm=Normalize(-1.0, 1.0), s=14, edgecolors="none", label="active")
+    ax.scatter(
+        C.relationship[churned],
+        C.satisfaction[churned],
+        marker="x",
+        s=14,
+        color="#9e9e9e",
+        linewidths=0.8,
+        label="churned",
+    )
+    sc = ax.scatter(
+        C.relationship[active],
+        C.satisfaction[active],
+        c=C.satisfaction[active],
+        cmap=SATISFACTION_CMAP,
+        norm=Normalize(-1.0, 1.0),
+        s=14,
+        edgecolors="none",
+        label="active",
+    )
     fig.colorbar(sc, ax=ax, label="satisfaction", shrink=0.8)
     ax.axhline(float(model.scenario.get("market.referral_min_satisfaction")), color="#555555", lw=0.6, ls=":")
     ax.set_xlim(0, 1)
@@ -312,8 +370,11 @@ def _time_axes(ax, model):
 
 def draw_customer_kpis(model: CRMKnowledgeModel) -> Figure:
     """Retention (annualized), satisfaction and relational capital over time."""
-    cols = {"retention_rate": ("retention (annual)", "#1a9850"), "satisfaction_mean": ("satisfaction", "#d73027"),
-            "relational_capital": ("relational capital", "#4575b4")}
+    cols = {
+        "retention_rate": ("retention (annual)", "#1a9850"),
+        "satisfaction_mean": ("satisfaction", "#d73027"),
+        "relational_capital": ("relational capital", "#4575b4"),
+    }
     data = _series(model, cols)
     steps = model.datacollector.model_vars["step"]
     fig = Figure(figsize=(6.0, 3.6), layout="constrained")
@@ -329,15 +390,25 @@ def draw_customer_kpis(model: CRMKnowledgeModel) -> Figure:
 
 def draw_knowledge(model: CRMKnowledgeModel) -> Figure:
     """Knowledge per level (share of items right) and the front line's knowledge gap."""
-    cols = {"knowledge_individual": ("individuals", "#440154"), "knowledge_team": ("team repositories", "#21918c"),
-            "knowledge_org": ("knowledge base", "#fde725"), "knowledge_gap": ("knowledge gap", "#d62728")}
+    cols = {
+        "knowledge_individual": ("individuals", "#440154"),
+        "knowledge_team": ("team repositories", "#21918c"),
+        "knowledge_org": ("knowledge base", "#fde725"),
+        "knowledge_gap": ("knowledge gap", "#d62728"),
+    }
     data = _series(model, cols)
     steps = model.datacollector.model_vars["step"]
     fig = Figure(figsize=(6.0, 3.6), layout="constrained")
     ax = fig.add_subplot()
     for c, (label, color) in cols.items():
-        ax.plot(steps, data[c], label=f"{label}: {data[c][-1]:.2f}", color=color,
-                ls="--" if c == "knowledge_gap" else "-", lw=1.6)
+        ax.plot(
+            steps,
+            data[c],
+            label=f"{label}: {data[c][-1]:.2f}",
+            color=color,
+            ls="--" if c == "knowledge_gap" else "-",
+            lw=1.6,
+        )
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("share of items")
     _time_axes(ax, model)
@@ -406,8 +477,11 @@ def Summary(model):
     update_counter.get()
     s = model.stats
     sc = model.scenario
-    levers = ", ".join(f"{name.replace('_', ' ')} {sc.get(key):g}" for name, key in LEVERS.items()
-                       if key.startswith("policy.") and name not in ("crm_maturity", "customer_role"))
+    levers = ", ".join(
+        f"{name.replace('_', ' ')} {sc.get(key):g}"
+        for name, key in LEVERS.items()
+        if key.startswith("policy.") and name not in ("crm_maturity", "customer_role")
+    )
     lines = [
         f"<b>Scenario {escape(sc.name)}</b>, week {model.steps}",
         f"CRM maturity {model.maturity}, customers {escape(str(model.customer_role))}",
@@ -432,8 +506,9 @@ def Page():
     """One model per browser session; the sliders re-create it on Reset."""
     params = solara.use_memo(model_params, [])
     model = solara.use_memo(lambda: AppModel(**control_values(params)), [])
-    SolaraViz(model, components=list(COMPONENTS), model_params=params,
-              name=f"CRM knowledge transfer - {model.scenario.name}")
+    SolaraViz(
+        model, components=list(COMPONENTS), model_params=params, name=f"CRM knowledge transfer - {model.scenario.name}"
+    )
 
 
 # --- serving ------------------------------------------------------------------------------------
@@ -441,8 +516,22 @@ def Page():
 
 def server_command(host: str, port: int) -> list[str]:
     """The Solara command that serves this module (production mode, no browser, no version check)."""
-    return [sys.executable, "-m", "solara", "run", "sim.present.app:Page", "--host", host, "--port", str(port),
-            "--production", "--no-open", "--no-check-version", "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "sim.present.app:Page",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+        "--no-check-version",
+        "--log-level",
+        "warning",
+    ]
 
 
 def server_env(scenario: str) -> dict[str, str]:

@@ -26,8 +26,17 @@ SECI_SHORT = {"socialization": "S", "externalization": "E", "combination": "C", 
 XIE_GROUPS = (INTERNAL, CROSS_LEVEL, EXTERNAL)
 
 # The KPI time series shown by default (DESIGN.md "Outputs").
-MAIN_COLUMNS = ("retention_rate", "satisfaction_mean", "relational_capital", "profit", "knowledge_gap",
-                "knowledge_individual", "knowledge_team", "knowledge_org")
+MAIN_COLUMNS = (
+    "retention_rate",
+    "satisfaction_mean",
+    "relational_capital",
+    "profit",
+    "knowledge_gap",
+    "knowledge_individual",
+    "knowledge_team",
+    "knowledge_org",
+)
+
 
 def step_label(column: str) -> tuple[str, str]:
     """(title, axis label with unit) of a step-table column, from its declaration."""
@@ -41,8 +50,18 @@ def kpi_label(kpi: str) -> tuple[str, str]:
 
 def colors(names) -> dict[str, str]:
     """One colour per scenario, in the given order, the same in every figure."""
-    cycle = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
-             "#7f7f7f", "#bcbd22"]
+    cycle = [
+        "#1f77b4",
+        "#d62728",
+        "#2ca02c",
+        "#9467bd",
+        "#ff7f0e",
+        "#8c564b",
+        "#e377c2",
+        "#17becf",
+        "#7f7f7f",
+        "#bcbd22",
+    ]
     return {n: cycle[i % len(cycle)] for i, n in enumerate(names)}
 
 
@@ -89,11 +108,10 @@ def timeseries(steps: pd.DataFrame, columns=None, title: str | None = None) -> F
         ax.tick_params(labelsize=8)
     for ax in axes[-1]:
         ax.set_xlabel("week")
-    for ax in list(axes.flat)[len(columns):]:
+    for ax in list(axes.flat)[len(columns) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(names), 6), frameon=False,
-               title="scenario")
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(names), 6), frameon=False, title="scenario")
     fig.suptitle(title or f"KPI time series ({_how(n, 'bands')})", fontsize=11)
     return fig
 
@@ -101,19 +119,34 @@ def timeseries(steps: pd.DataFrame, columns=None, title: str | None = None) -> F
 # --- balanced scorecard --------------------------------------------------------------------------
 
 
-def _bars(ax, groups: list[str], names: list[str], means: np.ndarray, hws: np.ndarray, col: dict,
-          labels: bool = True) -> None:
+def _bars(
+    ax, groups: list[str], names: list[str], means: np.ndarray, hws: np.ndarray, col: dict, labels: bool = True
+) -> None:
     """Grouped vertical bars: ``means[i, j]`` for group i, scenario j, with error bars ``hws``."""
     width = 0.8 / max(len(names), 1)
     x = np.arange(len(groups))
     for j, name in enumerate(names):
         pos = x - 0.4 + width * (j + 0.5)
         err = hws[:, j] if np.isfinite(hws[:, j]).any() else None
-        bars = ax.bar(pos, means[:, j], width * 0.95, color=col[name], label=name,
-                      yerr=err, capsize=3 if err is not None else 0, error_kw={"lw": 1})
+        bars = ax.bar(
+            pos,
+            means[:, j],
+            width * 0.95,
+            color=col[name],
+            label=name,
+            yerr=err,
+            capsize=3 if err is not None else 0,
+            error_kw={"lw": 1},
+        )
         if labels and len(names) <= 6:  # inside the bar, so error bars stay readable
-            ax.bar_label(bars, [f"{v:.0f}" if np.isfinite(v) and v >= 8 else "" for v in means[:, j]],
-                         label_type="center", fontsize=7, color="white", fontweight="bold")
+            ax.bar_label(
+                bars,
+                [f"{v:.0f}" if np.isfinite(v) and v >= 8 else "" for v in means[:, j]],
+                label_type="center",
+                fontsize=7,
+                color="white",
+                fontweight="bold",
+            )
     ax.set_xticks(x, groups)
 
 
@@ -143,14 +176,15 @@ def scorecard_chart(runs: pd.DataFrame, title: str | None = None) -> Figure:
 
 def flow_table(steps: pd.DataFrame) -> pd.DataFrame:
     """Beliefs moved per year by each channel, per run: scenario, rep, channel, group, seci, per_year."""
-    meta = pd.DataFrame([(c.name, c.group, c.seci, c.mechanism) for c in CHANNELS],
-                        columns=["channel", "group", "seci", "mechanism"])
+    meta = pd.DataFrame(
+        [(c.name, c.group, c.seci, c.mechanism) for c in CHANNELS], columns=["channel", "group", "seci", "mechanism"]
+    )
     cols = [f"transfers_{c}" for c in meta["channel"] if f"transfers_{c}" in steps.columns]
     flow = steps.loc[steps["step"] > 0]
     totals = flow.groupby(["scenario", "rep"], sort=False)[cols].sum()
     weeks = flow.groupby(["scenario", "rep"], sort=False)["step"].count().clip(lower=1)
     per_year = totals.div(weeks / 52.0, axis=0)
-    per_year.columns = [c[len("transfers_"):] for c in per_year.columns]
+    per_year.columns = [c[len("transfers_") :] for c in per_year.columns]
     long = per_year.reset_index().melt(id_vars=["scenario", "rep"], var_name="channel", value_name="per_year")
     return long.merge(meta, on="channel", how="left")
 
@@ -159,8 +193,10 @@ def _grouped(table: pd.DataFrame, key: str, order, names) -> tuple[np.ndarray, n
     per_run = table.groupby(["scenario", "rep", key], sort=False)["per_year"].sum().reset_index()
     g = per_run.groupby(["scenario", key])["per_year"]
     mean = g.mean().unstack("scenario").reindex(index=list(order), columns=names)
-    hw = halfwidth(g.std().unstack("scenario").reindex(index=list(order), columns=names).to_numpy(),
-                   g.count().unstack("scenario").reindex(index=list(order), columns=names).to_numpy())
+    hw = halfwidth(
+        g.std().unstack("scenario").reindex(index=list(order), columns=names).to_numpy(),
+        g.count().unstack("scenario").reindex(index=list(order), columns=names).to_numpy(),
+    )
     return mean.fillna(0.0).to_numpy(), hw
 
 
@@ -170,16 +206,20 @@ def flows(steps: pd.DataFrame, title: str | None = None) -> Figure:
     names, n = _names(steps), _n_reps(steps)
     col = colors(names)
     channels = [c for c in CHANNELS if c.name in set(table["channel"])]
-    fig = Figure(figsize=(13.0, max(7.0, 0.32 * len(channels) * max(1, len(names)) ** 0.5 + 2.0)),
-                 layout="constrained")
+    fig = Figure(figsize=(13.0, max(7.0, 0.32 * len(channels) * max(1, len(names)) ** 0.5 + 2.0)), layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[1.0, 1.25])
     ax_seci, ax_xie = left.subplots(2, 1)
     unit = "beliefs moved per year (log scale)"
     for ax, key, order, labels, head in (
-            (ax_seci, "seci", SECI_MODES, [f"{m}\n({SECI_SHORT[m]})" for m in SECI_MODES],
-             "By SECI mode (Nonaka)"),
-            (ax_xie, "group", XIE_GROUPS, [g.replace(" ", "\n", 1) for g in XIE_GROUPS],
-             "By group of transfer (Xie 3.1-3.3)")):
+        (ax_seci, "seci", SECI_MODES, [f"{m}\n({SECI_SHORT[m]})" for m in SECI_MODES], "By SECI mode (Nonaka)"),
+        (
+            ax_xie,
+            "group",
+            XIE_GROUPS,
+            [g.replace(" ", "\n", 1) for g in XIE_GROUPS],
+            "By group of transfer (Xie 3.1-3.3)",
+        ),
+    ):
         mean, hw = _grouped(table, key, order, names)
         _bars(ax, labels, names, mean, hw, col, labels=False)
         ax.set_yscale("symlog", linthresh=10)
@@ -209,12 +249,19 @@ def flows(steps: pd.DataFrame, title: str | None = None) -> Figure:
     height = 0.8 / max(len(names), 1)
     y = np.array([pos[c.name] for c in channels], dtype=float)
     for j, name in enumerate(names):
-        ax.barh(y - 0.4 + height * (j + 0.5), per_channel[name].to_numpy(), height * 0.95, color=col[name],
-                label=name)
+        ax.barh(y - 0.4 + height * (j + 0.5), per_channel[name].to_numpy(), height * 0.95, color=col[name], label=name)
     ax.set_yticks(ticks, labels, fontsize=8)
     for r, group in headings:
-        ax.text(-0.02, r, group, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=8.5,
-                fontweight="bold")
+        ax.text(
+            -0.02,
+            r,
+            group,
+            transform=ax.get_yaxis_transform(),
+            ha="right",
+            va="center",
+            fontsize=8.5,
+            fontweight="bold",
+        )
         ax.axhline(r + 0.5, color="#bbb", lw=0.6)
     ax.set_ylim(row - 0.5, -0.5)
     ax.set_xscale("symlog", linthresh=10)
@@ -223,8 +270,7 @@ def flows(steps: pd.DataFrame, title: str | None = None) -> Figure:
     ax.grid(axis="x", alpha=0.3)
     ax.set_title("By channel, grouped by Xie's group (S/E/C/I = SECI mode)", fontsize=10)
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(names), 6), frameon=False,
-               title="scenario")
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(names), 6), frameon=False, title="scenario")
     fig.suptitle(title or f"Knowledge flows ({_how(n)})", fontsize=11)
     return fig
 
@@ -247,8 +293,7 @@ def differences(diff: pd.DataFrame, kpis=None, title: str | None = None) -> Figu
     col = colors([reference, *names])
     ncols = min(4, len(kpis))
     nrows = math.ceil(len(kpis) / ncols)
-    fig = Figure(figsize=(3.4 * ncols + 0.6, 0.35 * len(names) * nrows + 1.25 * nrows + 1.2),
-                 layout="constrained")
+    fig = Figure(figsize=(3.4 * ncols + 0.6, 0.35 * len(names) * nrows + 1.25 * nrows + 1.2), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     y = np.arange(len(names))
     for ax, kpi in zip(axes.flat, kpis):
@@ -258,8 +303,15 @@ def differences(diff: pd.DataFrame, kpis=None, title: str | None = None) -> Figu
             r = d.loc[name]
             ax.hlines(i + 0.22, r["welch_ci_low"], r["welch_ci_high"], color="grey", lw=1.2)
             ax.hlines(i, r["paired_ci_low"], r["paired_ci_high"], color=col[name], lw=4, alpha=0.8)
-            ax.plot([r["difference"]], [i], "o", color="black" if r["excludes_zero"] else "white",
-                    mec="black", ms=4, zorder=3)
+            ax.plot(
+                [r["difference"]],
+                [i],
+                "o",
+                color="black" if r["excludes_zero"] else "white",
+                mec="black",
+                ms=4,
+                zorder=3,
+            )
         ax.set_yticks(y, names if ax.get_subplotspec().is_first_col() else [""] * len(names), fontsize=8)
         ax.set_ylim(len(names) - 0.4, -0.6)
         _, unit = kpi_label(kpi)
@@ -268,13 +320,15 @@ def differences(diff: pd.DataFrame, kpis=None, title: str | None = None) -> Figu
         ax.tick_params(axis="x", labelsize=7)
         ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
         ax.grid(axis="x", alpha=0.3)
-    for ax in list(axes.flat)[len(kpis):]:
+    for ax in list(axes.flat)[len(kpis) :]:
         ax.set_visible(False)
     from matplotlib.lines import Line2D
-    handles = [Line2D([], [], color="#555", lw=4, label="paired 95 % interval (common random numbers)"),
-               Line2D([], [], color="grey", lw=1.2, label="unpaired (Welch) 95 % interval"),
-               Line2D([], [], marker="o", color="black", ls="", label="mean difference; filled: paired "
-                      "interval excludes 0")]
+
+    handles = [
+        Line2D([], [], color="#555", lw=4, label="paired 95 % interval (common random numbers)"),
+        Line2D([], [], color="grey", lw=1.2, label="unpaired (Welch) 95 % interval"),
+        Line2D([], [], marker="o", color="black", ls="", label="mean difference; filled: paired interval excludes 0"),
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False, fontsize=8)
     n = int(diff["n"].max())
     fig.suptitle(title or f"Difference to {reference!r} per KPI ({n} paired replications)", fontsize=11)

@@ -91,23 +91,31 @@ def _table(rows: list[list[str]], header: list[str], right: set[int] = frozenset
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
 
     def line(r):
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+        ).rstrip()
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
 def perspectives_text(card: pd.DataFrame) -> str:
     """``financial 71.2, customer 64.0, ...``: the weighted score of each perspective of a scorecard."""
-    return ", ".join(f"{p} {v:.1f}" if v == v else f"{p} - (no weight)"
-                     for p, v in perspective_scores(card).items())
+    return ", ".join(f"{p} {v:.1f}" if v == v else f"{p} - (no weight)" for p, v in perspective_scores(card).items())
 
 
 def scorecard_text(card: pd.DataFrame) -> str:
     """The firm's scorecard as a terminal table, with the weighted scores."""
     rows, last = [], None
     for r in card.itertuples(index=False):
-        rows.append([r.perspective if r.perspective != last else "", r.kpi, fmt(r.value),
-                     target_text(r.target, r.direction), r.status.upper() if r.status == "missed" else r.status])
+        rows.append(
+            [
+                r.perspective if r.perspective != last else "",
+                r.kpi,
+                fmt(r.value),
+                target_text(r.target, r.direction),
+                r.status.upper() if r.status == "missed" else r.status,
+            ]
+        )
         last = r.perspective
     text = _table(rows, ["perspective", "KPI", "value", "target", "status"], right={2, 3})
     return f"{text}\nweighted score: {weighted_score(card):.1f} / 100  ({perspectives_text(card)})"
@@ -118,11 +126,15 @@ def comparison_text(cmp, kpis=None) -> str:
     kpis = list(kpis or headline_kpis(cmp.summary["kpi"]))
     s = cmp.summary.set_index(["kpi", "scenario"])
     head = [f"{n} (ref)" if n == cmp.reference else n for n in cmp.names]
-    rows = [[k, *(fmt_pm(s.loc[(k, n), "mean"], s.loc[(k, n), "mean"] - s.loc[(k, n), "ci_low"])
-                  for n in cmp.names)] for k in kpis]
+    rows = [
+        [k, *(fmt_pm(s.loc[(k, n), "mean"], s.loc[(k, n), "mean"] - s.loc[(k, n), "ci_low"]) for n in cmp.names)]
+        for k in kpis
+    ]
     n = int(cmp.summary["n"].max())
-    out = [f"KPI means ±95 % t half-width ({n} replications x {cmp.weeks} weeks)",
-           _table(rows, ["KPI", *head], right=set(range(1, len(head) + 1)))]
+    out = [
+        f"KPI means ±95 % t half-width ({n} replications x {cmp.weeks} weeks)",
+        _table(rows, ["KPI", *head], right=set(range(1, len(head) + 1))),
+    ]
     others = [n for n in cmp.names if n != cmp.reference]
     if others:
         d = cmp.differences.set_index(["kpi", "scenario"])
@@ -134,10 +146,11 @@ def comparison_text(cmp, kpis=None) -> str:
                 cell = fmt_pm(r["difference"], r["difference"] - r["paired_ci_low"], sign=True)
                 row.append(cell + (" *" if r["excludes_zero"] else "  "))
             rows.append(row)
-        out += ["", f"Differences to {cmp.reference} (paired by replication, ±95 % half-width; "
-                    "* = interval excludes 0)",
-                _table(rows, ["KPI", *[f"{o} - {cmp.reference}" for o in others]],
-                       right=set(range(1, len(others) + 1)))]
+        out += [
+            "",
+            f"Differences to {cmp.reference} (paired by replication, ±95 % half-width; * = interval excludes 0)",
+            _table(rows, ["KPI", *[f"{o} - {cmp.reference}" for o in others]], right=set(range(1, len(others) + 1))),
+        ]
     return "\n".join(out)
 
 
@@ -176,15 +189,19 @@ def status_cell(text: str, status: str, title: str = "") -> str:
 
 
 def legend() -> str:
-    return ('<p class="legend muted">' + "".join(
-        f'<span style="background:{c}">{s}</span>' for s, c in STATUS_COLORS.items())
-        + " met: target reached; near: within 10 % of it; missed: further away.</p>")
+    return (
+        '<p class="legend muted">'
+        + "".join(f'<span style="background:{c}">{s}</span>' for s, c in STATUS_COLORS.items())
+        + " met: target reached; near: within 10 % of it; missed: further away.</p>"
+    )
 
 
 def html_table(header: list[str], rows: list[list[str]]) -> str:
     """Rows of already-rendered ``<td>`` cells (strings starting with ``<td``) or plain text."""
+
     def cell(c):
         return c if isinstance(c, str) and c.startswith("<td") else f"<td>{esc(c)}</td>"
+
     body = "".join("<tr>" + "".join(cell(c) for c in r) + "</tr>" for r in rows)
     return "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + f"</tr>{body}</table>"
 
@@ -201,14 +218,18 @@ def versions() -> str:
             return version(name)
         except PackageNotFoundError:
             return "?"
-    return (f"crm-knowledge-sim {v('crm-knowledge-sim')}, Mesa {v('mesa')}, numpy {v('numpy')}, "
-            f"pandas {v('pandas')}, Python {platform.python_version()}")
+
+    return (
+        f"crm-knowledge-sim {v('crm-knowledge-sim')}, Mesa {v('mesa')}, numpy {v('numpy')}, "
+        f"pandas {v('pandas')}, Python {platform.python_version()}"
+    )
 
 
 def page(title: str, sections: list[str]) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
-            + "\n".join(sections) + "\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n" + "\n".join(sections) + "\n</body></html>\n"
+    )
 
 
 def _overrides(sc) -> str:
@@ -216,42 +237,67 @@ def _overrides(sc) -> str:
 
 
 def _run_info(meta: dict) -> list[tuple[str, str]]:
-    return [("date", meta.get("date") or datetime.now().isoformat(timespec="seconds")),
-            ("command", meta.get("command") or " ".join(sys.argv)),
-            ("software", meta.get("version") or versions())]
+    return [
+        ("date", meta.get("date") or datetime.now().isoformat(timespec="seconds")),
+        ("command", meta.get("command") or " ".join(sys.argv)),
+        ("software", meta.get("version") or versions()),
+    ]
 
 
-NOTES = ("<p class=\"muted\">KPI definitions: flows (revenue, profit, costs, acquisitions, transfers) are per "
-         "year over the run; states (knowledge, gap, codification, product fit, satisfaction, products) are the "
-         "mean of the last 13 weeks, service quality the mean over the run, the referrers' share the last "
-         "week's; retention is annualised. Status compares the value with its target in the scenario's scorecard. "
-         "Scores are weight-averaged attainments, each KPI capped at its target (0-100).</p>")
+NOTES = (
+    '<p class="muted">KPI definitions: flows (revenue, profit, costs, acquisitions, transfers) are per '
+    "year over the run; states (knowledge, gap, codification, product fit, satisfaction, products) are the "
+    "mean of the last 13 weeks, service quality the mean over the run, the referrers' share the last "
+    "week's; retention is annualised. Status compares the value with its target in the scenario's scorecard. "
+    "Scores are weight-averaged attainments, each KPI capped at its target (0-100).</p>"
+)
 
 
 def run_report(result, figures: dict[str, bytes], meta: dict) -> str:
     """The report of one run: what was run, scorecard, perspectives, time series, flows, team scorecards."""
     sc, s = result.scenario, result.summary
     card = result.scorecard
-    rows = [[r.perspective, r.kpi, r.description, f'<td class="num">{esc(fmt(r.value))}</td>',
-             f'<td class="num">{esc(target_text(r.target, r.direction))}</td>',
-             f'<td class="num">{r.weight:g}</td>', status_cell(r.status, r.status, f"attainment {r.attainment:.2f}")]
-            for r in card.itertuples(index=False)]
+    rows = [
+        [
+            r.perspective,
+            r.kpi,
+            r.description,
+            f'<td class="num">{esc(fmt(r.value))}</td>',
+            f'<td class="num">{esc(target_text(r.target, r.direction))}</td>',
+            f'<td class="num">{r.weight:g}</td>',
+            status_cell(r.status, r.status, f"attainment {r.attainment:.2f}"),
+        ]
+        for r in card.itertuples(index=False)
+    ]
     teams = result.team_scorecards
     team_ids = sorted(teams["team"].unique())
     trows = []
     for kpi, g in teams.groupby("kpi", sort=False):
         g = g.set_index("team")
-        trows.append([kpi, target_text(g["target"].iloc[0], g["direction"].iloc[0]),
-                      *(status_cell(fmt(g.loc[t, "value"]), g.loc[t, "status"]) for t in team_ids)])
+        trows.append(
+            [
+                kpi,
+                target_text(g["target"].iloc[0], g["direction"].iloc[0]),
+                *(status_cell(fmt(g.loc[t, "value"]), g.loc[t, "status"]) for t in team_ids),
+            ]
+        )
     ev = result.events
     sections = [
         f"<h1>Run: {esc(sc.name)}</h1>",
-        f"<p class=\"muted\">{esc(sc.description)}</p>",
+        f'<p class="muted">{esc(sc.description)}</p>',
         "<h2>What was run</h2>",
-        kv_table([("scenario", sc.name), ("description", sc.description), ("mission", sc["scorecard.mission"]),
-                  ("source", str(sc.path) if sc.path else "(built in Python)"),
-                  ("overrides", _overrides(sc)), ("seed", str(result.seed)),
-                  ("weeks", str(s["steps"])), *_run_info(meta)]),
+        kv_table(
+            [
+                ("scenario", sc.name),
+                ("description", sc.description),
+                ("mission", sc["scorecard.mission"]),
+                ("source", str(sc.path) if sc.path else "(built in Python)"),
+                ("overrides", _overrides(sc)),
+                ("seed", str(result.seed)),
+                ("weeks", str(s["steps"])),
+                *_run_info(meta),
+            ]
+        ),
         "<h2>Balanced scorecard (firm)</h2>",
         f"<p><b>Weighted score: {s['score']:.1f} / 100</b> ({esc(perspectives_text(card))})</p>",
         legend(),
@@ -260,15 +306,22 @@ def run_report(result, figures: dict[str, bytes], meta: dict) -> str:
         "<h2>KPI time series</h2>",
         img(figures["timeseries"], "KPI time series", "One run: no bands (use compare for 95 % intervals)."),
         "<h2>Knowledge flows</h2>",
-        img(figures["flows"], "knowledge flows by channel",
-            "Beliefs moved per year through each channel, by SECI mode and by Xie's group of transfer."),
+        img(
+            figures["flows"],
+            "knowledge flows by channel",
+            "Beliefs moved per year through each channel, by SECI mode and by Xie's group of transfer.",
+        ),
         "<h2>Team scorecards</h2>",
-        "<p class=\"muted\">One scorecard per team (department); team revenue targets are the firm's target "
+        '<p class="muted">One scorecard per team (department); team revenue targets are the firm\'s target '
         "divided by the number of teams.</p>",
         html_table(["KPI", "target", *[f"team {t}" for t in team_ids]], trows),
         "<h2>Events</h2>",
-        kv_table([("customers lost (churns)", f"{len(ev.get('churns', [])):,}"),
-                  ("customers acquired", f"{len(ev.get('acquisitions', [])):,}")]),
+        kv_table(
+            [
+                ("customers lost (churns)", f"{len(ev.get('churns', [])):,}"),
+                ("customers acquired", f"{len(ev.get('acquisitions', [])):,}"),
+            ]
+        ),
         NOTES,
     ]
     return page(f"Run {sc.name}", sections)
@@ -278,42 +331,62 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
     """The report of a comparison: what was run, scorecards side by side, differences, figures."""
     names, ref = cmp.names, cmp.reference
     s = cmp.summary.set_index(["kpi", "scenario"])
-    scen_rows = [[sc.name + (" (reference)" if sc.name == ref else ""), sc.description, sc["scorecard.mission"],
-                  _overrides(sc)] for sc in cmp.scenarios]
+    scen_rows = [
+        [sc.name + (" (reference)" if sc.name == ref else ""), sc.description, sc["scorecard.mission"], _overrides(sc)]
+        for sc in cmp.scenarios
+    ]
     card = cmp.scorecards
     rows = []
     for r in card.to_dict("records"):
         k = r["kpi"]
-        cells = [r["perspective"], k, f'<td class="num">{esc(target_text(r["target"], r["direction"]))}</td>',
-                 f'<td class="num">{r["weight"]:g}</td>']
+        cells = [
+            r["perspective"],
+            k,
+            f'<td class="num">{esc(target_text(r["target"], r["direction"]))}</td>',
+            f'<td class="num">{r["weight"]:g}</td>',
+        ]
         for n in names:
             hw = s.loc[(k, n), "mean"] - s.loc[(k, n), "ci_low"]
-            cells.append(status_cell(fmt_pm(r[f"{n}_mean"], hw), r[f"{n}_status"],
-                                     f"{n}: {r[f'{n}_status']}, 95 % interval "
-                                     f"{fmt(s.loc[(k, n), 'ci_low'])} .. {fmt(s.loc[(k, n), 'ci_high'])}"))
+            cells.append(
+                status_cell(
+                    fmt_pm(r[f"{n}_mean"], hw),
+                    r[f"{n}_status"],
+                    f"{n}: {r[f'{n}_status']}, 95 % interval "
+                    f"{fmt(s.loc[(k, n), 'ci_low'])} .. {fmt(s.loc[(k, n), 'ci_high'])}",
+                )
+            )
         rows.append(cells)
-    scores = [fmt_pm(s.loc[("score", n), "mean"], s.loc[("score", n), "mean"] - s.loc[("score", n), "ci_low"])
-              for n in names]
+    scores = [
+        fmt_pm(s.loc[("score", n), "mean"], s.loc[("score", n), "mean"] - s.loc[("score", n), "ci_low"]) for n in names
+    ]
     rows.append(["", "weighted score (0-100)", "", ""] + [f'<td class="num"><b>{esc(t)}</b></td>' for t in scores])
     sections = [
         f"<h1>Comparison: {esc(', '.join(names))}</h1>",
-        f"<p class=\"muted\">{cmp.reps} replications per scenario, {cmp.weeks} weeks each, common random "
+        f'<p class="muted">{cmp.reps} replications per scenario, {cmp.weeks} weeks each, common random '
         f"numbers (replication r of every scenario uses the same seed). Reference: {esc(ref)}.</p>",
         "<h2>What was run</h2>",
         html_table(["scenario", "description", "mission", "overrides"], scen_rows),
-        kv_table([("replications", str(cmp.reps)), ("weeks", str(cmp.weeks)),
-                  ("seeds (replication 0, 1, ...)", ", ".join(map(str, cmp.seeds))),
-                  ("seed rule", f"numpy SeedSequence({cmp.base_seed}, spawn_key=(replication,)), 63 bits"),
-                  ("parameters set for every scenario", ", ".join(f"{k} = {v}" for k, v in cmp.params.items())
-                   or "none"),
-                  ("executor", f"{cmp.executor}; {cmp.elapsed:.1f} s"), *_run_info(meta)]),
+        kv_table(
+            [
+                ("replications", str(cmp.reps)),
+                ("weeks", str(cmp.weeks)),
+                ("seeds (replication 0, 1, ...)", ", ".join(map(str, cmp.seeds))),
+                ("seed rule", f"numpy SeedSequence({cmp.base_seed}, spawn_key=(replication,)), 63 bits"),
+                ("parameters set for every scenario", ", ".join(f"{k} = {v}" for k, v in cmp.params.items()) or "none"),
+                ("executor", f"{cmp.executor}; {cmp.elapsed:.1f} s"),
+                *_run_info(meta),
+            ]
+        ),
         "<h2>Balanced scorecard, side by side</h2>",
-        "<p class=\"muted\">Mean over replications ±95 % t half-width; the colour is the status of the mean "
+        '<p class="muted">Mean over replications ±95 % t half-width; the colour is the status of the mean '
         "against the scenario's target.</p>",
         legend(),
         html_table(["perspective", "KPI", "target", "weight", *names], rows),
-        img(figures["scorecard"], "four-perspective chart",
-            "Weighted score per perspective (0-100), mean over replications with 95 % intervals."),
+        img(
+            figures["scorecard"],
+            "four-perspective chart",
+            "Weighted score per perspective (0-100), mean over replications with 95 % intervals.",
+        ),
     ]
     others = [n for n in names if n != ref]
     if others:
@@ -332,19 +405,25 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
         header = ["KPI"] + [h for o in others for h in (f"{o} - {ref} (paired)", "Welch interval")]
         sections += [
             f"<h2>Differences to {esc(ref)}</h2>",
-            "<p class=\"muted\">Mean difference ±95 % half-width of the paired t interval (replication r of "
+            '<p class="muted">Mean difference ±95 % half-width of the paired t interval (replication r of '
             "each scenario against replication r of the reference); bold: the interval excludes 0. The unpaired "
             "Welch interval is shown for contrast: where it is wider, common random numbers paid off.</p>",
             html_table(header, drows),
-            img(figures["differences"], "differences to the reference",
-                "Paired (thick) and unpaired (thin) 95 % intervals of the difference to the reference."),
+            img(
+                figures["differences"],
+                "differences to the reference",
+                "Paired (thick) and unpaired (thin) 95 % intervals of the difference to the reference.",
+            ),
         ]
     sections += [
         "<h2>KPI time series</h2>",
         img(figures["timeseries"], "KPI time series", "Mean over replications with 95 % t bands."),
         "<h2>Knowledge flows</h2>",
-        img(figures["flows"], "knowledge flows by channel",
-            "Beliefs moved per year through each channel, by SECI mode and by Xie's group of transfer."),
+        img(
+            figures["flows"],
+            "knowledge flows by channel",
+            "Beliefs moved per year through each channel, by SECI mode and by Xie's group of transfer.",
+        ),
         NOTES,
     ]
     return page(f"Comparison {', '.join(names)}", sections)

@@ -227,8 +227,7 @@ def march1991_batch(
     alive = np.arange(reps)  # original replication id of each row still running
 
     res = {
-        k: np.full(reps, np.nan)
-        for k in ("code_score", "code_proportion", "individual_proportion", "individual_score")
+        k: np.full(reps, np.nan) for k in ("code_score", "code_proportion", "individual_proportion", "individual_score")
     }
     res["periods"] = np.zeros(reps, dtype=np.int64)
     res["equilibrium"] = np.zeros(reps, dtype=bool)
@@ -286,11 +285,7 @@ def march1991_batch(
                 P1, P2 = (p if np.ndim(p) == 0 else p[keep] for p in (P1, P2))
     if alive.size:
         all_rows = np.ones(alive.size, dtype=bool)
-        eq = (
-            at_equilibrium(beliefs, codes, reality)
-            if not (turnover or turbulence)
-            else np.zeros(alive.size, bool)
-        )
+        eq = at_equilibrium(beliefs, codes, reality) if not (turnover or turbulence) else np.zeros(alive.size, bool)
         finish(all_rows, t, eq)
     if history:
         res["history"] = hist

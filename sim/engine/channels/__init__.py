@@ -15,5 +15,14 @@ CHANNELS: tuple[Channel, ...] = internal.CHANNELS + cross_level.CHANNELS + exter
 CHANNEL_NAMES: tuple[str, ...] = tuple(c.name for c in CHANNELS)
 BY_NAME: dict[str, Channel] = {c.name: c for c in CHANNELS}
 
-__all__ = ["CHANNELS", "CHANNEL_NAMES", "BY_NAME", "SECI_MODES", "INTERNAL", "CROSS_LEVEL", "EXTERNAL", "Channel",
-           "run_channel"]
+__all__ = [
+    "CHANNELS",
+    "CHANNEL_NAMES",
+    "BY_NAME",
+    "SECI_MODES",
+    "INTERNAL",
+    "CROSS_LEVEL",
+    "EXTERNAL",
+    "Channel",
+    "run_channel",
+]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable
 
 import numpy as np
 
@@ -48,13 +48,22 @@ class Channel:
     @cached_property
     def params(self) -> tuple[Param, ...]:
         where = f"{self.mechanism}, {self.description} (Xie {self.group.split()[0]}; {self.seci})"
-        return (share(f"channels.{self.name}.rate", self.rate,
-                      f"Rate: per differing item per contact (per net vote for majority-rule channels): {where}"),
-                par(f"channels.{self.name}.cost", float(self.cost), f"Cost per contact or activity of channel {self.name}",
-                    0))
+        return (
+            share(
+                f"channels.{self.name}.rate",
+                self.rate,
+                f"Rate: per differing item per contact (per net vote for majority-rule channels): {where}",
+            ),
+            par(
+                f"channels.{self.name}.cost",
+                float(self.cost),
+                f"Cost per contact or activity of channel {self.name}",
+                0,
+            ),
+        )
 
     def keys(self) -> tuple[str, ...]:
-        return (tuple(p.key for p in self.params) + ((self.lever.key,) if self.lever else ()) + self.reads)
+        return tuple(p.key for p in self.params) + ((self.lever.key,) if self.lever else ()) + self.reads
 
 
 def chosen(rng: np.random.Generator, n: int, prob: float) -> np.ndarray:

@@ -21,9 +21,25 @@ def product_briefing(model, rate, effort, rng):
 
 
 CHANNELS: tuple[Channel, ...] = (
-    Channel("customer_insight", CROSS_LEVEL, "CRM unit -> R&D/production", "combination",
-            "customer needs passed to R&D and production", customer_insight, 0.10, 20.0,
-            reads=(CRM_MATURITY.key,)),
-    Channel("product_briefing", CROSS_LEVEL, "R&D/production -> CRM unit", "combination",
-            "product features and supply knowledge passed to the CRM unit", product_briefing, 0.10, 20.0),
+    Channel(
+        "customer_insight",
+        CROSS_LEVEL,
+        "CRM unit -> R&D/production",
+        "combination",
+        "customer needs passed to R&D and production",
+        customer_insight,
+        0.10,
+        20.0,
+        reads=(CRM_MATURITY.key,),
+    ),
+    Channel(
+        "product_briefing",
+        CROSS_LEVEL,
+        "R&D/production -> CRM unit",
+        "combination",
+        "product features and supply knowledge passed to the CRM unit",
+        product_briefing,
+        0.10,
+        20.0,
+    ),
 )

@@ -20,10 +20,24 @@ class Churn(Process):
     name = "churn"
     streams = ("customers",)
     params = (
-        share("market.base_churn", 0.0055, "Weekly churn hazard at zero dissatisfaction",
-              source="cal. ~75 % retention [RS90; R96] (8.5)"),
-        share("market.dissatisfaction_churn", 0.03, "Extra weekly churn hazard at full dissatisfaction", source="assumption (jointly with base_churn)"),
-        share("market.relationship_protection", 0.6, "Share of the churn hazard a full-strength relationship removes", source="theory (seed 003: loyalty protects); assumption"),
+        share(
+            "market.base_churn",
+            0.0055,
+            "Weekly churn hazard at zero dissatisfaction",
+            source="cal. ~75 % retention [RS90; R96] (8.5)",
+        ),
+        share(
+            "market.dissatisfaction_churn",
+            0.03,
+            "Extra weekly churn hazard at full dissatisfaction",
+            source="assumption (jointly with base_churn)",
+        ),
+        share(
+            "market.relationship_protection",
+            0.6,
+            "Share of the churn hazard a full-strength relationship removes",
+            source="theory (seed 003: loyalty protects); assumption",
+        ),
     )
     reads = (LOYALTY_SCHEME.key, LOYALTY_SCHEME.cost.key, CUSTOMER_ROLE.key)
     costs = (LOYALTY_SCHEME.column,)
@@ -34,9 +48,16 @@ class Churn(Process):
         active = np.flatnonzero(C.status[: m.n_customers] == ACTIVE)
         captive = CAPTIVE_LOYALTY if p[CUSTOMER_ROLE.key] == "captive" else 1.0
         loyalty = p[LOYALTY_SCHEME.key] * captive
-        h = market.churn_hazard(C.satisfaction[active], C.relationship[active], p["market.base_churn"],
-                                p["market.dissatisfaction_churn"], p["market.relationship_protection"],
-                                min(1.0, loyalty), LOYALTY_EFFECT, m.competition)
+        h = market.churn_hazard(
+            C.satisfaction[active],
+            C.relationship[active],
+            p["market.base_churn"],
+            p["market.dissatisfaction_churn"],
+            p["market.relationship_protection"],
+            min(1.0, loyalty),
+            LOYALTY_EFFECT,
+            m.competition,
+        )
         u = self.rng.random(C.status.size)  # one per customer slot, as for contacts
         gone = active[u[active] < h]
         n_teams = m.teams.beliefs.shape[0]
@@ -48,6 +69,17 @@ class Churn(Process):
         ledger.book("churned", int(gone.size))
         ledger.book("exposed", int(active.size))
         if gone.size:
-            ledger.record("churns", np.column_stack([np.full(gone.size, m.steps), gone, C.segment[gone], C.team[gone],
-                                                     m.steps - C.acquired[gone], C.products[gone]]))
+            ledger.record(
+                "churns",
+                np.column_stack(
+                    [
+                        np.full(gone.size, m.steps),
+                        gone,
+                        C.segment[gone],
+                        C.team[gone],
+                        m.steps - C.acquired[gone],
+                        C.products[gone],
+                    ]
+                ),
+            )
         levers.charge(m, LOYALTY_SCHEME, active.size - gone.size)

@@ -29,26 +29,69 @@ class Encounters(Process):
     name = "encounters"
     streams = ("contacts", "encounters")
     params = (
-        share("market.contact_rate", 0.25, "Share of customers who contact their account team each week", source="assumption"),
-        share("market.expectation_adaptation", 0.1, "How fast expectations follow experienced quality", source="theory [PZB88]; assumption"),
-        share("market.satisfaction_adaptation", 0.3, "How fast satisfaction follows the SERVQUAL gap", source="assumption"),
-        share("market.relationship_gain", 0.04, "Growth of relationship strength after a good encounter", source="assumption"),
-        share("market.relationship_decay", 0.03, "Erosion of relationship strength after a bad encounter", source="assumption"),
-        share("market.upsell_rate", 0.02, "Chance per encounter of a sale, at perfect knowledge of the customer's needs", source="assumption"),
-        par("market.service_cost", 4.0, "Cost per service encounter", 0, source="assumption (sets the ratio with acquisition_cost)"),
+        share(
+            "market.contact_rate",
+            0.25,
+            "Share of customers who contact their account team each week",
+            source="assumption",
+        ),
+        share(
+            "market.expectation_adaptation",
+            0.1,
+            "How fast expectations follow experienced quality",
+            source="theory [PZB88]; assumption",
+        ),
+        share(
+            "market.satisfaction_adaptation", 0.3, "How fast satisfaction follows the SERVQUAL gap", source="assumption"
+        ),
+        share(
+            "market.relationship_gain",
+            0.04,
+            "Growth of relationship strength after a good encounter",
+            source="assumption",
+        ),
+        share(
+            "market.relationship_decay",
+            0.03,
+            "Erosion of relationship strength after a bad encounter",
+            source="assumption",
+        ),
+        share(
+            "market.upsell_rate",
+            0.02,
+            "Chance per encounter of a sale, at perfect knowledge of the customer's needs",
+            source="assumption",
+        ),
+        par(
+            "market.service_cost",
+            4.0,
+            "Cost per service encounter",
+            0,
+            source="assumption (sets the ratio with acquisition_cost)",
+        ),
     )
-    reads = (CRM_MATURITY.key, CO_CREATION.key, CO_CREATION.cost.key, "market.initial_expectation",
-             "environment.competition", "market.products")
+    reads = (
+        CRM_MATURITY.key,
+        CO_CREATION.key,
+        CO_CREATION.cost.key,
+        "market.initial_expectation",
+        "environment.competition",
+        "market.products",
+    )
     costs = ("service_cost", CO_CREATION.column)
 
     FIT_WEIGHT = Constant(0.3, "share of perceived quality that is product fit (the rest is service)")
-    COMPETITOR_WEIGHT = Constant(0.5, "expectations anchor this share on competitors' quality, the rest on "
-                                      "experienced quality")
+    COMPETITOR_WEIGHT = Constant(
+        0.5, "expectations anchor this share on competitors' quality, the rest on experienced quality"
+    )
     COMPETITOR_SLOPE = Constant(0.5, "competitors' quality moves by this much per unit of pull above its mean")
     SERVQUAL_GAIN = Constant(2.0, "satisfaction target = gain x (quality - expectation): a gap of 0.5 saturates")
     PREMIUM_STEP = Constant(0.1, "premium an up-sale adds to a customer holding every product (cap 1)")
-    PRIORITY_QUANTILE = Constant(0.8, "at CRM maturity 3, customers above this value quantile (or dissatisfied) are "
-                                      "served by their team's best-informed member")
+    PRIORITY_QUANTILE = Constant(
+        0.8,
+        "at CRM maturity 3, customers above this value quantile (or dissatisfied) are "
+        "served by their team's best-informed member",
+    )
 
     def servers(self, customers: np.ndarray) -> np.ndarray:
         """The front-line employee who serves each contact.
@@ -97,17 +140,26 @@ class Encounters(Process):
             run_channel(m, channel, contacts=contacts, servers=servers)
 
         gap = quality - C.expectation[contacts]
-        competitor = p["market.initial_expectation"] + self.COMPETITOR_SLOPE * (m.competition
-                                                                                 - p["environment.competition"])
+        competitor = p["market.initial_expectation"] + self.COMPETITOR_SLOPE * (
+            m.competition - p["environment.competition"]
+        )
         C.satisfaction[contacts], C.expectation[contacts] = market.servqual(
-            C.satisfaction[contacts], C.expectation[contacts], quality, competitor,
-            p["market.satisfaction_adaptation"], p["market.expectation_adaptation"], self.COMPETITOR_WEIGHT,
-            self.SERVQUAL_GAIN)
+            C.satisfaction[contacts],
+            C.expectation[contacts],
+            quality,
+            competitor,
+            p["market.satisfaction_adaptation"],
+            p["market.expectation_adaptation"],
+            self.COMPETITOR_WEIGHT,
+            self.SERVQUAL_GAIN,
+        )
         C.relationship[contacts] = market.relationship_update(
-            C.relationship[contacts], gap, p["market.relationship_gain"], p["market.relationship_decay"])
+            C.relationship[contacts], gap, p["market.relationship_gain"], p["market.relationship_decay"]
+        )
 
-        p_sale = market.sale_probability(p["market.upsell_rate"], service, INFORMED_SELLING[m.maturity],
-                                         C.satisfaction[contacts])
+        p_sale = market.sale_probability(
+            p["market.upsell_rate"], service, INFORMED_SELLING[m.maturity], C.satisfaction[contacts]
+        )
         sold = contacts[rng.random(contacts.size) < p_sale]
         cross = sold[C.products[sold] < p["market.products"]]
         up = sold[C.products[sold] >= p["market.products"]]

@@ -12,7 +12,14 @@ class Forgetting(Process):
 
     name = "forgetting"
     streams = ("forgetting",)
-    params = (share("knowledge.forgetting", 0.002, "Weekly probability that a person's known belief decays to 0", source="assumption (~10 %/yr)"),)
+    params = (
+        share(
+            "knowledge.forgetting",
+            0.002,
+            "Weekly probability that a person's known belief decays to 0",
+            source="assumption (~10 %/yr)",
+        ),
+    )
 
     def step(self) -> None:
         m, rate = self.model, self.p["knowledge.forgetting"]

@@ -27,6 +27,7 @@ class LearningByDoing(Process):
         socialization(st.beliefs, m.reality[None, :] * m.own_items[st.unit], self.EXPERIENCE, rng)
         socialization(m.suppliers.beliefs, m.reality * space.mask("supply"), self.EXPERIENCE, rng)
         socialization(m.sources.beliefs, m.reality * space.mask("product", "process"), self.EXPERIENCE, rng)
-        code_learning(m.units.beliefs, st.beliefs, self.UNIT_DOCUMENTATION * (1.0 - space.tacitness), rng,
-                      group=st.unit)
+        code_learning(
+            m.units.beliefs, st.beliefs, self.UNIT_DOCUMENTATION * (1.0 - space.tacitness), rng, group=st.unit
+        )
         m.suppliers.relationship *= self.SUPPLIER_FADING

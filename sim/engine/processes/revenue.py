@@ -31,5 +31,7 @@ class Revenue(Process):
         ledger.book("gross_margin", revenue * p["market.margin"])
         ledger.team("revenue", np.bincount(C.team[rows], weights=spend, minlength=m.teams.beliefs.shape[0]))
         cohort = rows < m.initial_customers  # the initial customers, for the realized CLV
-        ledger.book("cohort_margin", float(spend[cohort].sum() * p["market.margin"]
-                                           - ledger.week["cohort_served"] * p["market.service_cost"]))
+        ledger.book(
+            "cohort_margin",
+            float(spend[cohort].sum() * p["market.margin"] - ledger.week["cohort_served"] * p["market.service_cost"]),
+        )

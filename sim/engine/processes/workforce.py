@@ -20,12 +20,22 @@ class Workforce(Process):
     name = "workforce"
     streams = ("workforce",)
     params = (
-        share("organization.employee_turnover", 0.2, "Annual probability that an employee leaves",
-              source="cal. 15–25 % [WI; BLS]", label="Employee turnover (annual)"),
+        share(
+            "organization.employee_turnover",
+            0.2,
+            "Annual probability that an employee leaves",
+            source="cal. 15–25 % [WI; BLS]",
+            label="Employee turnover (annual)",
+        ),
         share("organization.newcomer_knowledge", 0.1, "Share of items a newcomer knows", source="assumption"),
     )
-    reads = ("organization.initial_accuracy", "organization.absorptive_capacity", "organization.willingness_to_share",
-             RETENTION_PROGRAMME.key, RETENTION_PROGRAMME.cost.key)
+    reads = (
+        "organization.initial_accuracy",
+        "organization.absorptive_capacity",
+        "organization.willingness_to_share",
+        RETENTION_PROGRAMME.key,
+        RETENTION_PROGRAMME.cost.key,
+    )
     costs = (RETENTION_PROGRAMME.column,)
 
     def step(self) -> None:
@@ -35,8 +45,9 @@ class Workforce(Process):
         annual = p["organization.employee_turnover"] * (1.0 - RETENTION_PROGRAMME_EFFECT * p[RETENTION_PROGRAMME.key])
         leavers = np.flatnonzero(rng.random(E.tenure.size) < market.weekly(annual))
         if leavers.size:
-            E.beliefs[leavers] = informed_beliefs(leavers.size, m.reality, p["organization.newcomer_knowledge"],
-                                                  p["organization.initial_accuracy"], rng)
+            E.beliefs[leavers] = informed_beliefs(
+                leavers.size, m.reality, p["organization.newcomer_knowledge"], p["organization.initial_accuracy"], rng
+            )
             E.tenure[leavers] = 0
             E.absorb[leavers] = traits(p["organization.absorptive_capacity"], leavers.size, rng)
             E.share[leavers] = traits(p["organization.willingness_to_share"], leavers.size, rng)
