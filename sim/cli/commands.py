@@ -273,7 +273,16 @@ def cli_app(args) -> int:
 
 
 def cli_scenarios(args) -> int:
-    """`python run.py scenarios`: the available scenarios and what each stands for."""
+    """`python run.py scenarios [--show NAME] [--schedule]`: the scenarios and what each stands for; one
+    scenario fully resolved; or the week's schedule."""
+    if args.schedule:
+        from sim.engine.schedule import plan_text
+
+        print(plan_text(), end="")
+        return 0
+    if args.show is not None:
+        print(load_scenario(args.show).to_toml(), end="")
+        return 0
     for name in list_scenarios():
         sc = load_scenario(name)
         print(f"{name:24s} {sc.description}")

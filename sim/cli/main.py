@@ -111,7 +111,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--scenario", default="baseline")
 
-    sub.add_parser("scenarios", help="list the scenarios with their descriptions")
+    p = sub.add_parser("scenarios", help="list the scenarios with their descriptions")
+    p.add_argument(
+        "--show", metavar="SCENARIO", default=None, help="print one scenario fully resolved (every parameter, as TOML)"
+    )
+    p.add_argument("--schedule", action="store_true", help="print the order of the weekly processes")
     return ap
 
 
