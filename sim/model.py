@@ -9,9 +9,12 @@ encounters, churn, growth, revenue, transfer channels, learning by doing), measu
 
 from __future__ import annotations
 
+import zlib
+
 import mesa
 import numpy as np
 
+from sim.agents import CustomerStatus
 from sim.config.loader import load_scenario
 from sim.config.scenario import Scenario
 from sim.engine.build import build
@@ -32,11 +35,14 @@ class CRMKnowledgeModel(mesa.Model):
 
     def __init__(self, scenario=None, rng=None, params: dict | None = None, seed=None):
         super().__init__(rng=rng if seed is None else seed)
-        # One generator per process and channel, spawned from the model's generator before anything
-        # else: a policy that changes how many numbers one process draws does not shift the others,
-        # so scenarios compared on the same seed share random numbers (common random numbers).
-        root = np.random.SeedSequence(int(self.rng.integers(2**63)))
-        self.streams = dict(zip(STREAMS, (np.random.default_rng(s) for s in root.spawn(len(STREAMS)))))
+        # One generator per process and channel, seeded from the model's generator and the stream's name:
+        # a policy that changes how many numbers one process draws does not shift the others, so
+        # scenarios compared on the same seed share random numbers (common random numbers).
+        entropy = int(self.rng.integers(2**63))
+        self.streams = {
+            name: np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(zlib.crc32(name.encode()),)))
+            for name in STREAMS
+        }
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or "baseline")
         self.scenario = sc.with_params(params) if params else sc
         self.maturity = int(self.scenario.get("policy.crm_maturity"))
@@ -50,17 +56,40 @@ class CRMKnowledgeModel(mesa.Model):
         build(self)
         self.ledger = Ledger(CHANNEL_NAMES, self.teams.beliefs.shape[0])
         self.schedule = [process(self) for process in SCHEDULE]
-        self.stats: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(model_reporters={c: (lambda m, c=c: m.stats[c]) for c in STEP_COLUMNS})
         self.stats = measure(self)
+        self.warm_up(int(self.scenario.get("scenario.warmup")))
+        self.datacollector = mesa.DataCollector(model_reporters={c: (lambda m, c=c: m.stats[c]) for c in STEP_COLUMNS})
         self.datacollector.collect(self)
 
-    def step(self):
-        """One week: the ledger's new page, every process in schedule order, measures, collection."""
+    def warm_up(self, weeks: int) -> None:
+        """Run ``weeks`` weeks before measurement begins, then start measuring (step 0).
+
+        The firm and its market settle first (DESIGN.md: KPIs exclude the start-up): the step table,
+        the ledger, the events and the measured cohort (the customers active at step 0, whose realized
+        lifetime value is tracked) start here. The cumulative counts ``acquired_total`` and
+        ``churned_total`` run from the model's start, so ``active_customers == initial customers +
+        acquired_total - churned_total`` holds at every step.
+        """
+        for week in range(-weeks + 1, 1):
+            self.steps = week
+            self.week()
+        self.steps = 0
+        active = self.customers.status[: self.n_customers] == int(CustomerStatus.ACTIVE)
+        self.cohort[:] = False
+        self.cohort[: self.n_customers] = active
+        self.ledger = Ledger(CHANNEL_NAMES, self.teams.beliefs.shape[0])
+        self.stats = measure(self)
+
+    def week(self) -> None:
+        """One week's work: the ledger's new page, every process in schedule order, the measures."""
         self.ledger.start_week()
         for process in self.schedule:
             process.step()
         self.stats = measure(self)
+
+    def step(self):
+        """One measured week, then data collection."""
+        self.week()
         self.datacollector.collect(self)
 
     @property

@@ -61,7 +61,7 @@ def test_app_model_maps_flat_sliders_to_scenario_keys():
     assert sc.get("environment.turbulence") == pytest.approx(2.0)
     assert sc.get("organization.employee_turnover") == pytest.approx(0.3)
     assert sc.get("environment.competition") == pytest.approx(0.6)
-    assert m.stats["active_customers"] == 500
+    assert sc.get("market.initial_customers") == 500
     from sim.config.loader import load_scenario
 
     base = load_scenario("baseline")
@@ -95,7 +95,7 @@ def test_model_params_fit_the_model_signature():
     for lever in app.LEVERS:
         assert lever in adjustable, lever
     m = app.AppModel(**app.control_values(params))
-    assert m.stats["active_customers"] == app.APP_CUSTOMERS
+    assert m.scenario.get("market.initial_customers") == app.APP_CUSTOMERS
     base = load_scenario("baseline")
     for key in app.LEVERS.values():  # the controls start at the scenario's values
         assert m.scenario.get(key) == base.get(key), key

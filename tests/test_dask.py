@@ -20,7 +20,13 @@ from sim.experiments.sweep import sweep
 
 pytest.importorskip("dask.distributed")
 
-SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
+SMALL = {
+    "scenario.warmup": 0,
+    "market.initial_customers": 300,
+    "market.market_potential": 2550,
+    "organization.teams": 3,
+    "organization.team_size": 6,
+}
 PARAMS = {"market.base_churn": (0.002, 0.01), "organization.teams": (2, 4)}
 KW = dict(design="sobol", samples=4, reps=2, steps=10, set=SMALL, progress=False)
 DASK = Path(sys.executable).with_name("dask")

@@ -37,7 +37,7 @@ def test_every_process_declares_what_its_code_reads():
     for proc in SCHEDULE:
         src = inspect.getsource(inspect.getmodule(proc))
         for key in proc.keys():
-            lever = levers.BY_KEY.get(key) or next((lv for lv in levers.LEVERS if lv.cost and lv.cost.key == key), None)
+            lever = next((lv for lv in levers.LEVERS if key in {q.key for q in lv.params()}), None)
             assert f'"{key}"' in src or (
                 lever is not None and any(n in src for n, v in vars(levers).items() if v is lever)
             ), (proc.name, key)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sim.config.loader import load_scenario
 from sim.config.schema import SCHEMA
 from sim.engine.channels import CHANNEL_NAMES
+from sim.engine.ledger import COSTS as LEDGER_COSTS
 from sim.model import CRMKnowledgeModel
 
 BASE = load_scenario("baseline")
@@ -22,7 +23,8 @@ BASE = load_scenario("baseline")
 # sizes: small, drawn explicitly
 SIZES = {
     "market.initial_customers": st.integers(0, 300),
-    "market.market_potential": st.integers(0, 300),
+    "market.market_potential": st.integers(0, 300),  # prospects beyond the initial customers (added below)
+    "scenario.warmup": st.integers(0, 8),
     "market.segments": st.integers(1, 5),
     "organization.teams": st.integers(1, 4),
     "organization.team_size": st.integers(2, 8),
@@ -76,6 +78,10 @@ def scenarios(draw):
     # a handful of the other parameters per example, from their schema ranges
     keys = draw(st.lists(st.sampled_from(DRAWN), min_size=3, max_size=12, unique=True))
     params.update({k: draw(strategy(k)) for k in keys})
+    params["market.market_potential"] += params["market.initial_customers"]  # the whole market holds them
+    if params.get("market.fit_weight", 0.25) + params.get("market.use_weight", 0.1) > 1.0:
+        params.pop("market.use_weight", None)
+        params["market.fit_weight"] = min(params.get("market.fit_weight", 0.25), 0.9)
     return BASE.with_params(params), draw(st.integers(0, 2**32 - 1)), draw(st.integers(1, 12))
 
 
@@ -106,7 +112,7 @@ SHARES = [
     "supplier_relational_capital",
     "competition",
 ]
-COSTS = ["cost", "knowledge_cost", "acquisition_cost", "service_cost"]
+COSTS = ["cost", *LEDGER_COSTS, "customer_cost"]
 
 
 def check(m, n0, n_emp):
@@ -122,10 +128,11 @@ def check(m, n0, n_emp):
     if not math.isnan(s["satisfaction_mean"]):
         assert -1.0 <= s["satisfaction_mean"] <= 1.0
     assert s["active_customers"] == n0 + s["acquired_total"] - s["churned_total"]
-    assert s["acquired_total"] <= m.scenario.get("market.market_potential")
+    whole = m.scenario.get("market.market_potential")
+    assert s["active_customers"] + s["prospects"] <= whole and s["prospects"] >= 0
     for k in COSTS:
         assert s[k] >= 0.0, k
-    assert math.isclose(s["cost"], s["knowledge_cost"] + s["acquisition_cost"] + s["service_cost"], rel_tol=1e-9)
+    assert math.isclose(s["cost"], sum(s[k] for k in LEDGER_COSTS), rel_tol=1e-9, abs_tol=1e-9)
     for c in CHANNEL_NAMES:
         assert s[f"transfers_{c}"] >= 0, c
     assert s["employees"] == n_emp == m.employees.beliefs.shape[0] == len(m.employee_agents)

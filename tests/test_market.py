@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.config.schema import SCHEMA
 from sim.engine import market
-from sim.engine.build import Setup
 from sim.engine.knowledge import lookup
-from sim.engine.levers import LOYALTY_EFFECT
-from sim.engine.processes.encounters import Encounters
+
+SERVQUAL = (0.5, 2.0)  # competitors' share of the expectation anchor; SERVQUAL gain
 
 # ------------------------------------------------------------------------------ Bass growth
 
@@ -28,68 +28,50 @@ def test_bass_hazard_grows_with_referrers():
     assert np.all(np.diff(h) > 0)
 
 
-def test_bass_adoptions_mean_matches_binomial_expectation():
-    rng = np.random.default_rng(7)
-    prospects, p, q, referrers, potential = 3000, 0.002, 0.05, 1200, 4000
-    h = p + q * referrers / potential
-    draws = np.array([market.bass_adoptions(prospects, p, q, referrers, potential, rng) for _ in range(4000)])
-    mean, var = prospects * h, prospects * h * (1 - h)
-    se = np.sqrt(var / draws.size)
-    # 4 standard errors of the mean of 4,000 binomial draws: a correct sampler fails 1 in 16,000
-    assert abs(draws.mean() - mean) < 4 * se
-    assert draws.var(ddof=1) == pytest.approx(var, rel=0.1)
-    assert draws.min() >= 0 and draws.max() <= prospects
-
-
-def test_bass_adoptions_edge_cases():
-    rng = np.random.default_rng(0)
-    assert market.bass_adoptions(0, 0.1, 0.1, 10, 100, rng) == 0
-    assert market.bass_adoptions(-5, 0.1, 0.1, 10, 100, rng) == 0
-    assert market.bass_adoptions(100, 0.0, 0.0, 10, 100, rng) == 0
-    assert market.bass_adoptions(100, 1.0, 0.0, 10, 100, rng) == 100
-
-
-SERVQUAL = (Encounters.COMPETITOR_WEIGHT, Encounters.SERVQUAL_GAIN)
-NEEDS = (Setup.NEED_OWN, Setup.NEED_OTHER, Setup.NEED_PROCESS)
+def test_referral_propensity_is_smooth_and_increasing():
+    s = np.linspace(-1, 1, 201)
+    rho = market.referral_propensity(s, 0.3, 0.15)
+    assert np.all(np.diff(rho) > 0) and np.all((rho > 0) & (rho < 1))
+    assert market.referral_propensity(0.3, 0.3, 0.15) == pytest.approx(0.5)
+    assert np.max(np.diff(rho)) < 0.02  # no cliff: a step of 0.01 in satisfaction moves it by < 0.02
 
 
 # ------------------------------------------------------------------------------ churn
 
 
-def _churn(sat=0.0, rel=0.0, base=0.004, dis=0.03, prot=0.6, loyalty=0.0, comp=0.3):
-    return market.churn_hazard(
-        np.asarray(sat, float), np.asarray(rel, float), base, dis, prot, loyalty, LOYALTY_EFFECT, comp
-    )
+def _churn(sat=0.0, rel=0.0, base=0.005, up=0.7, down=1.8, prot=0.6, reduction=0.0, comp=0.3):
+    return market.churn_hazard(np.asarray(sat, float), np.asarray(rel, float), base, up, down, prot, reduction, comp)
 
 
 def test_churn_hazard_known_value():
-    # (base + dis * max(0, -sat)) * (1 + comp) * (1 - prot * rel) * (1 - 0.5 * loyalty)
-    expected = (0.004 + 0.03 * 0.5) * 1.3 * (1 - 0.6 * 0.5) * (1 - 0.5 * 0.4)
-    assert _churn(-0.5, 0.5, loyalty=0.4) == pytest.approx(expected)
-    assert _churn(0.7, 0.0, comp=0.0) == pytest.approx(0.004)  # satisfied: only the base hazard
+    # base * exp(-up * S+ + down * S-) * (1 + comp) * (1 - prot * rel) * (1 - reduction)
+    assert _churn(-0.5, 0.5, reduction=0.2) == pytest.approx(0.005 * np.exp(0.9) * 1.3 * 0.7 * 0.8)
+    assert _churn(0.5, 0.0, comp=0.0) == pytest.approx(0.005 * np.exp(-0.35))
+    assert _churn(0.0, 0.0, comp=0.0) == pytest.approx(0.005)
 
 
-def test_churn_hazard_monotone_in_dissatisfaction():
+def test_churn_hazard_falls_with_satisfaction_over_its_whole_range():
     sat = np.linspace(-1, 1, 41)
     h = _churn(sat)
-    assert np.all(np.diff(h[sat <= 0]) < 0)  # less dissatisfied -> lower hazard
-    assert np.all(h[sat >= 0] == h[-1])  # satisfaction above 0 does not matter
-    assert np.all(np.diff(h) <= 0)
+    assert np.all(np.diff(h) < 0)  # above 0 too: satisfaction keeps customers over its whole range
+    # asymmetric (Anderson & Mittal 2000): a unit of dissatisfaction raises the hazard more than a unit of
+    # satisfaction lowers it
+    assert _churn(-0.5) / _churn(0.0) > _churn(0.0) / _churn(0.5)
 
 
-def test_churn_hazard_decreasing_in_relationship_and_loyalty():
+def test_churn_hazard_decreasing_in_relationship_and_reduction():
     rel = np.linspace(0, 1, 11)
     assert np.all(np.diff(_churn(-0.3, rel)) < 0)
-    hl = [float(_churn(-0.3, 0.2, loyalty=x)) for x in np.linspace(0, 1, 11)]
+    hl = [float(_churn(-0.3, 0.2, reduction=x)) for x in np.linspace(0, 1, 11)]
     assert np.all(np.diff(hl) < 0)
-    assert _churn(-0.3, 0.2, loyalty=1.0) == pytest.approx(0.5 * _churn(-0.3, 0.2, loyalty=0.0))
-    # competition raises it
-    assert _churn(-0.3, 0.2, comp=0.8) > _churn(-0.3, 0.2, comp=0.1)
+    assert _churn(-0.3, 0.2, reduction=0.5) == pytest.approx(0.5 * _churn(-0.3, 0.2))
+    assert _churn(-0.3, 0.2, reduction=1.5) == 0.0  # capped at removing all of it
+    assert _churn(-0.3, 0.2, comp=0.8) > _churn(-0.3, 0.2, comp=0.1)  # competition raises it
 
 
 def test_churn_hazard_is_a_probability():
     rng = np.random.default_rng(1)
-    h = market.churn_hazard(rng.uniform(-1, 1, 1000), rng.uniform(0, 1, 1000), 1.0, 1.0, 0.0, 0.0, 0.5, 1.0)
+    h = market.churn_hazard(rng.uniform(-1, 1, 1000), rng.uniform(0, 1, 1000), 1.0, 1.0, 5.0, 0.0, 0.0, 1.0)
     assert np.all((h >= 0) & (h <= 1))
 
 
@@ -120,14 +102,20 @@ def test_servqual_bounds():
     assert s[0] == pytest.approx(1.0)
 
 
-def test_relationship_update():
+def test_relationship_update_is_smooth_in_the_gap():
     s = np.array([0.0, 0.5, 1.0, 0.5])
     gap = np.array([0.1, 0.0, 0.3, -0.2])
-    out = market.relationship_update(s, gap, 0.04, 0.03)
-    assert out == pytest.approx([0.04, 0.5 + 0.04 * 0.5, 1.0, 0.5 * 0.97])
+    out = market.relationship_update(s, gap, 0.04, 0.03, 0.05)
+    g = 1.0 / (1.0 + np.exp(-gap / 0.05))  # how much each encounter counts as good
+    assert out == pytest.approx(s + 0.04 * g * (1 - s) - 0.03 * (1 - g) * s)
+    assert out[1] == pytest.approx(0.5 + 0.02 * 0.5 - 0.015 * 0.5)  # a gap of 0 is half good, half bad
+    # monotone and without a jump at 0: a small change in the gap moves the strength a little
+    gaps = np.linspace(-0.5, 0.5, 1001)
+    y = market.relationship_update(np.full(gaps.size, 0.5), gaps, 0.04, 0.03, 0.05)
+    assert np.all(np.diff(y) > 0) and np.max(np.diff(y)) < 1e-3
     rng = np.random.default_rng(3)
     x = rng.uniform(0, 1, 1000)
-    y = market.relationship_update(x, rng.uniform(-1, 1, 1000), 1.0, 1.0)
+    y = market.relationship_update(x, rng.uniform(-1, 1, 1000), 1.0, 1.0, 0.05)
     assert np.all((y >= 0) & (y <= 1))
 
 
@@ -135,22 +123,25 @@ def test_relationship_update():
 
 
 def test_sale_probability():
-    known = np.array([0.0, 0.5, 1.0, 1.0, 1.0])
-    sat = np.array([0.5, 0.5, 0.5, 0.0, -0.5])
-    p = market.sale_probability(0.02, known, 1.0, sat)
-    assert p == pytest.approx([0.0, 0.01, 0.02, 0.0, 0.0])  # dissatisfied customers do not buy more
-    assert market.sale_probability(0.02, known, 0.4, sat) == pytest.approx(0.4 * p)
-    assert np.all(market.sale_probability(1.0, np.ones(3), 5.0, np.ones(3)) == 1.0)
+    fit = np.array([0.0, 0.5, 1.0, 1.0, 1.0])
+    sat = np.array([1.0, 1.0, 1.0, 0.0, -1.0])
+    p = market.sale_probability(0.02, fit, sat)
+    assert p == pytest.approx([0.0, 0.01, 0.02, 0.01, 0.0])  # a furious customer buys nothing more
+    assert np.all(market.sale_probability(5.0, np.ones(3), np.ones(3)) == 1.0)
 
 
-def test_gupta_lehmann_clv_closed_form():
-    m, r, i = 120.0, 0.8, 0.1
-    assert market.gupta_lehmann_clv(m, r, i) == pytest.approx(m * r / (1 + i - r))
-    # ... which is the infinite discounted sum of margins of the survivors, sum_t m r^t / (1+i)^t
-    t = np.arange(1, 2000)
-    assert market.gupta_lehmann_clv(m, r, i) == pytest.approx(float((m * r**t / (1 + i) ** t).sum()))
-    assert market.gupta_lehmann_clv(m, 0.0, i) == 0.0
-    assert market.gupta_lehmann_clv(m, 1.0, 0.0) == float("inf")
+def test_clv_closed_form_is_the_discounted_sum_of_the_weekly_flows():
+    m, c, r, d = 7.0, 1.5, 0.99, 0.002
+    t = np.arange(1, 20000)
+    flows = (m * r**t - c * r ** (t - 1)) / (1 + d) ** t
+    assert market.clv(m, c, r, d) == pytest.approx(float(flows.sum()))
+    assert market.clv(m, 0.0, r, d) == pytest.approx(m * r / (1 + d - r))  # Gupta & Lehmann's form, weekly
+    assert market.clv(m, 0.0, 1.0, 0.0) == float("inf")
+
+
+def test_weekly_discount():
+    assert (1 + market.weekly_discount(0.1)) ** 52 == pytest.approx(1.1)
+    assert market.weekly_discount(0.0) == 0.0
 
 
 @pytest.mark.parametrize("p", [0.0, 0.05, 0.2, 0.25, 0.5, 0.9])
@@ -179,7 +170,7 @@ def _items():
 
 def test_need_weights():
     cust, prod, sup, proc, K = _items()
-    W = market.need_weights(4, cust, proc, K, *NEEDS)
+    W = market.need_weights(4, cust, K, 1.0, 0.2, [(proc, 0.5)])
     assert W.shape == (4, K)
     assert W.sum(axis=1) == pytest.approx(np.ones(4))
     assert np.all(W >= 0)
@@ -190,7 +181,7 @@ def test_need_weights():
         assert np.allclose(own / other.max(), 5.0)  # own block 1, the others 0.2
         assert np.allclose(W[s, proc] / own.max(), 0.5)
     # one segment: every customer item is its own
-    W1 = market.need_weights(1, cust, proc, K, *NEEDS)
+    W1 = market.need_weights(1, cust, K, 1.0, 0.2, [(proc, 0.5)])
     assert W1.sum() == pytest.approx(1.0) and np.allclose(W1[0, cust], W1[0, cust[0]])
 
 
@@ -216,7 +207,7 @@ def test_answer_uses_stores_only_where_tacit_is_zero():
 
 def test_service_quality_hand_computation():
     cust, prod, sup, proc, K = _items()
-    W = market.need_weights(2, cust, proc, K, *NEEDS)
+    W = market.need_weights(2, cust, K, 1.0, 0.2, [(proc, 0.5)])
     reality = np.where(np.arange(K) % 3 == 0, -1, 1).astype(np.int8)
     answers = np.stack([reality, -reality, np.zeros(K, np.int8), reality.copy()])
     answers[3, cust[:4]] *= -1  # wrong on segment 0's own block
@@ -230,12 +221,13 @@ def test_service_quality_hand_computation():
 
 
 def test_perceived_quality():
-    """A weighted mean of service and fit in which service weighs more (FIT_WEIGHT is fit's share)."""
-    FIT = Encounters.FIT_WEIGHT
-    only_service, only_fit = market.perceived_quality(np.array([1.0, 0.0]), np.array([0.0, 1.0]), FIT)
-    assert only_service + only_fit == pytest.approx(1.0)  # weights sum to 1
-    assert only_fit == pytest.approx(FIT) and only_service > only_fit
+    """A weighted mean of service, product fit and value in use, the weights summing to 1."""
+    FIT, USE = SCHEMA["market.fit_weight"].default, SCHEMA["market.use_weight"].default
+    eye = np.eye(3)
+    service, fit, use = (market.perceived_quality(*row, FIT, USE) for row in eye)
+    assert service + fit + use == pytest.approx(1.0)
+    assert fit == pytest.approx(FIT) and use == pytest.approx(USE) and service > fit > use
     x = np.linspace(0, 1, 5)
-    assert market.perceived_quality(x, x, FIT) == pytest.approx(x)  # equal parts: that value
-    q = market.perceived_quality(np.array([0.2, 0.9]), np.array([0.8, 0.4]), FIT)
-    assert np.all((q > [0.2, 0.4]) & (q < [0.8, 0.9]))  # strictly between the two parts
+    assert market.perceived_quality(x, x, x, FIT, USE) == pytest.approx(x)  # equal parts: that value
+    q = market.perceived_quality(np.array([0.2, 0.9]), np.array([0.8, 0.4]), np.array([0.5, 0.5]), FIT, USE)
+    assert np.all((q > [0.2, 0.4]) & (q < [0.8, 0.9]))  # strictly between the parts

@@ -30,6 +30,7 @@ from sim.experiments.simulate import release, step_table
 from sim.model import CRMKnowledgeModel
 
 SMALL = {
+    "scenario.warmup": 0,  # these tests look at the initial state; tests/test_warmup.py covers the warm-up
     "market.initial_customers": 400,
     "market.market_potential": 600,
     "organization.teams": 3,

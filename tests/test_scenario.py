@@ -75,7 +75,8 @@ def test_schema_is_assembled_from_the_declarations():
         "scenario.steps",
         "scenario.extends",
         "channels.enabled",
-        "market.discount_rate",
+        "market.annual_discount_rate",
+        "scenario.warmup",
         "scorecard.mission",
     }
     assert tuple(dict.fromkeys(k.split(".")[0] for k in SCHEMA if not k.startswith("scenario."))) == SECTIONS
@@ -100,7 +101,7 @@ def test_schema_entries_are_well_formed():
     assert SCHEMA["policy.crm_maturity"].choices == (1, 2, 3)
     assert SCHEMA["policy.customer_role"].choices == ("passive", "captive", "active")
     assert SCHEMA["organization.team_size"].lo == 2 and SCHEMA["knowledge.customer_items"].lo == 1
-    assert SCHEMA["market.referral_min_satisfaction"].lo == -1
+    assert SCHEMA["market.referral_midpoint"].lo == -1
 
 
 def test_section_attribute_names_do_not_collide_with_mapping_methods():
@@ -226,7 +227,7 @@ def test_accessors(base):
     flat = base.flat()
     assert flat["channels.mentoring.rate"] == 0.05 and flat["scorecard.kpi.knowledge_gap.direction"] == "lower"
     assert flat["scorecard.mission"].startswith("Keep")
-    assert not any(k.startswith("scenario.") for k in flat)
+    assert [k for k in flat if k.startswith("scenario.")] == ["scenario.warmup"]  # the only inherited metadata
     assert base["scenario.steps"] == 104
     with pytest.raises(KeyError, match="market.base_churn"):
         base["market.base_chrun"]
@@ -421,9 +422,9 @@ def test_out_of_range_in_override(base):
     ):
         base.with_params({"policy.customer_role": "activ"})
     with pytest.raises(
-        ScenarioError, match=r"market.referral_min_satisfaction = -1.5: out of range, expected a float in \[-1, 1\]"
+        ScenarioError, match=r"market.referral_midpoint = -1.5: out of range, expected a float in \[-1, 1\]"
     ):
-        base.with_params({"market.referral_min_satisfaction": -1.5})
+        base.with_params({"market.referral_midpoint": -1.5})
     with pytest.raises(ScenarioError, match=r"market.price = nan: not a finite number"):
         base.with_params({"market.price": math.nan})
     with pytest.raises(ScenarioError, match=r"scorecard.kpi.profit.direction = \"up\": not an allowed value"):
@@ -613,7 +614,11 @@ _OVERRIDABLE = [k for k in SCHEMA if k not in ("scenario.name", "scenario.extend
 @st.composite
 def valid_overrides(draw):
     keys = draw(st.lists(st.sampled_from(_OVERRIDABLE), min_size=1, max_size=6, unique=True))
-    return {k: draw(valid_value(SCHEMA[k])) for k in keys}
+    out = {k: draw(valid_value(SCHEMA[k])) for k in keys}
+    flat = {**load_scenario("baseline").flat(), **out}
+    if "market.initial_customers" in out or "market.market_potential" in out:  # the whole market holds the customers
+        out["market.market_potential"] = max(flat["market.market_potential"], flat["market.initial_customers"])
+    return out
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -16,7 +16,13 @@ from sim.experiments import store as storage  # noqa: E402
 from sim.experiments.sensitivity import analyze, sensitivity  # noqa: E402
 from sim.io.errors import InputError  # noqa: E402
 
-SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
+SMALL = {
+    "scenario.warmup": 0,
+    "market.initial_customers": 300,
+    "market.market_potential": 2550,
+    "organization.teams": 3,
+    "organization.team_size": 6,
+}
 SMALL_ARGS = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
 # base_churn drives retention; a scorecard weight cannot change anything the model does
 PARAMS = {"market.base_churn": (0.002, 0.02), "scorecard.kpi.revenue.weight": (0.0, 2.0)}

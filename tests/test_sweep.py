@@ -28,7 +28,13 @@ from sim.experiments.sweep import sweep
 from sim.io.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = {"market.initial_customers": 300, "organization.teams": 3, "organization.team_size": 6}
+SMALL = {
+    "scenario.warmup": 0,
+    "market.initial_customers": 300,
+    "market.market_potential": 2550,
+    "organization.teams": 3,
+    "organization.team_size": 6,
+}
 SMALL_ARGS = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
 PARAMS = {"market.base_churn": (0.002, 0.01), "organization.teams": (2, 4)}
 

@@ -30,27 +30,85 @@ class KPI:
 
 
 _DECLARED = (
-    KPI("revenue", FINANCIAL, "revenue per year", "money/yr", 12000000.0, 1.0),
-    KPI("profit", FINANCIAL, "gross margin less all costs, per year", "money/yr", 2000000.0, 1.0),
-    KPI("clv", FINANCIAL, "customer lifetime value, Gupta-Lehmann closed form", "money", 900.0, 1.0),
     KPI(
-        "knowledge_cost", FINANCIAL, "cost of knowledge work and policies per year", "money/yr", 300000.0, 0.5, "lower"
+        "value",
+        FINANCIAL,
+        "value created: NPV of the cash over the horizon plus the customer equity at its end, in today's money",
+        "money",
+        1.2e7,
+        2.0,
     ),
-    KPI("retention_rate", CUSTOMER, "annual customer retention", "share", 0.75, 2.0),
-    KPI("satisfaction_mean", CUSTOMER, "mean satisfaction of active customers", "[-1, 1]", 0.25, 1.0),
-    KPI("acquired_total", CUSTOMER, "customers acquired per year", "customers/yr", 2500.0, 1.0),
-    KPI("referrers_share", CUSTOMER, "share of active customers who refer", "share", 0.5, 0.5),
+    KPI("npv", FINANCIAL, "net present value of the weekly cash profit over the horizon", "money", 3.5e6, 1.0),
+    KPI(
+        "customer_equity",
+        FINANCIAL,
+        "customer equity at the end of the horizon: active customers x CLV, in "
+        "today's money (Gupta, Lehmann & Stuart 2004)",
+        "money",
+        6.0e6,
+        1.0,
+    ),
+    KPI("revenue", FINANCIAL, "revenue per year", "money/yr", 1.0e7, 0.5),
+    KPI(
+        "profit",
+        FINANCIAL,
+        "cash profit per year: gross margin less all costs (acquisitions expensed)",
+        "money/yr",
+        1.5e6,
+        0.5,
+    ),
+    KPI(
+        "clv",
+        FINANCIAL,
+        "customer lifetime value: weekly margin, retention and discounting of the run",
+        "money",
+        700.0,
+        1.0,
+    ),
+    KPI(
+        "knowledge_cost",
+        FINANCIAL,
+        "cost of knowledge work (the transfer channels' activities) per year",
+        "money/yr",
+        2.0e5,
+        0.5,
+        "lower",
+    ),
+    KPI(
+        "retention_rate",
+        CUSTOMER,
+        "annual customer retention: (1 - churned / customers at risk)^52 over the run",
+        "share",
+        0.75,
+        2.0,
+    ),
+    KPI("satisfaction_mean", CUSTOMER, "mean satisfaction of active customers", "[-1, 1]", 0.1, 1.0),
+    KPI("acquired_per_year", CUSTOMER, "customers won (new and won back) per year", "customers/yr", 2500.0, 1.0),
+    KPI(
+        "referrers_share",
+        CUSTOMER,
+        "word of mouth: referral propensity of the average active customer",
+        "share",
+        0.5,
+        0.5,
+    ),
     KPI("products_per_customer", CUSTOMER, "products held per active customer", "products", 1.5, 0.5),
     KPI("service_quality", PROCESS, "mean perceived quality of encounters", "share", 0.7, 1.0),
     KPI(
-        "knowledge_gap", PROCESS, "customer items the front line with its stores gets wrong", "share", 0.3, 1.0, "lower"
+        "knowledge_gap",
+        PROCESS,
+        "customer items the front line with its stores gets wrong",
+        "share",
+        0.3,
+        1.0,
+        "lower",
     ),
     KPI(
         "codification",
         PROCESS,
         "share of the front line's right knowledge that its stores also hold",
         "share",
-        0.95,
+        0.9,
         0.5,
     ),
     KPI("product_fit", PROCESS, "what R&D/production know of needs and supply", "share", 0.7, 0.5),
@@ -61,9 +119,9 @@ _DECLARED = (
     KPI(
         "transfers_per_employee",
         LEARNING,
-        "beliefs moved by all channels per employee per year",
+        "beliefs moved inside the CRM unit (Xie 3.1 channels) per employee per year",
         "transfers/yr",
-        300.0,
+        200.0,
         0.5,
     ),
 )
@@ -85,8 +143,11 @@ SCORE_COLUMNS = {p: f"score_{p.split()[0].replace('&', '')}" for p in PERSPECTIV
 
 #: Summary figures beside the KPIs: name -> (description, unit).
 OTHER_OUTCOMES: dict[str, tuple[str, str]] = {
-    "clv_gupta_lehmann": ("customer lifetime value, Gupta-Lehmann closed form (= clv)", "money"),
-    "clv_realized": ("discounted margin of the initial cohort over the run", "money"),
+    "clv_realized": (
+        "discounted margin, less the cost of serving it, of the customers at the start of measurement, "
+        "over the run, per customer",
+        "money",
+    ),
     "score": ("weighted scorecard score", "0-100"),
     **{col: (f"{p} perspective score", "0-100") for p, col in SCORE_COLUMNS.items()},
 }
@@ -100,9 +161,10 @@ MISSION = "Keep profitable customers by knowing them better than competitors do.
 #: Scenario parameters of the valuation and the scorecard (mission -> goals -> KPIs, seed 001).
 PARAMS = (
     share(
-        "market.discount_rate",
-        0.0018,
-        "Weekly discount rate for customer lifetime value",
+        "market.annual_discount_rate",
+        0.1,
+        "Annual discount rate of cash flows and customer lifetime value "
+        "(converted to weekly in one place, sim.engine.market.weekly_discount)",
         source="assumption (conventional ~10 %/yr; [GL03] for the use)",
     ),
     par("scorecard.mission", MISSION, "The mission the scorecard's goals and KPIs derive from", source="seed 001"),

@@ -12,56 +12,73 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import KPIS, PERSPECTIVES, SCORE_COLUMNS, TEAM_KPIS  # noqa: F401 (re-exported)
-from sim.engine.market import annualized, gupta_lehmann_clv
-
-QUARTER = 13
-
-
-def _late(steps: pd.DataFrame, column: str) -> float:
-    return float(steps[column].iloc[-QUARTER:].mean())
+from sim.engine.channels import CHANNELS, INTERNAL
+from sim.engine.market import clv, retention, weekly_discount
 
 
-def firm_kpis(steps: pd.DataFrame, discount_weekly: float) -> dict[str, float]:
-    """KPI values of a run from its step table (row 0 is the initial state)."""
+def firm_kpis(steps: pd.DataFrame, annual_discount: float) -> dict[str, float]:
+    """KPI values of a run from its step table (row 0 is the state when measurement begins).
+
+    Flows are summed over the measured weeks (per year where the unit says so); levels are their
+    mean over the measured weeks (the warm-up is excluded, so a steady run's mean is its level).
+    Money: NPV discounts each week's cash profit to step 0; customer equity is the active customers
+    at the horizon times their lifetime value, discounted to step 0; value is their sum.
+    """
     flow = steps.iloc[1:]
-    years = max(len(flow), 1) / 52.0
-    exposure = float(steps["active_customers"].iloc[:-1].sum())
-    churned = float(flow["churned"].sum())
-    retention = annualized(1.0 - churned / exposure) if exposure > 0 else 1.0
-    transfers = flow[[c for c in steps.columns if c.startswith("transfers_")]].to_numpy().sum()
-    employees = float(steps["employees"].iloc[-1]) or 1.0
-    customer_weeks = float(flow["active_customers"].sum()) or 1.0
-    margin_per_year = float((flow["gross_margin"] - flow["service_cost"]).sum()) / customer_weeks * 52.0
+    weeks = max(len(flow), 1)
+    years = weeks / 52.0
+    d = weekly_discount(annual_discount)
+    factor = (1.0 + d) ** -np.arange(1, len(flow) + 1)  # discount of week t's cash to the start
+    churned, exposed = float(flow["churned"].sum()), float(flow["exposed"].sum())
+    weekly_retention = 1.0 - churned / exposed if exposed > 0 else 1.0
+    customer_weeks = float(flow["active_customers"].sum())
+    margin = float(flow["gross_margin"].sum()) / customer_weeks if customer_weeks else 0.0
+    serving = float(flow["customer_cost"].sum()) / exposed if exposed else 0.0
+    lifetime = clv(margin, serving, weekly_retention, d)
     active = float(steps["active_customers"].iloc[-1])
+    npv = float((flow["profit"].to_numpy() * factor).sum())
+    equity = active * lifetime * (float(factor[-1]) if len(factor) else 1.0)
+    internal = [f"transfers_{c.name}" for c in CHANNELS if c.group == INTERNAL]
+    employees = float(steps["employees"].iloc[-1]) or 1.0
+    customers = flow["active_customers"].where(flow["active_customers"] > 0)
+
+    def level(column: str) -> float:
+        return float(flow[column].mean()) if len(flow) else float(steps[column].iloc[-1])
+
     return {
+        "value": npv + equity,
+        "npv": npv,
+        "customer_equity": equity,
         "revenue": float(flow["revenue"].sum()) / years,
         "profit": float(flow["profit"].sum()) / years,
-        "clv": gupta_lehmann_clv(margin_per_year, retention, (1.0 + discount_weekly) ** 52 - 1.0),
+        "clv": lifetime,
         "knowledge_cost": float(flow["knowledge_cost"].sum()) / years,
-        "retention_rate": float(retention),
-        "satisfaction_mean": _late(steps, "satisfaction_mean"),
-        "acquired_total": float(flow["acquired"].sum()) / years,
-        "referrers_share": float(steps["referrers"].iloc[-1]) / active if active else 0.0,
-        "products_per_customer": _late(steps, "products_per_customer"),
-        "service_quality": float(flow["service_quality"].mean()),
-        "knowledge_gap": _late(steps, "knowledge_gap"),
-        "codification": _late(steps, "codification"),
-        "product_fit": _late(steps, "product_fit"),
-        "knowledge_individual": _late(steps, "knowledge_individual"),
-        "knowledge_team": _late(steps, "knowledge_team"),
-        "knowledge_org": _late(steps, "knowledge_org"),
+        "retention_rate": retention(churned, exposed),
+        "satisfaction_mean": level("satisfaction_mean"),
+        "acquired_per_year": float(flow["acquired"].sum()) / years,
+        "referrers_share": float((flow["referrers"] / customers).mean()),
+        "products_per_customer": level("products_per_customer"),
+        "service_quality": level("service_quality"),
+        "knowledge_gap": level("knowledge_gap"),
+        "codification": level("codification"),
+        "product_fit": level("product_fit"),
+        "knowledge_individual": level("knowledge_individual"),
+        "knowledge_team": level("knowledge_team"),
+        "knowledge_org": level("knowledge_org"),
         "employee_retention": max(0.0, 1.0 - float(flow["employees_left"].sum()) / years / employees),
-        "transfers_per_employee": float(transfers) / years / employees,
+        "transfers_per_employee": float(flow[internal].to_numpy().sum()) / years / employees,
     }
 
 
-def realized_clv(steps: pd.DataFrame, discount_weekly: float, initial_customers: int) -> float:
-    """Discounted margin (less service) the initial cohort actually brought over the run's horizon."""
-    if initial_customers <= 0:
+def realized_clv(steps: pd.DataFrame, annual_discount: float) -> float:
+    """What the customers active when measurement began actually brought over the run, per customer:
+    their discounted margin less the cost of serving them (the realized counterpart of ``clv``)."""
+    cohort = float(steps["cohort_exposed"].iloc[1]) if len(steps) > 1 else 0.0
+    if cohort <= 0:
         return float("nan")
     flow = steps.iloc[1:]
-    t = np.arange(1, len(flow) + 1)
-    return float((flow["cohort_margin"].to_numpy() / (1.0 + discount_weekly) ** t).sum() / initial_customers)
+    factor = (1.0 + weekly_discount(annual_discount)) ** -np.arange(1, len(flow) + 1)
+    return float((flow["cohort_margin"].to_numpy() * factor).sum() / cohort)
 
 
 def _attainment(value: float, target: float, direction: str) -> float:
@@ -131,7 +148,7 @@ def team_kpis(model, steps: pd.DataFrame) -> pd.DataFrame:
     acc = model.team_acc
     years = max(len(steps) - 1, 1) / 52.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        retention = np.where(acc["exposure"] > 0, annualized(1.0 - acc["churned"] / acc["exposure"]), 1.0)
+        kept = retention(acc["churned"], acc["exposure"])
         quality = np.where(acc["encounters"] > 0, acc["quality_sum"] / acc["encounters"], np.nan)
     size = np.bincount(model.employees.team, minlength=acc["exposure"].size)
     state = model.team_state()
@@ -139,7 +156,7 @@ def team_kpis(model, steps: pd.DataFrame) -> pd.DataFrame:
         {
             "team": np.arange(acc["exposure"].size),
             "revenue": acc["revenue"] / years,
-            "retention_rate": retention,
+            "retention_rate": kept,
             "satisfaction_mean": state["satisfaction_mean"],
             "products_per_customer": state["products_per_customer"],
             "service_quality": quality,

@@ -45,21 +45,12 @@ def schema_markdown(scenario: Scenario | None = None) -> str:
 
 
 def constants_markdown() -> str:
-    """Every named constant of the processes, channels and levers."""
-    rows = []
-    for comp in COMPONENTS:
-        for name, c in comp.constants().items():
-            rows.append([f"`{name}`", _value(c), comp.name, c.meaning, c.source])
-    for lever in LEVERS:
-        for name, c in lever.constants.items():
-            rows.append([f"`{name}`", _value(c), f"lever `{lever.key}`", c.meaning, c.source])
-    seen = set()
-    for ch in CHANNELS:
-        for name, c in ch.constants.items():
-            if name not in seen:
-                seen.add(name)
-                users = ", ".join(x.name for x in CHANNELS if name in x.constants)
-                rows.append([f"`{name}`", _value(c), f"channels {users}", c.meaning, c.source])
+    """Every named constant of the components (what shapes a result is a parameter, not one of these)."""
+    rows = [
+        [f"`{name}`", _value(c), comp.name, c.meaning, c.source]
+        for comp in COMPONENTS
+        for name, c in comp.constants().items()
+    ]
     return _table(["constant", "value", "declared by", "meaning", "source"], rows)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from sim.config.errors import ScenarioError
 from sim.config.scenario import OVERRIDE, Scenario
-from sim.config.schema import PARAM_KEYS, SCHEMA, defaults, flatten_checked
+from sim.config.schema import PARAM_KEYS, SCHEMA, check_constraints, defaults, flatten_checked
 from sim.config.toml_io import parse, parse_value, toml_str
 from sim.io.outputs import display_path
 
@@ -125,7 +125,9 @@ def _resolve_text(
     else:
         merged = {"scenario.steps": SCHEMA["scenario.steps"].default, **defaults(), **flat}
     steps = merged.pop("scenario.steps")
-    return Scenario._raw(name, description or "", steps, {k: merged[k] for k in PARAM_KEYS}, path, extends, {})
+    flat = {k: merged[k] for k in PARAM_KEYS}
+    check_constraints(flat, source)
+    return Scenario._raw(name, description or "", steps, flat, path, extends, {})
 
 
 def _load_path(path: Path, chain: list[Path]) -> Scenario:

@@ -19,11 +19,13 @@ from typing import Any
 from sim.config.errors import ScenarioError
 from sim.config.schema import (
     META,
+    META_KEYS,
     NOT_OVERRIDABLE,
     PARAM_KEYS,
     PREFIXES,
     SCHEMA,
     SECTIONS,
+    check_constraints,
     defaults,
     flatten_checked,
     nest,
@@ -122,13 +124,14 @@ class Scenario:
                 key="params",
                 expected="a table",
             )
-        if META in params:
+        if META in params and set(params[META]) & {k.split(".")[1] for k in META_KEYS}:
             raise ScenarioError(
-                f"{source}: params: must not contain [scenario]; pass name, description and steps as arguments",
+                f"{source}: params: [scenario] may hold only warmup; pass name, description and steps as arguments",
                 source=source,
                 key=META,
             )
         flat = {**defaults(), **flatten_checked(params, source)}
+        check_constraints(flat, source)
         self._init(
             meta["scenario.name"],
             meta["scenario.description"],
@@ -286,6 +289,7 @@ class Scenario:
                 description = value
             else:
                 flat[key] = value
+        check_constraints(flat, OVERRIDE)
         return Scenario._raw(
             self._name, description, steps, flat, self._path, self._extends, {**self._overrides, **changes}
         )

@@ -18,7 +18,7 @@ from sim.config.params import Param, par
 from sim.config.toml_io import show, type_name
 from sim.engine import levers
 from sim.engine.channels import CHANNEL_NAMES, CHANNELS
-from sim.engine.schedule import COMPONENTS
+from sim.engine.schedule import COMPONENTS, WARMUP
 
 #: Sections of model parameters, in file order (the ``[scenario]`` metadata is not among them).
 SECTIONS: tuple[str, ...] = (
@@ -26,6 +26,7 @@ SECTIONS: tuple[str, ...] = (
     "environment",
     "organization",
     "market",
+    "crm",
     "policy",
     "costs",
     "channels",
@@ -53,7 +54,7 @@ ENABLED = par(
 
 
 def _declared() -> list[Param]:
-    out = [p for c in COMPONENTS for p in c.params]
+    out = [WARMUP, *(p for c in COMPONENTS for p in c.params)]
     out += levers.params()
     out += [ENABLED] + [p for ch in CHANNELS for p in ch.params]
     out += list(kpis.PARAMS)
@@ -66,10 +67,10 @@ def _collect() -> dict[str, Param]:
     for p in params:
         if p.key in seen and seen[p.key] != p:
             raise RuntimeError(f"parameter {p.key} is declared twice, differently")
-        if p.section not in SECTIONS:
+        if p.section not in SECTIONS and p is not WARMUP:
             raise RuntimeError(f"parameter {p.key}: section {p.section!r} is not one of {SECTIONS}")
         seen[p.key] = p
-    order = {s: i for i, s in enumerate(SECTIONS)}
+    order = {META: -1, **{s: i for i, s in enumerate(SECTIONS)}}
     model = sorted(seen.values(), key=lambda p: order[p.section])  # stable: declaration order within a section
     return {p.key: p for p in (*_META_PARAMS, *model)}
 
@@ -77,8 +78,35 @@ def _collect() -> dict[str, Param]:
 SCHEMA: dict[str, Param] = _collect()
 PREFIXES: frozenset[str] = frozenset(".".join(k.split(".")[:i]) for k in SCHEMA for i in range(1, k.count(".") + 1))
 ALL_NAMES: tuple[str, ...] = tuple(SCHEMA) + tuple(sorted(PREFIXES))
-PARAM_KEYS: tuple[str, ...] = tuple(k for k in SCHEMA if not k.startswith(META + "."))
+META_KEYS = ("scenario.name", "scenario.description", "scenario.steps", "scenario.extends")  # per file, not params
+PARAM_KEYS: tuple[str, ...] = tuple(k for k in SCHEMA if k not in META_KEYS)
 NOT_OVERRIDABLE = ("scenario.name", "scenario.extends")
+
+
+#: Rules between parameters: (keys, holds(values...), what is expected).
+CONSTRAINTS: tuple[tuple[tuple[str, ...], Any, str], ...] = (
+    (
+        ("market.market_potential", "market.initial_customers"),
+        lambda whole, n0: whole >= n0,
+        "the whole market (customers and prospects) holds at least the initial customers",
+    ),
+    (
+        ("market.fit_weight", "market.use_weight"),
+        lambda fit, use: fit + use <= 1.0,
+        "product fit and value in use together at most the whole of perceived quality (sum <= 1)",
+    ),
+)
+
+
+def check_constraints(flat: Mapping[str, Any], source: str) -> None:
+    """Raise a one-line ScenarioError if the values break a rule between parameters."""
+    for keys, holds, expected in CONSTRAINTS:
+        values = [flat[k] for k in keys]
+        if not holds(*values):
+            shown = ", ".join(f"{k} = {show(v)}" for k, v in zip(keys, values))
+            raise ScenarioError(
+                f"{source}: {shown}: expected {expected}", source=source, key=keys[0], expected=expected, given=shown
+            )
 
 
 def defaults() -> dict[str, Any]:

@@ -24,7 +24,7 @@ from sim.agents import (
     Team,
     state_columns,
 )
-from sim.config.params import Constant, par, share
+from sim.config.params import par, share
 from sim.engine import market
 from sim.engine.knowledge import DOMAINS, KnowledgeSpace, code_learning, informed_beliefs, random_reality
 from sim.engine.process import Component
@@ -113,9 +113,35 @@ class Setup(Component):
             "Probability of a tie between members of different teams",
             source="assumption",
         ),
+        par(
+            "organization.incumbent_tenure",
+            520,
+            "Incumbents' tenure at the start is uniform on 0 to this many weeks",
+            1,
+            source="assumption",
+        ),
         par("organization.rnd_staff", 10, "Staff of the R&D unit", 0, source="assumption (Xie 3.2)"),
         par("organization.production_staff", 10, "Staff of the production unit", 0, source="assumption (Xie 3.2)"),
+        share(
+            "organization.unit_knowledge_own",
+            0.8,
+            "Share of their own domain's items R&D/production staff know",
+            source="assumption",
+        ),
+        share(
+            "organization.unit_knowledge_other",
+            0.2,
+            "Share of the other items R&D/production staff know",
+            source="assumption",
+        ),
         par("organization.suppliers", 5, "Number of suppliers", 0, source="assumption (Xie 3.3.2)"),
+        share("organization.supplier_knowledge", 0.8, "Share of supply items a supplier knows", source="assumption"),
+        share(
+            "organization.supplier_relationship",
+            0.3,
+            "Initial relationship strength with each supplier",
+            source="assumption",
+        ),
         par(
             "organization.universities",
             1,
@@ -130,29 +156,67 @@ class Setup(Component):
             0,
             source="assumption (Xie 3.3.3)",
         ),
-        par("market.initial_customers", 10000, "Active customers at the start", 0, source="assumption (scale)"),
-        par(
-            "market.market_potential",
-            20000,
-            "Prospects not yet customers (finite Bass market)",
-            0,
-            source="theory [Bass69]; assumption",
-        ),
-        par("market.segments", 4, "Customer segments (each with its own needs)", 1, source="assumption"),
-        par(
-            "market.initial_satisfaction",
-            0.2,
-            "Satisfaction of every customer at the start (and of new customers)",
-            -1,
-            1,
+        share(
+            "organization.source_knowledge",
+            0.7,
+            "Share of product and process items a university or consultancy knows",
             source="assumption",
         ),
         share(
+            "organization.expert_accuracy",
+            0.9,
+            "Share of known items suppliers and outside sources get right",
+            source="assumption",
+        ),
+        par("market.initial_customers", 10000, "Active customers at the start", 0, source="assumption (scale)"),
+        par(
+            "market.market_potential",
+            85000,
+            "The whole market: customers and prospects (Bass's m); at least the initial customers",
+            0,
+            source="cal. a steady customer base at baseline (ODD 8.6); [Bass69]",
+        ),
+        par("market.segments", 4, "Customer segments (each with its own needs)", 1, source="assumption"),
+        share("market.need_own", 1.0, "Need weight of a segment's own block of customer items", source="assumption"),
+        share("market.need_other", 0.2, "Need weight of the other segments' customer items", source="assumption"),
+        share("market.need_process", 0.3, "Need weight of service know-how (process items)", source="assumption"),
+        share(
+            "market.need_product",
+            0.3,
+            "Need weight of product items (what the products can do: the front line must know them to advise)",
+            source="assumption (Xie 3.2: product knowledge reaches customers through the CRM unit)",
+        ),
+        share(
+            "market.need_supply",
+            0.1,
+            "Need weight of supply items (materials and components: delivery, quality questions)",
+            source="assumption",
+        ),
+        share(
+            "market.initial_competence",
+            0.5,
+            "Share of product items an initial customer knows how to use (new customers start with none)",
+            source="assumption",
+        ),
+        share("market.awareness", 0.6, "Share of its need items a customer can articulate", source="assumption"),
+        par(
+            "market.initial_satisfaction",
+            0.0,
+            "Satisfaction of every customer at the start (and of new customers)",
+            -1,
+            1,
+            source="assumption (neutral)",
+        ),
+        share(
             "market.initial_expectation",
-            0.55,
+            0.67,
             "Expected service quality of every customer at the start (and of new customers)",
             source="theory [PZB88]; assumption",
         ),
+        share(
+            "market.initial_relationship", 0.55, "Relationship strength of the initial customers", source="assumption"
+        ),
+        share("market.new_relationship", 0.1, "Relationship strength of a newly won customer", source="assumption"),
         par(
             "market.products",
             4,
@@ -160,23 +224,11 @@ class Setup(Component):
             1,
             source="assumption (seed 001: up-/cross-sell)",
         ),
-        par("market.initial_products", 1.3, "Mean products held per customer at the start", 1, source="assumption"),
+        par(
+            "market.initial_products", 1.4, "Mean products held per customer at the start", 1, 100, source="assumption"
+        ),
     )
     reads = ("environment.turbulence", *(f"environment.drift_{d}" for d in DOMAINS))
-
-    TENURE_MAX = Constant(520, "incumbents' tenure is uniform on 0..519 weeks")
-    AWARENESS = Constant(0.6, "share of its need items a customer can articulate")
-    INITIAL_RELATIONSHIP = Constant(0.3, "relationship strength of the initial customers")
-    NEW_RELATIONSHIP = Constant(0.1, "relationship strength of a newly won customer")
-    SUPPLIER_RELATIONSHIP = Constant(0.3, "initial relationship strength with each supplier")
-    UNIT_KNOWLEDGE = Constant(0.2, "share of items R&D/production staff know outside their own domain")
-    UNIT_OWN_EXTRA = Constant(0.6, "extra share of their own domain's items R&D/production staff know (0.2 + 0.6)")
-    PARTNER_KNOWLEDGE = Constant(0.8, "share of supply items a supplier knows")
-    SOURCE_KNOWLEDGE = Constant(0.7, "share of product and process items a university or consultancy knows")
-    EXPERT_ACCURACY = Constant(0.9, "share of known items suppliers and outside sources get right")
-    NEED_OWN = Constant(1.0, "need weight of a segment's own block of customer items")
-    NEED_OTHER = Constant(0.2, "need weight of the other segments' customer items")
-    NEED_PROCESS = Constant(0.5, "need weight of service know-how (process items)")
 
 
 def traits(mean: float, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -202,11 +254,10 @@ def build_knowledge(model, p) -> None:
     model.need_w = market.need_weights(
         p["market.segments"],
         model.space.items("customer"),
-        model.space.items("process"),
         model.K,
-        Setup.NEED_OWN,
-        Setup.NEED_OTHER,
-        Setup.NEED_PROCESS,
+        own=p["market.need_own"],
+        other=p["market.need_other"],
+        shared=[(model.space.items(d), p[f"market.need_{d}"]) for d in ("process", "product", "supply")],
     )
 
 
@@ -223,7 +274,7 @@ def build_organization(model, p) -> None:
     )
     emp = model.employees = table(Employee, E, beliefs=beliefs)
     emp.team[:], emp.level[:] = team, level
-    emp.tenure[:] = rng.integers(0, int(Setup.TENURE_MAX), E)
+    emp.tenure[:] = rng.integers(0, p["organization.incumbent_tenure"], E)
     emp.absorb[:] = traits(p["organization.absorptive_capacity"], E, rng)
     emp.share[:] = traits(p["organization.willingness_to_share"], E, rng)
     model.teams = table(Team, n_teams, beliefs=np.zeros((n_teams, model.K), dtype=np.int8))
@@ -302,9 +353,15 @@ def build_partners(model, p) -> None:
     model.units = table(OrgUnit, 2, beliefs=np.zeros((2, model.K), dtype=np.int8))
     model.units.kind[:] = kinds
     model.unit_index = {"rnd": 0, "production": 1}
+    model.unit_domain = np.stack([own[k] for k in kinds])  # what each unit works on and briefs about
     staff_unit = np.repeat([0, 1], [p["organization.rnd_staff"], p["organization.production_staff"]])
     known = (
-        np.stack([Setup.UNIT_KNOWLEDGE + Setup.UNIT_OWN_EXTRA * own[kinds[u]] for u in staff_unit])
+        np.stack(
+            [
+                np.where(own[kinds[u]], p["organization.unit_knowledge_own"], p["organization.unit_knowledge_other"])
+                for u in staff_unit
+            ]
+        )
         if staff_unit.size
         else 0.0
     )
@@ -312,16 +369,19 @@ def build_partners(model, p) -> None:
         beliefs=informed_beliefs(staff_unit.size, model.reality, known, p["organization.initial_accuracy"], rng),
         unit=staff_unit,
     )
-    model.own_items = np.stack([own[k] for k in kinds])
     n_sup = p["organization.suppliers"]
     model.suppliers = table(
         Supplier,
         n_sup,
         beliefs=informed_beliefs(
-            n_sup, model.reality, Setup.PARTNER_KNOWLEDGE * model.space.mask("supply"), Setup.EXPERT_ACCURACY, rng
+            n_sup,
+            model.reality,
+            p["organization.supplier_knowledge"] * model.space.mask("supply"),
+            p["organization.expert_accuracy"],
+            rng,
         ),
     )
-    model.suppliers.relationship[:] = Setup.SUPPLIER_RELATIONSHIP
+    model.suppliers.relationship[:] = p["organization.supplier_relationship"]
     q_kind = np.array(
         ["university"] * p["organization.universities"] + ["consultancy"] * p["organization.consultancies"]
     )
@@ -330,7 +390,11 @@ def build_partners(model, p) -> None:
         KnowledgeSource,
         q_kind.size,
         beliefs=informed_beliefs(
-            q_kind.size, model.reality, Setup.SOURCE_KNOWLEDGE * expert, Setup.EXPERT_ACCURACY, rng
+            q_kind.size,
+            model.reality,
+            p["organization.source_knowledge"] * expert,
+            p["organization.expert_accuracy"],
+            rng,
         ),
     )
     model.sources.kind[:] = q_kind
@@ -360,53 +424,97 @@ def build_stores(model, p) -> None:
 
 
 def build_customers(model, p) -> None:
-    """Room for the whole market (initial customers + prospects); the initial customers are active."""
-    n0 = p["market.initial_customers"]
-    cap = n0 + p["market.market_potential"]
+    """The customer table (grown on demand up to the whole market); the initial customers are active.
+
+    ``model.market_size`` is Bass's m: every place in the market, customers and prospects. Processes
+    draw one random number per place each week, so a customer meets the same draws in every scenario
+    run on the same seed (common random numbers) however many rows the table holds.
+    """
+    n0, whole = p["market.initial_customers"], p["market.market_potential"]
     model.initial_customers = n0
+    model.market_size = whole
+    cap = min(whole, n0 + max(1024, n0 // 4))
     model.customers = table(
         Customer,
         cap,
         beliefs=np.zeros((cap, model.K), dtype=np.int8),
         aware=np.zeros((cap, model.space.items("customer").size), dtype=bool),
     )
+    model.cohort = np.zeros(cap, dtype=bool)  # customers at the start of measurement (realized CLV)
     model.n_customers = 0
     model.acquired_total = 0
     model.churned_total = 0
     model.customer_agents = []
     extra = model.rng.poisson(max(0.0, p["market.initial_products"] - 1.0), n0)
-    add_customers(
+    rows = add_customers(
         model,
         n0,
-        products=np.minimum(1 + extra, p["market.products"]),
-        relationship=Setup.INITIAL_RELATIONSHIP,
-        initial=True,
         rng=model.rng,
+        products=np.minimum(1 + extra, p["market.products"]),
+        relationship=p["market.initial_relationship"],
     )
+    product = model.space.span("product")
+    known = informed_beliefs(
+        rows.size, model.reality[product], p["market.initial_competence"], p["organization.expert_accuracy"], model.rng
+    )
+    model.customers.beliefs[rows, product] = known
 
 
-def add_customers(
-    model, n: int, rng: np.random.Generator, products=1, relationship=Setup.NEW_RELATIONSHIP, initial: bool = False
-) -> np.ndarray:
-    """Activate the next ``n`` rows of the customer table (new or initial customers); their rows."""
+def add_customers(model, n: int, rng: np.random.Generator, products=1, relationship=None) -> np.ndarray:
+    """Activate the next ``n`` never-used rows of the customer table (new or initial customers)."""
     if n <= 0:
         return np.empty(0, dtype=np.int64)
+    reserve(model, model.n_customers + n)
     C, sc = model.customers, model.scenario
     rows = np.arange(model.n_customers, model.n_customers + n)
     C.segment[rows] = rng.integers(sc.get("market.segments"), size=n)
     C.team[rows] = rng.integers(model.teams.beliefs.shape[0], size=n)
-    C.satisfaction[rows] = sc.get("market.initial_satisfaction")
-    C.expectation[rows] = sc.get("market.initial_expectation")
-    C.relationship[rows] = relationship
-    C.products[rows] = products
-    C.acquired[rows] = model.steps
-    C.status[rows] = ACTIVE
-    C.aware[rows] = rng.random((n, C.aware.shape[1])) < Setup.AWARENESS
+    C.aware[rows] = rng.random((n, C.aware.shape[1])) < sc.get("market.awareness")
+    activate(model, rows, products, relationship)
     model.n_customers += n
-    if not initial:
-        model.acquired_total += n
     model.customer_agents.extend(Customer.create_views(model, rows))
     return rows
+
+
+def reserve(model, rows: int) -> None:
+    """Make room for ``rows`` customers: every column of the table (and the cohort mask) grows to at
+    least that, doubling, at most the whole market. Agents read their row through the table, so they
+    follow the new arrays."""
+    C = model.customers
+    cap = C.status.size
+    if rows <= cap:
+        return
+    new = min(model.market_size, max(rows, 2 * cap))
+    fills = {s.column: s.fill for s in state_columns(Customer)}
+    for name, col in vars(C).items():
+        grown = np.zeros((new, *col.shape[1:]), dtype=col.dtype)
+        grown[:cap] = col
+        if name in fills:
+            grown[cap:] = fills[name]
+        setattr(C, name, grown)
+    cohort = np.zeros(new, dtype=bool)
+    cohort[:cap] = model.cohort
+    model.cohort = cohort
+
+
+def win_back(model, rows: np.ndarray) -> np.ndarray:
+    """Lapsed customers who buy again: active, with a new relationship, knowing what they knew."""
+    if rows.size:
+        activate(model, rows, 1, None)
+        model.customers.churned[rows] = -1
+    return rows
+
+
+def activate(model, rows: np.ndarray, products, relationship) -> None:
+    """A customer's state when it starts buying: the market's first impression, one relationship."""
+    C, sc = model.customers, model.scenario
+    C.satisfaction[rows] = sc.get("market.initial_satisfaction")
+    C.expectation[rows] = sc.get("market.initial_expectation")
+    C.relationship[rows] = sc.get("market.new_relationship") if relationship is None else relationship
+    C.products[rows] = products
+    C.premium[rows] = 0.0
+    C.acquired[rows] = model.steps
+    C.status[rows] = ACTIVE
 
 
 def build(model) -> None:

@@ -11,13 +11,33 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Weekly cost columns of the step table; their sum is ``cost``.
-COSTS: tuple[str, ...] = ("knowledge_cost", "acquisition_cost", "service_cost")
-#: Weekly income and counts (booked, not charged).
+#: Weekly cost columns of the step table, each with one entry point; their sum is ``cost``.
+COSTS: tuple[str, ...] = (
+    "acquisition_cost",
+    "service_cost",
+    "knowledge_cost",
+    "crm_system_cost",
+    "loyalty_cost",
+    "incentive_cost",
+    "co_creation_cost",
+    "hiring_cost",
+    "onboarding_cost",
+    "retention_programme_cost",
+)
+#: The costs of serving a customer (per customer or per encounter): what customer lifetime value nets out.
+CUSTOMER_COSTS: tuple[str, ...] = (
+    "service_cost",
+    "crm_system_cost",
+    "loyalty_cost",
+    "incentive_cost",
+    "co_creation_cost",
+)
+#: Weekly income, counts and other entries (booked, not charged).
 BOOKED: tuple[str, ...] = (
     "revenue",
     "gross_margin",
     "acquired",
+    "won_back",
     "churned",
     "exposed",
     "encounters",
@@ -26,13 +46,16 @@ BOOKED: tuple[str, ...] = (
     "employees_left",
     "quality_sum",
     "referrers",
+    "prospects",
     "cohort_served",
+    "cohort_exposed",
+    "cohort_churned",
     "cohort_margin",
+    "cohort_cost",
 )
-MONEY = ("revenue", "gross_margin", "quality_sum", "cohort_margin")  # booked as floats
+FLOATS = ("revenue", "gross_margin", "quality_sum", "referrers", "cohort_margin", "cohort_cost")  # booked as floats
 #: Per-team totals over the run, for the team scorecards.
 TEAM_TOTALS: tuple[str, ...] = ("exposure", "churned", "quality_sum", "encounters", "leavers", "revenue")
-
 
 #: Event tables: kind -> columns of each recorded row.
 EVENTS: dict[str, tuple[str, ...]] = {
@@ -53,7 +76,7 @@ class Ledger:
         self.events: dict[str, list[np.ndarray]] = {kind: [] for kind in EVENTS}
 
     def _blank(self) -> dict[str, float]:
-        return {**dict.fromkeys(COSTS, 0.0), **{k: 0.0 if k in MONEY else 0 for k in BOOKED}}
+        return {**dict.fromkeys(COSTS, 0.0), **{k: 0.0 if k in FLOATS else 0 for k in BOOKED}}
 
     def start_week(self) -> None:
         """A fresh page for this week's money, counts and flows."""
@@ -61,11 +84,13 @@ class Ledger:
         self.weeks.append(self.week)
         self.flows = dict.fromkeys(self.channels, 0)
 
-    def charge(self, column: str, amount: float) -> None:
-        """Add a cost (>= 0) to one of the declared cost columns."""
+    def charge(self, column: str, amount: float, cohort: float = 0.0) -> None:
+        """Add a cost (>= 0) to one of the declared cost columns; ``cohort`` is the part of it spent on
+        the customers of the measured cohort (for the realized customer lifetime value)."""
         if column not in COSTS:
             raise KeyError(f"unknown cost column {column!r}; expected one of {', '.join(COSTS)}")
         self.week[column] += amount
+        self.week["cohort_cost"] += cohort
 
     def book(self, name: str, value) -> None:
         """Add income or a count to this week's page."""

@@ -10,26 +10,23 @@ import numpy as np
 
 
 def need_weights(
-    segments: int,
-    customer_items: np.ndarray,
-    process_items: np.ndarray,
-    K: int,
-    own: float,
-    other: float,
-    process: float,
+    segments: int, customer_items: np.ndarray, K: int, own: float, other: float, shared: list[tuple[np.ndarray, float]]
 ) -> np.ndarray:
     """Need weight of each item per segment, rows summing to 1.
 
     Each segment cares most about its own block of customer items (weight ``own``), a little about
-    the others' (``other``), and about service know-how (process items, ``process``).
+    the others' (``other``), and every segment alike about the ``shared`` (items, weight) groups:
+    service know-how, what the products can do, what they are made of.
     """
     W = np.zeros((segments, K))
     blocks = np.array_split(customer_items, segments)
     for s in range(segments):
         W[s, customer_items] = other
         W[s, blocks[s]] = own
-        W[s, process_items] = process
-    return W / W.sum(axis=1, keepdims=True)
+        for items, weight in shared:
+            W[s, items] = weight
+    total = W.sum(axis=1, keepdims=True)
+    return np.divide(W, total, out=np.zeros_like(W), where=total > 0)
 
 
 def answer(tacit: np.ndarray, explicit: np.ndarray, lookup_quality: float, rng: np.random.Generator) -> np.ndarray:
@@ -52,9 +49,13 @@ def service_quality(answers: np.ndarray, reality: np.ndarray, weights: np.ndarra
     return out
 
 
-def perceived_quality(service: np.ndarray, fit: np.ndarray, fit_weight: float) -> np.ndarray:
-    """Quality a customer perceives: service plus product fit (``fit_weight`` its share)."""
-    return (1.0 - fit_weight) * service + fit_weight * fit
+def perceived_quality(
+    service: np.ndarray, fit: np.ndarray, competence: np.ndarray, fit_weight: float, use_weight: float
+) -> np.ndarray:
+    """Quality a customer perceives, in [0, 1]: the service it gets, how well the product fits its needs
+    (``fit_weight``) and the value it gets in use, which grows with its own product competence
+    (``use_weight``; what the front line taught it)."""
+    return (1.0 - fit_weight - use_weight) * service + fit_weight * fit + use_weight * competence
 
 
 def servqual(satisfaction, expectation, quality, competitor_quality, sat_rate, exp_rate, competitor_weight, gain):
@@ -71,55 +72,83 @@ def servqual(satisfaction, expectation, quality, competitor_quality, sat_rate, e
     return np.clip(sat, -1.0, 1.0), np.clip(exp, 0.0, 1.0)
 
 
-def relationship_update(strength, gap, gain, decay):
-    """Good encounters (gap >= 0) strengthen a relationship toward 1, bad ones erode it toward 0."""
-    return np.where(gap >= 0, strength + gain * (1.0 - strength), strength * (1.0 - decay))
+def relationship_update(strength, gap, gain, decay, scale):
+    """Good encounters strengthen a relationship toward 1, bad ones erode it toward 0 -- smoothly.
+
+    An encounter counts as good with weight ``g = logistic(gap / scale)`` (the SERVQUAL gap:
+    perceived minus expected quality) and as bad with ``1 - g``: ``s + gain g (1 - s) - decay (1 - g) s``.
+    No threshold, so a small change in quality moves relationships a little, not across a cliff.
+    """
+    g = logistic(np.asarray(gap, dtype=float) / scale)
+    return strength + gain * g * (1.0 - strength) - decay * (1.0 - g) * strength
+
+
+def logistic(x):
+    """The logistic function ``1 / (1 + exp(-x))``, overflow-safe."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
 
 
 def churn_hazard(
-    satisfaction, relationship, base, dissatisfaction_churn, protection, loyalty, loyalty_effect, competition
+    satisfaction, relationship, base, satisfaction_slope, dissatisfaction_slope, protection, reduction, competition
 ):
-    """Weekly churn probability.
+    """Weekly churn probability, smooth and asymmetric in satisfaction ``S`` in [-1, 1].
 
-    ``(base + dissatisfaction_churn * max(0, -satisfaction)) * (1 + competition)``, lowered by the
-    relationship (a full-strength one removes ``protection`` of it) and by a loyalty scheme
-    (``loyalty`` in [0, 1] removes up to ``loyalty_effect`` of it).
+    ``base * exp(-satisfaction_slope * max(S, 0) + dissatisfaction_slope * max(-S, 0)) * (1 + competition)``,
+    lowered by the relationship (a full-strength one removes ``protection`` of it) and by
+    ``reduction`` in [0, 1] (loyalty scheme, switching barriers: the share of the hazard they remove).
     """
-    dissatisfaction = np.maximum(0.0, -satisfaction)
-    h = (base + dissatisfaction_churn * dissatisfaction) * (1.0 + competition)
-    h = h * (1.0 - protection * relationship) * (1.0 - loyalty_effect * loyalty)
+    S = np.asarray(satisfaction, dtype=float)
+    log_factor = -satisfaction_slope * np.maximum(S, 0.0) + dissatisfaction_slope * np.maximum(-S, 0.0)
+    h = base * np.exp(log_factor) * (1.0 + competition)
+    h = h * (1.0 - protection * np.asarray(relationship)) * (1.0 - min(max(reduction, 0.0), 1.0))
     return np.clip(h, 0.0, 1.0)
 
 
-def bass_hazard(p: float, q: float, referrers: int, potential: int) -> float:
-    """Bass (1969) adoption hazard for one prospect: ``p + q * referrers / potential``."""
-    if potential <= 0:
+def referral_propensity(satisfaction, midpoint: float, spread: float) -> np.ndarray:
+    """How much of a word-of-mouth source a customer is, in (0, 1): a logistic curve in satisfaction,
+    a half at ``midpoint``, steeper for a smaller ``spread`` (no threshold: referrals change smoothly)."""
+    return logistic((np.asarray(satisfaction, dtype=float) - midpoint) / spread)
+
+
+def bass_hazard(p: float, q: float, referrers: float, market: int) -> float:
+    """Bass (1969) annual adoption hazard of one prospect: ``p + q * referrers / market``, ``market``
+    being the whole market (customers and prospects), as in the published coefficients."""
+    if market <= 0:
         return 0.0
-    return float(min(1.0, max(0.0, p + q * referrers / potential)))
+    return float(min(1.0, max(0.0, p + q * referrers / market)))
 
 
-def bass_adoptions(prospects: int, p: float, q: float, referrers: int, potential: int, rng) -> int:
-    """New customers this step: each remaining prospect converts with the Bass hazard."""
-    if prospects <= 0:
-        return 0
-    return int(rng.binomial(prospects, bass_hazard(p, q, referrers, potential)))
+def sale_probability(base_rate: float, fit: np.ndarray, satisfaction: np.ndarray) -> np.ndarray:
+    """Chance of an up-sell or cross-sell in an encounter: ``base_rate`` x how well the offer fits the
+    customer's needs x willingness to buy, ``(1 + S) / 2`` (0 for a furious, 1 for a delighted customer)."""
+    return np.clip(base_rate * fit * (1.0 + np.asarray(satisfaction)) / 2.0, 0.0, 1.0)
 
 
-def sale_probability(
-    base_rate: float, needs_known: np.ndarray, informed: float, satisfaction: np.ndarray
-) -> np.ndarray:
-    """Chance of an up-sell or cross-sell in an encounter.
+def weekly_discount(annual_rate: float) -> float:
+    """An annual discount rate as a weekly one."""
+    return float((1.0 + annual_rate) ** (1.0 / 52.0) - 1.0)
 
-    Grows with how well the serving employee knows the customer's needs (level-2 informed
-    decisions); a dissatisfied customer does not buy more.
+
+def clv(weekly_margin: float, weekly_cost: float, weekly_retention: float, weekly_discount_rate: float) -> float:
+    """Customer lifetime value on the model's weekly clock (Gupta & Lehmann 2003, weekly).
+
+    A customer active at the start of a week costs ``weekly_cost`` (service, policies) that week and, if
+    it stays (``weekly_retention``), brings ``weekly_margin``; discounted at ``weekly_discount_rate``:
+    ``sum_t (m r^t - c r^(t-1)) / (1 + d)^t = (m r - c) / (1 + d - r)``.
     """
-    return np.clip(base_rate * informed * needs_known * (satisfaction > 0), 0.0, 1.0)
+    denom = 1.0 + weekly_discount_rate - weekly_retention
+    return float((weekly_margin * weekly_retention - weekly_cost) / denom) if denom > 0 else float("inf")
 
 
-def gupta_lehmann_clv(margin_per_year: float, retention: float, discount: float) -> float:
-    """Gupta & Lehmann (2003) closed form: ``m * r / (1 + i - r)``, annual margin, retention, rate."""
-    denom = 1.0 + discount - retention
-    return float(margin_per_year * retention / denom) if denom > 0 else float("inf")
+def retention(churned, exposed):
+    """Annual customer retention: ``(1 - churned / exposed) ** 52``, ``exposed`` being the customers
+    at risk (active at the start of each week, summed over the window). The one definition, used by
+    the step table (a rolling window), the firm's KPI (the measured run) and the team scorecards;
+    1 where no one was at risk. Scalar or array."""
+    churned, exposed = np.asarray(churned, dtype=float), np.asarray(exposed, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(exposed > 0, annualized(1.0 - churned / np.where(exposed > 0, exposed, 1.0)), 1.0)
+    return float(out) if out.ndim == 0 else out
 
 
 def annualized(rate_per_week: float | np.ndarray) -> float | np.ndarray:

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.agents import CustomerStatus
-from sim.config.params import Constant
-from sim.engine import market
+from sim.config.params import Constant, share
+from sim.engine import levers, market
 from sim.engine.channels import CHANNEL_NAMES
 from sim.engine.knowledge import lookup, proportion_correct, raw_score, score
-from sim.engine.levers import CRM_MATURITY, LOOKUP_QUALITY
+from sim.engine.ledger import COSTS, CUSTOMER_COSTS
+from sim.engine.levers import CRM_MATURITY
 from sim.engine.process import Component
 from sim.engine.processes.encounters import stores
 
@@ -58,12 +59,25 @@ class Measures(Component):
     """The step table's measures (knowledge gap, relational capital, retention window...)."""
 
     name = "measures"
-    reads = (CRM_MATURITY.key,)
-    RETENTION_WINDOW = Constant(13, "weeks over which retention_rate is measured, then annualized")
-    CUSTOMER_CAPITAL_WEIGHT = Constant(0.8, "weight of customers (vs suppliers, 0.2) in relational capital")
-    SUPPLIER_CAPITAL_WEIGHT = Constant(0.2, "weight of suppliers in relational capital")
-    FIT_NEEDS_SHARE = Constant(
-        0.5, "share of product fit that is R&D/production's knowledge of needs (the rest: supply)"
+    params = (
+        share(
+            "market.capital_customer_weight",
+            0.8,
+            "Weight of customers (the rest: suppliers) in relational capital",
+            source="assumption",
+        ),
+        share(
+            "market.fit_needs_share",
+            0.5,
+            "Share of product fit that is R&D/production's knowledge of customer needs (the rest: of supply items)",
+            source="assumption",
+        ),
+    )
+    reads = (CRM_MATURITY.key, *(f"crm.lookup_{level}" for level in (1, 2, 3)))
+    RETENTION_WINDOW = Constant(
+        13,
+        "weeks over which the step table's retention_rate is measured (a rolling "
+        "window; the KPI uses the whole measured period)",
     )
 
 
@@ -71,14 +85,16 @@ class Measures(Component):
 
 
 def product_fit(model) -> np.ndarray:
-    """Per segment: what R&D/production know of the segment's needs and of supply items."""
-    docs = lookup(model.units.beliefs[0], model.units.beliefs[1])
-    right = docs == model.reality
+    """Per segment: how well the products fit -- what R&D (else production) has documented of the
+    segment's needs, and what production has documented of the supply items it builds with."""
+    rnd, production = model.units.beliefs[model.unit_index["rnd"]], model.units.beliefs[model.unit_index["production"]]
     cust, sup = model.space.items("customer"), model.space.items("supply")
     w = model.need_w[:, cust]
-    needs_fit = (w * right[cust]).sum(axis=1) / w.sum(axis=1)
-    supply_fit = right[sup].mean() if sup.size else 1.0
-    return Measures.FIT_NEEDS_SHARE * needs_fit + (1.0 - Measures.FIT_NEEDS_SHARE) * supply_fit
+    needs_right = lookup(rnd, production)[cust] == model.reality[cust]
+    needs_fit = (w * needs_right).sum(axis=1) / w.sum(axis=1) if cust.size else np.ones(w.shape[0])
+    supply_fit = (production[sup] == model.reality[sup]).mean() if sup.size else 1.0
+    share_ = model.scenario.get("market.fit_needs_share")
+    return share_ * needs_fit + (1.0 - share_) * supply_fit
 
 
 def knowledge_gap(model, tacit: np.ndarray, explicit: np.ndarray) -> np.ndarray:
@@ -90,7 +106,9 @@ def knowledge_gap(model, tacit: np.ndarray, explicit: np.ndarray) -> np.ndarray:
     cust = model.space.span("customer")
     truth = model.reality[cust]
     own = tacit[:, cust]
-    right = (own == truth) + (own == 0) * LOOKUP_QUALITY[model.maturity] * (explicit[:, cust] == truth)
+    right = (own == truth) + (own == 0) * levers.lookup_quality(model.scenario, model.maturity) * (
+        explicit[:, cust] == truth
+    )
     return 1.0 - right.mean(axis=1)
 
 
@@ -126,7 +144,7 @@ def _customers(model):
         "active_customers": n_active,
         "acquired_total": model.acquired_total,
         "churned_total": model.churned_total,
-        "retention_rate": market.annualized(1.0 - churned / exposed) if exposed else 1.0,
+        "retention_rate": market.retention(churned, exposed),
         "satisfaction_mean": float(C.satisfaction[:n][active].mean()) if n_active else float("nan"),
     }
 
@@ -141,9 +159,8 @@ def _relational_capital(model) -> tuple[float, float, float]:
     rc_customers = float((value * rel).sum() / value.sum()) if n_active else 0.0
     S = model.suppliers.relationship
     rc_suppliers = float(S.mean()) if S.size else 0.0
-    parts = [(Measures.CUSTOMER_CAPITAL_WEIGHT, rc_customers)] * bool(n_active) + [
-        (Measures.SUPPLIER_CAPITAL_WEIGHT, rc_suppliers)
-    ] * bool(S.size)
+    w = model.scenario.get("market.capital_customer_weight")
+    parts = [(w, rc_customers)] * bool(n_active) + [(1.0 - w, rc_suppliers)] * bool(S.size)
     rc = sum(w * v for w, v in parts) / sum(w for w, _ in parts) if parts else 0.0
     return rc, rc_customers, rc_suppliers
 
@@ -193,35 +210,44 @@ def _knowledge(model):
 
 
 @produces(
-    ("acquired", "Customers won", "customers per week"),
+    ("acquired", "Customers won (new and won back)", "customers per week"),
+    ("won_back", "Lapsed customers won back", "customers per week"),
     ("churned", "Customers lost", "customers per week"),
+    ("prospects", "Prospects (never customers, or lapsed long enough)", "people"),
     ("encounters", "Service encounters", "per week"),
-    ("referrers", "Referring customers", "customers"),
+    ("referrers", "Word of mouth: referring customers", "customers (expected)"),
     ("products_per_customer", "Products per customer", "products"),
     ("upsells", "Up-sales", "per week"),
     ("cross_sells", "Cross-sales", "per week"),
     ("gross_margin", "Gross margin", "money per week"),
-    ("knowledge_cost", "Knowledge cost", "money per week"),
-    ("acquisition_cost", "Acquisition cost", "money per week"),
-    ("service_cost", "Service cost", "money per week"),
+    *((c, c.replace("_", " ").capitalize(), "money per week") for c in COSTS),
+    (
+        "customer_cost",
+        "Cost of serving customers",
+        "money per week (service, CRM system, loyalty, incentives, co-creation)",
+    ),
 )
 def _week(model):
     C, n, w = model.customers, model.n_customers, model.ledger.week
     active = C.status[:n] == ACTIVE
-    n_active = int(active.sum())
-    return {
-        "acquired": w["acquired"],
-        "churned": w["churned"],
-        "encounters": w["encounters"],
-        "referrers": w["referrers"],
-        "products_per_customer": float(C.products[:n][active].mean()) if n_active else 0.0,
-        "upsells": w["upsells"],
-        "cross_sells": w["cross_sells"],
-        "gross_margin": w["gross_margin"],
-        "knowledge_cost": w["knowledge_cost"],
-        "acquisition_cost": w["acquisition_cost"],
-        "service_cost": w["service_cost"],
+    row = {
+        k: w[k]
+        for k in (
+            "acquired",
+            "won_back",
+            "churned",
+            "prospects",
+            "encounters",
+            "referrers",
+            "upsells",
+            "cross_sells",
+            "gross_margin",
+            *COSTS,
+        )
     }
+    row["products_per_customer"] = float(C.products[:n][active].mean()) if active.any() else 0.0
+    row["customer_cost"] = sum(w[c] for c in CUSTOMER_COSTS)
+    return row
 
 
 @produces(
@@ -249,14 +275,20 @@ def _firm(model):
 @produces(
     ("customer_relational_capital", "Relational capital with customers", "0..1"),
     ("supplier_relational_capital", "Relational capital with suppliers", "0..1"),
-    ("cohort_margin", "Margin of the initial customers", "money per week, less service"),
+    ("competitor_quality", "Competitors' service quality", "0..1"),
+    ("exposed", "Customers at the start of the week", "customers"),
+    ("cohort_exposed", "Measured cohort: customers at the start of the week", "customers"),
+    ("cohort_churned", "Measured cohort: customers lost", "customers per week"),
+    ("cohort_margin", "Measured cohort: margin less the cost of serving it", "money per week"),
 )
 def _parts(model):
     _, rc_customers, rc_suppliers = _relational_capital(model)
+    w = model.ledger.week
     return {
         "customer_relational_capital": rc_customers,
         "supplier_relational_capital": rc_suppliers,
-        "cohort_margin": model.ledger.week["cohort_margin"],
+        "competitor_quality": model.competitor_quality,
+        **{k: w[k] for k in ("exposed", "cohort_exposed", "cohort_churned", "cohort_margin")},
     }
 
 
@@ -275,7 +307,7 @@ def measure(model) -> dict[str, float]:
     row: dict[str, float] = {}
     for group in GROUPS:
         values = group.compute(model)
-        row.update(values)
+        row.update((c.name, values[c.name]) for c in group.columns)  # in declared order
     return row
 
 

@@ -33,7 +33,7 @@ from sim.experiments.simulate import RUN_KEYS, tidy
 from sim.io.errors import InputError, check_int
 
 # summary keys that are not KPIs, and an alias of "clv" left out of the statistics
-_NOT_KPIS = (*RUN_KEYS, "clv_gupta_lehmann")
+_NOT_KPIS = RUN_KEYS
 Task = tuple  # (scenario: Scenario | str | Path, seed: int, steps: int | None)
 
 

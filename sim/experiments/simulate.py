@@ -64,7 +64,7 @@ def step_table(model: CRMKnowledgeModel) -> pd.DataFrame:
 def summarize(model: CRMKnowledgeModel, steps: pd.DataFrame, seed) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Firm scorecard, team scorecards and a flat summary of a finished model."""
     sc = model.scenario
-    discount = float(sc.get("market.discount_rate"))
+    discount = float(sc.get("market.annual_discount_rate"))
     values = firm_kpis(steps, discount)
     card = build_scorecard(values, sc)
     teams = team_scorecards(model, steps)
@@ -73,8 +73,7 @@ def summarize(model: CRMKnowledgeModel, steps: pd.DataFrame, seed) -> tuple[pd.D
         "seed": seed,
         "steps": int(steps["step"].iloc[-1]),
         **values,
-        "clv_gupta_lehmann": values["clv"],
-        "clv_realized": realized_clv(steps, discount, model.initial_customers),
+        "clv_realized": realized_clv(steps, discount),
         "score": weighted_score(card),
     }
     summary.update({SCORE_COLUMNS[p]: v for p, v in perspective_scores(card).items()})

@@ -340,7 +340,8 @@ def draw_customers(model: CRMKnowledgeModel) -> Figure:
         label="active",
     )
     fig.colorbar(sc, ax=ax, label="satisfaction", shrink=0.8)
-    ax.axhline(float(model.scenario.get("market.referral_min_satisfaction")), color="#555555", lw=0.6, ls=":")
+    # half of a customer at this satisfaction refers others (the referral propensity's midpoint)
+    ax.axhline(float(model.scenario.get("market.referral_midpoint")), color="#555555", lw=0.6, ls=":")
     ax.set_xlim(0, 1)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("relationship strength")
@@ -348,7 +349,7 @@ def draw_customers(model: CRMKnowledgeModel) -> Figure:
     ax.legend(loc="lower right", fontsize=7)
     ax.set_title(f"Customers (sample of {rows.size})", fontsize=10)
     s = model.stats
-    prospects = int(model.scenario.get("market.market_potential")) - s["acquired_total"]
+    prospects = s["prospects"]
     counts = [s["active_customers"], s["churned_total"], prospects]
     bars = bx.bar(["active", "churned", "prospects"], counts, color=["#1a9850", "#9e9e9e", "#74add1"])
     bx.bar_label(bars, fontsize=7)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -39,7 +39,7 @@ class Channel:
     lever: Lever | None = None
     phase: str = "transfer"
     reads: tuple[str, ...] = ()  # other scenario keys its function reads
-    constants: dict = field(default_factory=dict)
+    extra: tuple[Param, ...] = ()  # parameters it owns beside its rate and cost
 
     @property
     def streams(self) -> tuple[str, ...]:
@@ -60,6 +60,7 @@ class Channel:
                 f"Cost per contact or activity of channel {self.name}",
                 0,
             ),
+            *self.extra,
         )
 
     def keys(self) -> tuple[str, ...]:

@@ -5,12 +5,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.params import Constant
+from sim.config.params import par, share
 from sim.engine.channels.channel import EXTERNAL, Channel, chosen
-from sim.engine.knowledge import code_learning, combination, internalization, socialization
-from sim.engine.levers import CO_CREATION, CUSTOMER_ROLE, EXTERNAL_KNOWHOW, ROLE_SHARING, SUPPLIER_COLLABORATION
+from sim.engine.knowledge import code_learning, combination, internalization, socialization, superior_group
+from sim.engine.levers import CO_CREATION, CUSTOMER_ROLE, EXTERNAL_KNOWHOW, SUPPLIER_COLLABORATION
 
-BOND_GAIN = Constant(0.05, "growth of a supplier's or source's relationship toward 1 per exchange")
+BOND_GAIN = share(
+    "organization.bond_gain",
+    0.05,
+    "Growth of a supplier's or outside source's relationship toward 1 per exchange",
+    source="assumption",
+)
+
+VOICE_RELATIONSHIP = par(
+    "market.voice_relationship",
+    1.0,
+    "How much more a customer tells the front line per unit of relationship strength above 1/2 "
+    "(0 cuts the relational-capital loop)",
+    0,
+    2,
+    source="theory: the virtuous spiral of relational capital (Xie 2.(4)); value assumption",
+)
 
 # --- with customers, in service encounters (Xie 3.3.1) ------------------------------------------
 
@@ -19,13 +34,16 @@ def customer_voice(model, rate, effort, rng, contacts, servers):
     """Customer -> front line (tacit): what customers articulate of their needs.
 
     An employee serving several customers learns an item if any of them teaches it:
-    ``1 - prod(1 - p_i)`` over its encounters. More with strong relationships, with active
-    partners and co-creation, and with the firm's relational capital (Xie 2.(4)).
+    ``1 - prod(1 - p_i)`` over its encounters. More from active partners and with co-creation, and
+    more the stronger the customer's relationship: ``p_i = rate x role x (1 + co-creation) x
+    (1 + v (s_i - 1/2))`` with ``v = market.voice_relationship`` -- relational capital feeding back
+    into what the firm learns (Xie 2.(4)); ``v = 0`` cuts the loop.
     """
     C, E = model.customers, model.employees
     cust = model.space.span("customer")
-    role = ROLE_SHARING[model.customer_role] * (1.0 + model.scenario.get(CO_CREATION.key))
-    p_i = rate * role * (0.5 + C.relationship[contacts]) * (1.0 + model.stats["relational_capital"])
+    sc = model.scenario
+    role = sc.get(f"market.sharing_{model.customer_role}") * (1.0 + sc.get(CO_CREATION.key))
+    p_i = rate * role * np.maximum(0.0, 1.0 + sc.get(VOICE_RELATIONSHIP.key) * (C.relationship[contacts] - 0.5))
     order = np.argsort(servers, kind="stable")
     s_sorted = servers[order]
     starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
@@ -49,9 +67,11 @@ def customer_education(model, rate, effort, rng, contacts, servers):
 
 
 def crm_records(model, rate, effort, rng, contacts, servers):
-    """Front line -> CRM database (explicit): encounters recorded by majority of what staff know."""
+    """Front line -> CRM database (explicit): this week's servers record what they know of customers;
+    the database takes the majority of those who know more than it does (March's rule)."""
     staff = np.flatnonzero(np.bincount(servers, minlength=model.employees.tenure.size))
     votes = model.employees.beliefs[staff] * model.space.mask("customer")
+    votes = votes[superior_group(votes, model.crm_db, model.reality)]  # the records of those who know better
     moved = code_learning(model.crm_db, votes, rate * (1.0 - model.space.tacitness), rng)
     return moved, servers.size
 
@@ -59,8 +79,8 @@ def crm_records(model, rate, effort, rng, contacts, servers):
 # --- with suppliers (Xie 3.3.2) -----------------------------------------------------------------
 
 
-def _bond(relationship: np.ndarray, who: np.ndarray) -> None:
-    relationship[who] += BOND_GAIN * (1.0 - relationship[who])
+def _bond(model, relationship: np.ndarray, who: np.ndarray) -> None:
+    relationship[who] += model.scenario.get(BOND_GAIN.key) * (1.0 - relationship[who])
 
 
 def supplier_seminars(model, rate, effort, rng):
@@ -76,7 +96,7 @@ def supplier_seminars(model, rate, effort, rng):
     Sb = S.beliefs[who]
     moved += internalization(Sb, needs, rate, model.space.tacitness, rng)
     S.beliefs[who] = Sb
-    _bond(S.relationship, who)
+    _bond(model, S.relationship, who)
     return moved, who.size
 
 
@@ -95,7 +115,7 @@ def supplier_dispatch(model, rate, effort, rng):
     Sb = S.beliefs[who]
     moved += socialization(Sb, st.beliefs[partner] * model.space.mask("customer"), rate, rng)
     S.beliefs[who] = Sb
-    _bond(S.relationship, who)
+    _bond(model, S.relationship, who)
     return moved, who.size
 
 
@@ -139,7 +159,7 @@ def giving_back(model, rate, effort, rng):
     Qb = Q.beliefs[who]
     moved = combination(Qb, model.kb, rate, rng)
     Q.beliefs[who] = Qb
-    _bond(Q.relationship, who)
+    _bond(model, Q.relationship, who)
     return moved, who.size
 
 
@@ -151,10 +171,11 @@ CHANNELS: tuple[Channel, ...] = (
         "socialization",
         "what customers tell the front line in service encounters",
         customer_voice,
-        0.005,
+        0.01,
         0.0,
         phase="encounter",
-        reads=(CUSTOMER_ROLE.key, CO_CREATION.key),
+        reads=tuple(p.key for p in (*CUSTOMER_ROLE.params(), *CO_CREATION.params())),
+        extra=(VOICE_RELATIONSHIP,),
     ),
     Channel(
         "customer_education",
@@ -185,10 +206,10 @@ CHANNELS: tuple[Channel, ...] = (
         "externalization",
         "technical seminars and documents, both ways",
         supplier_seminars,
-        0.05,
+        0.1,
         100.0,
         SUPPLIER_COLLABORATION,
-        constants={"BOND_GAIN": BOND_GAIN},
+        extra=(BOND_GAIN,),
     ),
     Channel(
         "supplier_dispatch",
@@ -197,10 +218,10 @@ CHANNELS: tuple[Channel, ...] = (
         "socialization",
         "dispatching personnel to study each other",
         supplier_dispatch,
-        0.05,
+        0.1,
         200.0,
         SUPPLIER_COLLABORATION,
-        constants={"BOND_GAIN": BOND_GAIN},
+        reads=(BOND_GAIN.key,),
     ),
     Channel(
         "buy_knowhow",
@@ -234,6 +255,6 @@ CHANNELS: tuple[Channel, ...] = (
         0.05,
         50.0,
         EXTERNAL_KNOWHOW,
-        constants={"BOND_GAIN": BOND_GAIN},
+        reads=(BOND_GAIN.key,),
     ),
 )

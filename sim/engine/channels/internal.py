@@ -1,48 +1,91 @@
-"""Xie 3.1: knowledge transfer inside the CRM unit -- individual, team and organization, both ways."""
+"""Xie 3.1: knowledge transfer inside the CRM unit -- individual, team and organization, both ways.
+
+People learn from those who do better (Miller, Zhao & Calantone 2006): a colleague is copied only if
+their observed performance -- the score of what they know against reality -- beats the learner's,
+and a store (team repository, knowledge base) learns from the majority of the people who beat it,
+March's (1991) rule. Truth-blind copying would spread stale beliefs as readily as fresh ones.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.config.params import par
 from sim.engine.channels.channel import INTERNAL, Channel, chosen
-from sim.engine.knowledge import code_learning, combination, internalization, socialization, superior_group
+from sim.engine.knowledge import code_learning, combination, internalization, raw_score, socialization, superior_group
 from sim.engine.levers import CODIFICATION, JOB_ROTATION, SOCIALIZATION, TRAINING
+
+TIES_CONSULTED = par(
+    "organization.ties_consulted",
+    3,
+    "Colleagues (ties in the network) an employee looks at each "
+    "week when working together; it learns from the best of them if that one does better",
+    1,
+    50,
+    source="assumption; learning from better performers nearby, Miller, Zhao & Calantone 2006",
+)
+
+
+def scores(model) -> np.ndarray:
+    """Each employee's observed performance: ``sum(belief * reality)``."""
+    return raw_score(model.employees.beliefs, model.reality)
+
+
+def learn_from_better(model, learners, teachers, rate, rng, score=None) -> int:
+    """Socialization of each learner from its teacher, only where the teacher's score beats the learner's."""
+    E = model.employees
+    s = scores(model) if score is None else score
+    better = s[teachers] > s[learners]
+    learners, teachers = learners[better], teachers[better]
+    if learners.size == 0:
+        return 0
+    B = E.beliefs[learners]
+    moved = socialization(B, E.beliefs[teachers], rate * E.absorb[learners, None] * E.share[teachers, None], rng)
+    E.beliefs[learners] = B
+    return moved
+
+
+def best_of_team(model, score: np.ndarray) -> np.ndarray:
+    """Per team: the member with the highest score (ties to the first)."""
+    team = model.employees.team
+    order = np.lexsort((np.arange(team.size), -score, team))
+    first = np.flatnonzero(np.r_[True, team[order][1:] != team[order][:-1]])
+    return order[first]
 
 
 def working_together(model, rate, effort, rng):
-    """Individual <-> individual, tacit: each employee learns from one colleague it has a tie to."""
-    E = model.employees
+    """Individual <-> individual, tacit: each employee looks at a few colleagues it has ties to and learns
+    from the best of them, if that one does better."""
     deg = np.diff(model.net_indptr)
     learners = np.flatnonzero(deg > 0)
     if learners.size == 0:
         return 0, 0
-    pick = model.net_indptr[learners] + (rng.random(learners.size) * deg[learners]).astype(np.int64)
-    teachers = model.net_indices[pick]
-    B = E.beliefs[learners]
-    p = rate * E.absorb[learners, None] * E.share[teachers, None]
-    moved = socialization(B, E.beliefs[teachers], p, rng)
-    E.beliefs[learners] = B
-    return moved, learners.size
+    k = int(model.scenario.get(TIES_CONSULTED.key))
+    pick = model.net_indptr[learners, None] + (rng.random((learners.size, k)) * deg[learners, None]).astype(np.int64)
+    s = scores(model)
+    looked = model.net_indices[pick]
+    teachers = looked[np.arange(learners.size), np.argmax(s[looked], axis=1)]
+    return learn_from_better(model, learners, teachers, rate, rng, s), learners.size
 
 
 def mentoring(model, rate, effort, rng):
-    """Individual <-> individual, guidance: front-line staff meet their manager (socialization)."""
-    E = model.employees
+    """Individual <-> individual, guidance: front-line staff selected by the socialization effort are
+    mentored by their team's most knowledgeable member (a communities-of-practice expert)."""
     mentees = model.front_line[chosen(rng, model.front_line.size, effort)]
     if mentees.size == 0:
         return 0, 0
-    mentors = model.manager_of_team[E.team[mentees]]
-    B = E.beliefs[mentees]
-    moved = socialization(B, E.beliefs[mentors], rate * E.absorb[mentees, None] * E.share[mentors, None], rng)
-    E.beliefs[mentees] = B
-    return moved, mentees.size
+    s = scores(model)
+    mentors = best_of_team(model, s)[model.employees.team[mentees]]
+    return learn_from_better(model, mentees, mentors, rate, rng, s), mentees.size
 
 
 def team_guidance(model, rate, effort, rng):
-    """Individual -> team: members' skills become team practice (externalization, majority rule)."""
+    """Individual -> team: the skills of the members who do better than the team's practice become team
+    practice (externalization, March's rule per team)."""
     E, T = model.employees, model.teams
+    better = scores(model) > raw_score(T.beliefs, model.reality)[E.team]
     p = rate * effort * (1.0 - model.space.tacitness)
-    moved = code_learning(T.beliefs, E.beliefs, p, rng, group=E.team)
+    moved = code_learning(T.beliefs, E.beliefs[better], p, rng, group=E.team[better])
     return moved, T.beliefs.shape[0]
 
 
@@ -54,12 +97,14 @@ def team_practice(model, rate, effort, rng):
 
 
 def codification(model, rate, effort, rng):
-    """Individual -> organization: collating, summarizing, coding (externalization, majority rule)."""
+    """Individual -> organization: collating, summarizing, coding (externalization): the knowledge base
+    learns from the writers who do better than it (March's rule)."""
     E = model.employees
     writers = chosen(rng, E.beliefs.shape[0], effort)
     if writers.size == 0:
         return 0, 0
-    moved = code_learning(model.kb, E.beliefs[writers], rate * (1.0 - model.space.tacitness), rng)
+    better = writers[superior_group(E.beliefs[writers], model.kb, model.reality)]
+    moved = code_learning(model.kb, E.beliefs[better], rate * (1.0 - model.space.tacitness), rng)
     return moved, writers.size
 
 
@@ -76,7 +121,8 @@ def manuals(model, rate, effort, rng):
 
 
 def staff_exchange(model, rate, effort, rng):
-    """Team <-> team: a team sends a member to another team; both sides learn (socialization)."""
+    """Team <-> team: a team sends a member to another team; each side learns from the other where the
+    other does better (socialization)."""
     E = model.employees
     n_teams = model.teams.beliefs.shape[0]
     if n_teams < 2:
@@ -87,40 +133,59 @@ def staff_exchange(model, rate, effort, rng):
         host = (t + 1 + rng.integers(n_teams - 1)) % n_teams
         hosts = np.flatnonzero(E.team == host)
         visitor = home[rng.integers(home.size)]
-        H = E.beliefs[hosts]
-        moved += socialization(H, E.beliefs[visitor], rate * E.absorb[hosts, None] * E.share[visitor], rng)
-        E.beliefs[hosts] = H
+        moved += learn_from_better(model, hosts, np.full(hosts.size, visitor), rate, rng)
         mentor = hosts[rng.integers(hosts.size)]
-        moved += socialization(E.beliefs[visitor], E.beliefs[mentor], rate * E.absorb[visitor] * E.share[mentor], rng)
+        moved += learn_from_better(model, np.array([visitor]), np.array([mentor]), rate, rng)
         visits += 1
     return moved, visits
 
 
 def team_communication(model, rate, effort, rng):
-    """Team <-> team, explicit: practices and service records exchanged between repositories."""
+    """Team <-> team, explicit: each repository takes records from another team's repository if that
+    one does better (combination)."""
     R = model.teams.beliefs
     n = R.shape[0]
     if n < 2:
         return 0, 0
     partner = (np.arange(n) + 1 + rng.integers(n - 1, size=n)) % n
-    moved = combination(R, R[partner].copy(), rate, rng)
+    s = raw_score(R, model.reality)
+    better = s[partner] > s
+    source = np.where(better[:, None], R[partner], 0).astype(np.int8)  # a repository that is not better offers nothing
+    moved = combination(R, source, rate, rng)
     return moved, n
 
 
+def work_domain(model) -> np.ndarray:
+    """The items the front line's work is judged on: customer needs and service know-how."""
+    return model.space.mask("customer", "process")
+
+
 def briefings(model, rate, effort, rng):
-    """Team -> organization: briefings by the better-performing teams (combination, March's rule)."""
-    R = model.teams.beliefs
-    better = R[superior_group(R, model.kb, model.reality)]
-    return code_learning(model.kb, better, rate, rng), R.shape[0]
+    """Team <-> organization: briefings on work in progress, both ways (combination). Teams whose
+    repository beats the knowledge base on the front line's work (customer and process items) brief
+    it (March's majority rule); the knowledge base briefs the teams it beats."""
+    R, kb, reality = model.teams.beliefs, model.kb, model.reality
+    work = work_domain(model)
+    team_score = raw_score(R * work, reality)
+    kb_score = raw_score(kb * work, reality)
+    moved = code_learning(kb, R[team_score > kb_score] * work, rate, rng)
+    behind = np.flatnonzero(team_score < kb_score)
+    if behind.size:
+        T = R[behind]
+        moved += combination(T, kb * work, rate, rng)
+        R[behind] = T
+    return moved, R.shape[0]
 
 
 def task_summaries(model, rate, effort, rng):
-    """Team -> organization: at the end of a task (one team a week), the summaries of its
-    better-performing members go into the knowledge base (externalization, March's rule)."""
+    """Team -> organization: at the end of a task (one team a week), the summaries of the members who
+    beat the knowledge base on the task's domain (customer and process items) go into it
+    (externalization, March's rule)."""
     E = model.employees
     team = rng.integers(model.teams.beliefs.shape[0])
-    B = E.beliefs[E.team == team]
-    better = B[superior_group(B, model.kb, model.reality)]
+    work = work_domain(model)
+    B = E.beliefs[E.team == team] * work
+    better = B[superior_group(B, model.kb * work, model.reality)]
     p = rate * (1.0 - model.space.tacitness)
     return code_learning(model.kb, better, p, rng), 1
 
@@ -131,17 +196,18 @@ CHANNELS: tuple[Channel, ...] = (
         INTERNAL,
         "individual <-> individual",
         "socialization",
-        "colleagues with a tie learn from each other while working",
+        "colleagues learn from the best of the few ties they look at, if that one does better",
         working_together,
         0.02,
         0.0,
+        extra=(TIES_CONSULTED,),
     ),
     Channel(
         "mentoring",
         INTERNAL,
         "individual <-> individual",
         "socialization",
-        "guidance by the team manager; communities of practice",
+        "guidance by the team's most knowledgeable member; communities of practice",
         mentoring,
         0.05,
         5.0,
@@ -152,7 +218,7 @@ CHANNELS: tuple[Channel, ...] = (
         INTERNAL,
         "individual -> team",
         "externalization",
-        "members' skills become the team's practice (majority rule)",
+        "the skills of the members who beat the team's practice become practice (majority rule)",
         team_guidance,
         0.03,
         1.0,
@@ -173,7 +239,7 @@ CHANNELS: tuple[Channel, ...] = (
         INTERNAL,
         "individual -> organization",
         "externalization",
-        "collating, summarizing and coding into the knowledge base",
+        "collating, summarizing and coding what the better writers know into the knowledge base",
         codification,
         0.05,
         10.0,
@@ -184,7 +250,7 @@ CHANNELS: tuple[Channel, ...] = (
         INTERNAL,
         "team -> organization",
         "externalization",
-        "end-of-task summaries of the better-performing members",
+        "end-of-task summaries of the members who know the task's domain better than the knowledge base",
         task_summaries,
         0.10,
         10.0,
@@ -192,9 +258,9 @@ CHANNELS: tuple[Channel, ...] = (
     Channel(
         "briefings",
         INTERNAL,
-        "team -> organization",
+        "team <-> organization",
         "combination",
-        "briefings on work in progress by the better-performing teams",
+        "briefings on work in progress: better teams brief the knowledge base, it briefs the teams behind it",
         briefings,
         0.10,
         20.0,
@@ -226,7 +292,7 @@ CHANNELS: tuple[Channel, ...] = (
         INTERNAL,
         "team <-> team",
         "combination",
-        "practices and service records exchanged between teams",
+        "practices and service records taken from a better team's repository",
         team_communication,
         0.05,
         5.0,

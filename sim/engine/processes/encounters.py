@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from sim.agents import CustomerStatus
-from sim.config.params import Constant, par, share
+from sim.config.params import par, share
 from sim.engine import levers, market
 from sim.engine.channels import BY_NAME, run_channel
 from sim.engine.knowledge import lookup, proportion_correct
-from sim.engine.levers import CO_CREATION, CRM_MATURITY, INFORMED_SELLING, LOOKUP_QUALITY
+from sim.engine.levers import CO_CREATION, CRM_MATURITY
 from sim.engine.process import Process
 
 ACTIVE = int(CustomerStatus.ACTIVE)
@@ -23,8 +23,10 @@ def stores(model) -> np.ndarray:
 
 
 class Encounters(Process):
-    """The front line answers from what it knows, else from the stores (by CRM maturity); the three
-    encounter channels run; satisfaction follows the SERVQUAL gap; informed sales are made."""
+    """Customers call (and, at CRM maturity 3, dissatisfied ones are called); the front line answers from
+    what it knows, else from the stores as often as the CRM maturity allows; the three encounter
+    channels run; satisfaction follows the SERVQUAL gap against expectations anchored on competitors;
+    relationships grow or erode; offers are made from what the firm knows of the customer's needs."""
 
     name = "encounters"
     streams = ("contacts", "encounters")
@@ -36,13 +38,39 @@ class Encounters(Process):
             source="assumption",
         ),
         share(
+            "market.fit_weight",
+            0.25,
+            "Share of perceived quality that is product fit (R&D/production's knowledge of needs and supply)",
+            source="assumption (service-profit chain: service and product both drive value, seed 003)",
+        ),
+        share(
+            "market.use_weight",
+            0.1,
+            "Share of perceived quality that is value in use: the customer's own product competence",
+            source="assumption (customers educated by the front line get more from the product, Xie 3.3.1)",
+        ),
+        share(
             "market.expectation_adaptation",
             0.1,
             "How fast expectations follow experienced quality",
             source="theory [PZB88]; assumption",
         ),
         share(
+            "market.competitor_anchor",
+            0.5,
+            "Share of the expectation anchor that is competitors' quality (the rest is experienced quality)",
+            source="assumption",
+        ),
+        share(
             "market.satisfaction_adaptation", 0.3, "How fast satisfaction follows the SERVQUAL gap", source="assumption"
+        ),
+        par(
+            "market.servqual_gain",
+            2.0,
+            "Satisfaction target = gain x (perceived - expected quality), clipped to [-1, 1]",
+            0,
+            10,
+            source="assumption: a gap of 0.5 saturates",
         ),
         share(
             "market.relationship_gain",
@@ -56,10 +84,24 @@ class Encounters(Process):
             "Erosion of relationship strength after a bad encounter",
             source="assumption",
         ),
+        par(
+            "market.relationship_scale",
+            0.05,
+            "How sharply an encounter counts as good or bad: weight logistic(SERVQUAL gap / scale)",
+            0.001,
+            1,
+            source="assumption (smooth: no threshold at a gap of 0)",
+        ),
         share(
             "market.upsell_rate",
             0.02,
-            "Chance per encounter of a sale, at perfect knowledge of the customer's needs",
+            "Chance per encounter of a sale to a delighted customer whose needs the offer fits exactly",
+            source="assumption (seed 001: up-sell, cross-sell)",
+        ),
+        share(
+            "market.premium_step",
+            0.1,
+            "Premium an up-sale adds to a customer holding every product (cap 1)",
             source="assumption",
         ),
         par(
@@ -70,34 +112,30 @@ class Encounters(Process):
             source="assumption (sets the ratio with acquisition_cost)",
         ),
     )
-    reads = (
-        CRM_MATURITY.key,
-        CO_CREATION.key,
-        CO_CREATION.cost.key,
-        "market.initial_expectation",
-        "environment.competition",
-        "market.products",
-    )
-    costs = ("service_cost", CO_CREATION.column)
+    reads = (*(p.key for p in CRM_MATURITY.params()), *(p.key for p in CO_CREATION.params()), "market.products")
+    costs = ("service_cost", "crm_system_cost", CO_CREATION.column)
 
-    FIT_WEIGHT = Constant(0.3, "share of perceived quality that is product fit (the rest is service)")
-    COMPETITOR_WEIGHT = Constant(
-        0.5, "expectations anchor this share on competitors' quality, the rest on experienced quality"
-    )
-    COMPETITOR_SLOPE = Constant(0.5, "competitors' quality moves by this much per unit of pull above its mean")
-    SERVQUAL_GAIN = Constant(2.0, "satisfaction target = gain x (quality - expectation): a gap of 0.5 saturates")
-    PREMIUM_STEP = Constant(0.1, "premium an up-sale adds to a customer holding every product (cap 1)")
-    PRIORITY_QUANTILE = Constant(
-        0.8,
-        "at CRM maturity 3, customers above this value quantile (or dissatisfied) are "
-        "served by their team's best-informed member",
-    )
+    def __init__(self, model):
+        super().__init__(model)
+        self.service_rng = model.streams["encounters"]
+
+    def contacts(self, active: np.ndarray) -> np.ndarray:
+        """Who is in touch this week: each active customer calls with the contact rate; at maturity 3 the
+        firm also reaches out to dissatisfied customers who did not call. One draw per customer slot and
+        purpose, from a stream of its own: the same customer calls in the same weeks in every scenario
+        run on the same seed (while it is active in both)."""
+        m, p, C = self.model, self.p, self.model.customers
+        calls, outreach = self.rng.random((2, m.market_size))
+        called = calls[active] < p["market.contact_rate"]
+        if m.maturity >= 3:
+            called |= (C.satisfaction[active] < 0) & (outreach[active] < p["crm.outreach_rate"])
+        return active[called]
 
     def servers(self, customers: np.ndarray) -> np.ndarray:
         """The front-line employee who serves each contact.
 
         A random member of the account team; at maturity 3 the best-informed member serves the
-        customers at risk (dissatisfied) or of highest value (relationship management by value).
+        customers at risk (dissatisfied) and the highest-value ones (relationship management by value).
         """
         m, rng = self.model, self.service_rng
         C = m.customers
@@ -106,65 +144,65 @@ class Encounters(Process):
         servers = m.front_line[m.front_offset[team] + pick]
         if m.maturity >= 3 and customers.size:
             value = C.products[customers] * (1.0 + C.premium[customers])
-            priority = (C.satisfaction[customers] < 0) | (value > np.quantile(value, self.PRIORITY_QUANTILE))
-            cust = m.space.items("customer")
-            know = proportion_correct(m.employees.beliefs[m.front_line][:, cust], m.reality[cust])
-            best = np.zeros(m.front_count.size, dtype=np.int64)
-            for t in range(best.size):
-                members = slice(m.front_offset[t], m.front_offset[t] + m.front_count[t])
-                best[t] = m.front_line[members][np.argmax(know[members])]
-            servers = np.where(priority, best[team], servers)
+            key = value > np.quantile(value, 1.0 - self.p["crm.key_account_share"])
+            priority = (C.satisfaction[customers] < 0) | key
+            servers = np.where(priority, best_informed(m)[team], servers)
         return servers
-
-    def __init__(self, model):
-        super().__init__(model)
-        self.service_rng = model.streams["encounters"]
 
     def step(self) -> None:
         m, p = self.model, self.p
         C, E, rng, ledger = m.customers, m.employees, self.service_rng, m.ledger
         active = np.flatnonzero(C.status[: m.n_customers] == ACTIVE)
-        # one draw per customer slot, from a stream of its own: the same customer is contacted in
-        # the same weeks in every scenario run on the same seed (while it is active in both)
-        u = self.rng.random(C.status.size)
-        contacts = active[u[active] < p["market.contact_rate"]]
-        ledger.book("cohort_served", int(np.count_nonzero(contacts < m.initial_customers)))
+        in_cohort = int(np.count_nonzero(m.cohort[active]))
+        unit = p[f"costs.crm_system_{m.maturity}"]
+        ledger.charge("crm_system_cost", unit * active.size, unit * in_cohort)
+        ledger.book("cohort_exposed", in_cohort)
+        contacts = self.contacts(active)
+        served = int(np.count_nonzero(m.cohort[contacts]))
+        ledger.book("cohort_served", served)
         if contacts.size == 0:
             return
         servers = self.servers(contacts)
-        team = C.team[contacts]
-        answers = market.answer(E.beliefs[servers], stores(m)[team], LOOKUP_QUALITY[m.maturity], rng)
-        service = market.service_quality(answers, m.reality, m.need_w, C.segment[contacts])
-        quality = market.perceived_quality(service, m.product_fit[C.segment[contacts]], self.FIT_WEIGHT)
+        team, segment = C.team[contacts], C.segment[contacts]
+        answers = market.answer(E.beliefs[servers], stores(m)[team], levers.lookup_quality(m.scenario, m.maturity), rng)
+        service = market.service_quality(answers, m.reality, m.need_w, segment)
+        prod = m.space.span("product")
+        competence = (C.beliefs[contacts, prod] == m.reality[prod]).mean(axis=1) if prod.stop > prod.start else 1.0
+        quality = market.perceived_quality(
+            service, m.product_fit[segment], competence, p["market.fit_weight"], p["market.use_weight"]
+        )
         for channel in ENCOUNTER_CHANNELS:
             run_channel(m, channel, contacts=contacts, servers=servers)
 
         gap = quality - C.expectation[contacts]
-        competitor = p["market.initial_expectation"] + self.COMPETITOR_SLOPE * (
-            m.competition - p["environment.competition"]
-        )
         C.satisfaction[contacts], C.expectation[contacts] = market.servqual(
             C.satisfaction[contacts],
             C.expectation[contacts],
             quality,
-            competitor,
+            m.competitor_quality,
             p["market.satisfaction_adaptation"],
             p["market.expectation_adaptation"],
-            self.COMPETITOR_WEIGHT,
-            self.SERVQUAL_GAIN,
+            p["market.competitor_anchor"],
+            p["market.servqual_gain"],
         )
+        co = p[CO_CREATION.key]
+        gain = p["market.relationship_gain"] * (1.0 + p["market.co_creation_bond"] * co)
         C.relationship[contacts] = market.relationship_update(
-            C.relationship[contacts], gap, p["market.relationship_gain"], p["market.relationship_decay"]
+            C.relationship[contacts],
+            gap,
+            min(gain, 1.0),
+            p["market.relationship_decay"],
+            p["market.relationship_scale"],
         )
-
-        p_sale = market.sale_probability(
-            p["market.upsell_rate"], service, INFORMED_SELLING[m.maturity], C.satisfaction[contacts]
-        )
+        # Offers: at level 1 the server offers from what it personally knows of the customer's needs;
+        # from level 2 offers are prepared from the customer database and stores (Liew: informed decisions).
+        fit = service if m.maturity >= 2 else market.service_quality(E.beliefs[servers], m.reality, m.need_w, segment)
+        p_sale = market.sale_probability(p["market.upsell_rate"], fit, C.satisfaction[contacts])
         sold = contacts[rng.random(contacts.size) < p_sale]
         cross = sold[C.products[sold] < p["market.products"]]
         up = sold[C.products[sold] >= p["market.products"]]
         C.products[cross] += 1
-        C.premium[up] = np.minimum(1.0, C.premium[up] + self.PREMIUM_STEP)
+        C.premium[up] = np.minimum(1.0, C.premium[up] + p["market.premium_step"])
 
         n_teams = m.teams.beliefs.shape[0]
         ledger.team("encounters", np.bincount(team, minlength=n_teams))
@@ -173,5 +211,14 @@ class Encounters(Process):
         ledger.book("upsells", int(up.size))
         ledger.book("cross_sells", int(cross.size))
         ledger.book("quality_sum", float(quality.sum()))
-        ledger.charge("service_cost", p["market.service_cost"] * contacts.size)
-        levers.charge(m, CO_CREATION, contacts.size)
+        ledger.charge("service_cost", p["market.service_cost"] * contacts.size, p["market.service_cost"] * served)
+        levers.charge(m, CO_CREATION, contacts.size, served)
+
+
+def best_informed(m) -> np.ndarray:
+    """Per team: the front-line member who knows most of the customer items."""
+    cust = m.space.items("customer")
+    know = proportion_correct(m.employees.beliefs[m.front_line][:, cust], m.reality[cust])
+    # members of a team are contiguous in front_line: the row of each team's maximum, ties to the first
+    order = np.lexsort((np.arange(know.size), -know, np.repeat(np.arange(m.front_count.size), m.front_count)))
+    return m.front_line[order[m.front_offset]]

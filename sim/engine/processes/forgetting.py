@@ -15,9 +15,9 @@ class Forgetting(Process):
     params = (
         share(
             "knowledge.forgetting",
-            0.002,
+            0.005,
             "Weekly probability that a person's known belief decays to 0",
-            source="assumption (~10 %/yr)",
+            source="assumption (~23 % of what one knows a year)",
         ),
     )
 

@@ -12,14 +12,14 @@ ACTIVE = int(CustomerStatus.ACTIVE)
 
 
 class Revenue(Process):
-    """Each active customer pays the price of every product held, plus its up-sold premium."""
+    """Each active customer pays the price of every product held, plus its up-sold premium. The margin
+    of the measured cohort, less what serving it cost, is booked for the realized lifetime value."""
 
     name = "revenue"
     params = (
-        par("market.price", 15.0, "Weekly revenue per product held", 0, source="assumption"),
+        par("market.price", 15.0, "Weekly revenue per product held", 0, 1e6, source="assumption"),
         share("market.margin", 0.35, "Gross margin on revenue", source="assumption"),
     )
-    reads = ("market.service_cost",)
 
     def step(self) -> None:
         m, p, ledger = self.model, self.p, self.model.ledger
@@ -30,8 +30,5 @@ class Revenue(Process):
         ledger.book("revenue", revenue)
         ledger.book("gross_margin", revenue * p["market.margin"])
         ledger.team("revenue", np.bincount(C.team[rows], weights=spend, minlength=m.teams.beliefs.shape[0]))
-        cohort = rows < m.initial_customers  # the initial customers, for the realized CLV
-        ledger.book(
-            "cohort_margin",
-            float(spend[cohort].sum() * p["market.margin"] - ledger.week["cohort_served"] * p["market.service_cost"]),
-        )
+        cohort_margin = float(spend[m.cohort[rows]].sum() * p["market.margin"])
+        ledger.book("cohort_margin", cohort_margin - ledger.week["cohort_cost"])
