@@ -129,15 +129,28 @@ def weekly_discount(annual_rate: float) -> float:
     return float((1.0 + annual_rate) ** (1.0 / 52.0) - 1.0)
 
 
-def clv(weekly_margin: float, weekly_cost: float, weekly_retention: float, weekly_discount_rate: float) -> float:
+def clv(
+    weekly_margin: float,
+    weekly_cost: float,
+    weekly_retention: float,
+    weekly_discount_rate: float,
+    horizon: int | None = None,
+) -> float:
     """Customer lifetime value on the model's weekly clock (Gupta & Lehmann 2003, weekly).
 
     A customer active at the start of a week costs ``weekly_cost`` (service, policies) that week and, if
     it stays (``weekly_retention``), brings ``weekly_margin``; discounted at ``weekly_discount_rate``:
-    ``sum_t (m r^t - c r^(t-1)) / (1 + d)^t = (m r - c) / (1 + d - r)``.
+    ``sum_t (m r - c) r^(t-1) / (1 + d)^t = (m r - c) / (1 + d - r)`` over an unlimited life, or
+    ``(m r - c) / (1 + d) * (1 - x^T) / (1 - x)``, ``x = r / (1 + d)``, over ``horizon`` = T weeks (what
+    a cohort can realize within a run).
     """
-    denom = 1.0 + weekly_discount_rate - weekly_retention
-    return float((weekly_margin * weekly_retention - weekly_cost) / denom) if denom > 0 else float("inf")
+    m, c, r, d = weekly_margin, weekly_cost, weekly_retention, weekly_discount_rate
+    if horizon is None:
+        denom = 1.0 + d - r
+        return float((m * r - c) / denom) if denom > 0 else float("inf")
+    x = r / (1.0 + d)
+    weeks = float(horizon) if x == 1.0 else (1.0 - x**horizon) / (1.0 - x)
+    return float((m * r - c) / (1.0 + d) * weeks)
 
 
 def retention(churned, exposed):
