@@ -62,7 +62,7 @@ def test_terminal_scorecard(result):
     assert lines[-1].startswith(f"weighted score: {result.summary['score']:.1f} / 100")
     for perspective in ("financial", "customer", "internal process", "learning & growth"):
         assert f"{perspective} {result.summary['score_' + perspective.split()[0].replace('&', '')]:.1f}" in lines[-1]
-    assert ">= 0.750" in text and "<= 0.300" in text  # targets with their direction
+    assert ">= 0.800" in text and "<= 0.150" in text  # targets with their direction
 
 
 def _bands(fig):

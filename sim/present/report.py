@@ -121,6 +121,26 @@ def scorecard_text(card: pd.DataFrame) -> str:
     return f"{text}\nweighted score: {weighted_score(card):.1f} / 100  ({perspectives_text(card)})"
 
 
+#: Headline outcomes whose seed-to-seed spread a comparison reports: how much two runs of the same
+#: policy differ only because the firm's own stochastic processes (drift, turnover, customers) differ.
+SPREAD_KPIS = ("value", "retention_rate", "satisfaction_mean", "acquired_per_year", "knowledge_gap", "score")
+
+
+def spread_rows(cmp) -> list[list[str]]:
+    """Per headline KPI and scenario: the standard deviation over replications and the coefficient of
+    variation (sd / |mean|)."""
+    s = cmp.summary.set_index(["kpi", "scenario"])
+    rows = []
+    for k in (k for k in SPREAD_KPIS if (k, cmp.names[0]) in s.index):
+        cells = [k]
+        for n in cmp.names:
+            mean, sd = s.loc[(k, n), "mean"], s.loc[(k, n), "sd"]
+            cv = f" ({abs(sd / mean):.0%})" if np.isfinite(sd) and mean else ""
+            cells.append(fmt(sd) + cv)
+        rows.append(cells)
+    return rows
+
+
 def comparison_text(cmp, kpis=None) -> str:
     """KPI means with 95 % intervals per scenario, then paired differences to the reference."""
     kpis = list(kpis or headline_kpis(cmp.summary["kpi"]))
@@ -134,6 +154,9 @@ def comparison_text(cmp, kpis=None) -> str:
     out = [
         f"KPI means ±95 % t half-width ({n} replications x {cmp.weeks} weeks)",
         _table(rows, ["KPI", *head], right=set(range(1, len(head) + 1))),
+        "",
+        "Seed-to-seed spread: standard deviation over replications (coefficient of variation)",
+        _table(spread_rows(cmp), ["KPI", *head], right=set(range(1, len(head) + 1))),
     ]
     others = [n for n in cmp.names if n != cmp.reference]
     if others:
@@ -376,6 +399,14 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
                 ("executor", f"{cmp.executor}; {cmp.elapsed:.1f} s"),
                 *_run_info(meta),
             ]
+        ),
+        "<h2>Seed-to-seed spread</h2>",
+        '<p class="muted">Standard deviation of each headline KPI over the replications (coefficient of '
+        "variation in brackets): how much two runs of the same policy differ only because the firm's own "
+        "stochastic processes differ (reality's drift, staff turnover, which customers call, leave or "
+        "refer).</p>",
+        html_table(
+            ["KPI", *names], [[r[0], *(f'<td class="num">{esc(c)}</td>' for c in r[1:])] for r in spread_rows(cmp)]
         ),
         "<h2>Balanced scorecard, side by side</h2>",
         '<p class="muted">Mean over replications ±95 % t half-width; the colour is the status of the mean '
