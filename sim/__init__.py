@@ -1,6 +1,6 @@
 """CRM knowledge-transfer simulation (Mesa 3): the public API.
 
-from sim import load_scenario, run, compare, sweep, sensitivity, CRMKnowledgeModel
+from sim import load_scenario, run, compare, sweep, sensitivity, patterns, CRMKnowledgeModel
 """
 
 from importlib import import_module
@@ -16,6 +16,7 @@ _API = {
     "compare": "sim.experiments.compare",
     "sweep": "sim.experiments.sweep",
     "sensitivity": "sim.experiments.sensitivity",
+    "patterns": "sim.analysis.patterns",
 }
 
 __all__ = sorted(_API)

@@ -35,14 +35,14 @@ class CRMKnowledgeModel(mesa.Model):
 
     def __init__(self, scenario=None, rng=None, params: dict | None = None, seed=None):
         super().__init__(rng=rng if seed is None else seed)
-        # One generator per process and channel, seeded from the model's generator and the stream's name:
-        # a policy that changes how many numbers one process draws does not shift the others, so
-        # scenarios compared on the same seed share random numbers (common random numbers).
-        entropy = int(self.rng.integers(2**63))
-        self.streams = {
-            name: np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(zlib.crc32(name.encode()),)))
-            for name in STREAMS
-        }
+        # One generator per process and channel, seeded from the model's generator, the stream's name
+        # and the week: a policy that changes how many numbers one process draws shifts neither the
+        # other streams nor the same stream's next week, so scenarios compared on the same seed share
+        # their random numbers week by week (common random numbers).
+        self._entropy = int(self.rng.integers(2**63))
+        self._stream_keys = {name: zlib.crc32(name.encode()) for name in STREAMS}
+        self._week_index = 0
+        self.renew_streams()
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or "baseline")
         self.scenario = sc.with_params(params) if params else sc
         self.maturity = int(self.scenario.get("policy.crm_maturity"))
@@ -80,8 +80,18 @@ class CRMKnowledgeModel(mesa.Model):
         self.ledger = Ledger(CHANNEL_NAMES, self.teams.beliefs.shape[0])
         self.stats = measure(self)
 
+    def renew_streams(self) -> None:
+        """This week's generator of every stream, keyed by (seed, stream, week)."""
+        week = self._week_index
+        self.streams = {
+            name: np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(key, week)))
+            for name, key in self._stream_keys.items()
+        }
+
     def week(self) -> None:
         """One week's work: the ledger's new page, every process in schedule order, the measures."""
+        self._week_index += 1
+        self.renew_streams()
         self.ledger.start_week()
         for process in self.schedule:
             process.step()

@@ -138,6 +138,45 @@ def cli_compare(args) -> int:
     return 0
 
 
+def cli_patterns(args) -> int:
+    """``python run.py patterns [SCENARIO] [--reps N] [--steps N] [--set K=V] [--out DIR] [--executor ...]``:
+    exit code 1 when an expectation fails."""
+    from sim.analysis.patterns import FAIL, patterns
+    from sim.experiments.executors import check_executor
+
+    reps = check_int(args.reps, "--reps", 2, "paired replications per arm")
+    steps = None if args.steps is None else check_int(args.steps, "--steps", 1, "weeks to simulate")
+    if args.scenario is not None:
+        load_scenario(args.scenario)  # refused before any work if it does not load
+    overrides = _overrides(args)
+    if overrides:
+        load_scenario(args.scenario or "baseline").with_params(overrides)  # checked before any work
+    check_executor(args.executor, args.workers)
+    from sim.analysis.patterns import declared
+
+    if not declared(args.scenario, args.only):
+        raise InputError(
+            f"--only {' '.join(args.only)}: no declared expectation matches; expected a parameter or channel"
+        )
+    out = prepare(args.out, "patterns", [args.scenario] if args.scenario else [])
+    res = patterns(
+        args.scenario,
+        reps=reps,
+        steps=steps,
+        params=overrides,
+        executor=args.executor,
+        workers=args.workers,
+        progress=args.progress,
+        dask_address=args.dask_address,
+        only=args.only,
+        loop=not args.only,
+    )
+    report = res.write(out)
+    print(res.text())
+    print(f"wrote {display_path(report)}")
+    return 1 if (res.table["verdict"] == FAIL).any() else 0
+
+
 def cli_sweep(args) -> int:
     """`python run.py sweep SCENARIO --param NAME=LOW:HIGH ...`"""
     from sim.experiments.execute import SweepIncomplete, execute

@@ -12,7 +12,7 @@ from importlib import import_module
 
 HANDLERS = {
     command: ("sim.cli.commands", f"cli_{command}")
-    for command in ("run", "compare", "sweep", "sensitivity", "query", "validate", "app", "scenarios")
+    for command in ("run", "compare", "sweep", "sensitivity", "patterns", "query", "validate", "app", "scenarios")
 }
 
 
@@ -94,6 +94,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
     p.add_argument("--samples", type=int, default=64, help="base sample size N (Sobol) or trajectories (Morris)")
     p.add_argument("--reps", type=int, default=1, help="replications per sample point (the KPI is their mean)")
+    _common(p)
+    _executor(p)
+
+    p = sub.add_parser(
+        "patterns", help="check the model against theory: every declared expectation on paired seeds (PASS/FAIL)"
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        help="run every contrast on this scenario (default: each contrast on its home scenario)",
+    )
+    p.add_argument("--reps", type=int, default=12, help="paired replications per arm (default 12)")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="check only the changes naming one of these parameters or channels (default: all)",
+    )
     _common(p)
     _executor(p)
 

@@ -204,3 +204,30 @@ class Levels(dict):
 
     def __reduce__(self):
         return (Levels, (dict(self), self.meaning, self.source))
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What theory expects a change to do to one outcome, and who says so (pattern-oriented modelling,
+    Grimm et al. 2005).
+
+    ``sign`` is +1 (raises), -1 (lowers) or 0 (no effect: within ``margin`` either way). ``outcome``
+    is a KPI of the run summary or a step-table column (its mean over the measured weeks).
+    """
+
+    outcome: str
+    sign: int
+    source: str
+    margin: float = 0.0
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A paired contrast of one parameter, ``low`` against ``high``, on ``scenario``, and what theory
+    expects the change from low to high to do."""
+
+    key: str
+    low: Any
+    high: Any
+    expects: tuple[Expect, ...]
+    scenario: str = "baseline"

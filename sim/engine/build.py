@@ -157,6 +157,12 @@ class Setup(Component):
             source="assumption (Xie 3.3.3)",
         ),
         share(
+            "organization.source_relationship",
+            0.3,
+            "Initial relationship strength with each university and consultancy",
+            source="assumption",
+        ),
+        share(
             "organization.source_knowledge",
             0.7,
             "Share of product and process items a university or consultancy knows",
@@ -398,6 +404,7 @@ def build_partners(model, p) -> None:
         ),
     )
     model.sources.kind[:] = q_kind
+    model.sources.relationship[:] = p["organization.source_relationship"]
     model.unit_agents = OrgUnit.create_views(model, range(2))
     model.supplier_agents = Supplier.create_views(model, range(n_sup))
     model.source_agents = KnowledgeSource.create_views(model, range(q_kind.size))

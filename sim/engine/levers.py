@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.config.params import Param, par, share
+from sim.config.params import Contrast, Expect, Param, par, share
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Lever:
     basis: str = ""  # what the unit cost is per
     column: str = ""  # ledger column its own cost goes to
     effects: tuple[Param, ...] = ()  # scenario parameters that size its effects
+    contrast: Contrast | None = None  # what theory expects of it: ``python run.py patterns``
 
     @property
     def key(self) -> str:
@@ -105,6 +106,18 @@ CRM_MATURITY = Lever(
             source="assumption (~2 % of revenue)",
         ),
     ),
+    contrast=Contrast(
+        "policy.crm_maturity",
+        1,
+        3,
+        (
+            Expect("knowledge_gap", -1, "Liew (seed 000): knowledge-based CRM closes the gap"),
+            Expect(
+                "retention_rate", +1, "Mithas, Krishnan & Fornell 2005: CRM raises customer knowledge, satisfaction"
+            ),
+            Expect("supplier_relational_capital", 0, "nothing in CRM reaches the suppliers", 1e-9),
+        ),
+    ),
 )
 
 # --- Gibbert et al. (seed 004): the customer as passive recipient (KM), captive (CRM), active partner (CKM).
@@ -166,12 +179,27 @@ CUSTOMER_ROLE = Lever(
             source="assumption",
         ),
     ),
+    contrast=Contrast(
+        "policy.customer_role",
+        "passive",
+        "active",
+        (
+            Expect("knowledge_gap", -1, "Gibbert et al. 2002 (seed 004): active customers are knowledge partners"),
+            Expect("retention_rate", +1, "seed 004: CKM turns customer knowledge into loyalty"),
+        ),
+    ),
 )
 
 CODIFICATION = Lever(
     share("policy.codification", 0.2, "Effort on writing knowledge down", source="assumption", label="Codification"),
     "how often members' skills become team practice and staff write into the knowledge base",
     ("team_guidance", "codification"),
+    contrast=Contrast(
+        "policy.codification",
+        0.0,
+        0.8,
+        (Expect("knowledge_org", +1, "Nonaka 1994: externalization; Hansen, Nohria & Tierney 1999 codification"),),
+    ),
 )
 SOCIALIZATION = Lever(
     share(
@@ -183,6 +211,15 @@ SOCIALIZATION = Lever(
     ),
     "share of the front line mentored each week",
     ("mentoring",),
+    contrast=Contrast(
+        "policy.socialization",
+        0.0,
+        1.0,
+        (
+            Expect("knowledge_gap", -1, "Nonaka 1994: socialization; Miller, Zhao & Calantone 2006"),
+            Expect("knowledge_individual", +1, "Miller, Zhao & Calantone 2006: learning from better performers"),
+        ),
+    ),
 )
 JOB_ROTATION = Lever(
     share(
@@ -190,6 +227,12 @@ JOB_ROTATION = Lever(
     ),
     "weekly chance a team sends a member to another team",
     ("staff_exchange",),
+    contrast=Contrast(
+        "policy.job_rotation",
+        0.0,
+        0.5,
+        (Expect("knowledge_individual", +1, "Xie 3.1: sending staff to learn from another team"),),
+    ),
 )
 TRAINING = Lever(
     share(
@@ -201,6 +244,12 @@ TRAINING = Lever(
     ),
     "share of staff studying the knowledge base each week",
     ("manuals",),
+    contrast=Contrast(
+        "policy.training",
+        0.0,
+        0.6,
+        (Expect("knowledge_individual", +1, "Nonaka 1994: internalization of manuals and training"),),
+    ),
 )
 LOYALTY_SCHEME = Lever(
     share(
@@ -229,6 +278,15 @@ LOYALTY_SCHEME = Lever(
             source="assumption",
         ),
     ),
+    contrast=Contrast(
+        "policy.loyalty_scheme",
+        0.0,
+        0.6,
+        (
+            Expect("retention_rate", +1, "seed 004 (CRM: customers captive through loyalty schemes); Verhoef 2003"),
+            Expect("supplier_relational_capital", 0, "a customer scheme does not reach the suppliers", 1e-9),
+        ),
+    ),
 )
 CO_CREATION = Lever(
     share(
@@ -253,6 +311,15 @@ CO_CREATION = Lever(
             source="joint value creation builds affective commitment (seed 004); value assumption",
         ),
     ),
+    contrast=Contrast(
+        "policy.co_creation",
+        0.0,
+        0.6,
+        (
+            Expect("knowledge_gap", -1, "seed 004 (CKM): co-creating customers share what they know"),
+            Expect("retention_rate", +1, "seed 004: joint value creation binds customers"),
+        ),
+    ),
 )
 SUPPLIER_COLLABORATION = Lever(
     share(
@@ -264,6 +331,15 @@ SUPPLIER_COLLABORATION = Lever(
     ),
     "share of suppliers in seminars and staff exchanges each week",
     ("supplier_seminars", "supplier_dispatch"),
+    contrast=Contrast(
+        "policy.supplier_collaboration",
+        0.0,
+        0.8,
+        (
+            Expect("product_fit", +1, "Xie 3.3.2: suppliers' knowledge reaches production"),
+            Expect("supplier_relational_capital", +1, "Xie 2.(4): exchange builds relational capital"),
+        ),
+    ),
 )
 EXTERNAL_KNOWHOW = Lever(
     share(
@@ -275,6 +351,13 @@ EXTERNAL_KNOWHOW = Lever(
     ),
     "share of consultancies and universities engaged each week",
     ("buy_knowhow", "conferences", "giving_back"),
+    contrast=Contrast(
+        "policy.external_knowhow",
+        0.0,
+        0.5,
+        (Expect("knowledge_org", +1, "Xie 3.3.3: know-how from universities and consultancies, under turbulence"),),
+        scenario="open_innovation",
+    ),
 )
 RETENTION_PROGRAMME = Lever(
     share(
@@ -301,6 +384,15 @@ RETENTION_PROGRAMME = Lever(
             0.5,
             "Share of employee turnover a full retention programme prevents",
             source="assumption",
+        ),
+    ),
+    contrast=Contrast(
+        "policy.retention_programme",
+        0.0,
+        1.0,
+        (
+            Expect("employee_retention", +1, "the programme's purpose"),
+            Expect("knowledge_individual", +1, "March 1991: fewer leavers take less tacit knowledge away"),
         ),
     ),
 )

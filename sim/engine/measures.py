@@ -63,7 +63,7 @@ class Measures(Component):
         share(
             "market.capital_customer_weight",
             0.8,
-            "Weight of customers (the rest: suppliers) in relational capital",
+            "Weight of customers in relational capital (the rest: suppliers and outside sources)",
             source="assumption",
         ),
         share(
@@ -84,17 +84,23 @@ class Measures(Component):
 # --- the knowledge the firm can use -------------------------------------------------------------
 
 
+def supply_fit(model) -> float:
+    """What production has documented of the supply items it builds with (share right)."""
+    sup = model.space.items("supply")
+    production = model.units.beliefs[model.unit_index["production"]]
+    return float((production[sup] == model.reality[sup]).mean()) if sup.size else 1.0
+
+
 def product_fit(model) -> np.ndarray:
     """Per segment: how well the products fit -- what R&D (else production) has documented of the
     segment's needs, and what production has documented of the supply items it builds with."""
     rnd, production = model.units.beliefs[model.unit_index["rnd"]], model.units.beliefs[model.unit_index["production"]]
-    cust, sup = model.space.items("customer"), model.space.items("supply")
+    cust = model.space.items("customer")
     w = model.need_w[:, cust]
     needs_right = lookup(rnd, production)[cust] == model.reality[cust]
     needs_fit = (w * needs_right).sum(axis=1) / w.sum(axis=1) if cust.size else np.ones(w.shape[0])
-    supply_fit = (production[sup] == model.reality[sup]).mean() if sup.size else 1.0
     share_ = model.scenario.get("market.fit_needs_share")
-    return share_ * needs_fit + (1.0 - share_) * supply_fit
+    return share_ * needs_fit + (1.0 - share_) * supply_fit(model)
 
 
 def knowledge_gap(model, tacit: np.ndarray, explicit: np.ndarray) -> np.ndarray:
@@ -149,20 +155,25 @@ def _customers(model):
     }
 
 
-def _relational_capital(model) -> tuple[float, float, float]:
-    """(total, customers' part, suppliers' part): value-weighted relationship strength (Xie 2.(4))."""
+def _relational_capital(model) -> tuple[float, float, float, float]:
+    """(total, customers' part, suppliers' part, outside sources' part): relationship strength, the
+    customers' weighted by their value (Xie 2.(4): knowledge turned into relational capital). The total
+    weighs customers by ``market.capital_customer_weight`` and the partners (suppliers and outside
+    sources together) by the rest."""
     C, n = model.customers, model.n_customers
     active = C.status[:n] == ACTIVE
     value = C.products[:n][active] * (1.0 + C.premium[:n][active])
     rel = C.relationship[:n][active]
     n_active = int(active.sum())
     rc_customers = float((value * rel).sum() / value.sum()) if n_active else 0.0
-    S = model.suppliers.relationship
+    S, Q = model.suppliers.relationship, model.sources.relationship
     rc_suppliers = float(S.mean()) if S.size else 0.0
+    rc_sources = float(Q.mean()) if Q.size else 0.0
+    partners = np.concatenate([S, Q])
     w = model.scenario.get("market.capital_customer_weight")
-    parts = [(w, rc_customers)] * bool(n_active) + [(1.0 - w, rc_suppliers)] * bool(S.size)
+    parts = [(w, rc_customers)] * bool(n_active) + [(1.0 - w, float(partners.mean()))] * bool(partners.size)
     rc = sum(w * v for w, v in parts) / sum(w for w, _ in parts) if parts else 0.0
-    return rc, rc_customers, rc_suppliers
+    return rc, rc_customers, rc_suppliers, rc_sources
 
 
 @produces(("relational_capital", "Relational capital", "value-weighted relationship strength, 0..1"))
@@ -252,6 +263,7 @@ def _week(model):
 
 @produces(
     ("product_fit", "Product fit (R&D/production)", "share, 0..1"),
+    ("supply_fit", "Supply knowledge documented by production", "share of supply items right"),
     ("codification", "Codified knowledge", "share of the front line's right knowledge its stores hold"),
     ("knowledge_score_individual", "Employees' knowledge score", "sum(belief x reality) / K, -1..1"),
     ("knowledge_score_org", "Knowledge base score", "sum(belief x reality) / K, -1..1"),
@@ -264,6 +276,7 @@ def _firm(model):
     explicit = stores(model)[E.team[model.front_line]]
     return {
         "product_fit": float(model.product_fit.mean()),
+        "supply_fit": supply_fit(model),
         "codification": codified_share(model, front, explicit),
         "knowledge_score_individual": float(raw_score(E.beliefs, model.reality).mean() / model.K),
         "knowledge_score_org": float(score(model.kb, model.reality)),
@@ -275,6 +288,8 @@ def _firm(model):
 @produces(
     ("customer_relational_capital", "Relational capital with customers", "0..1"),
     ("supplier_relational_capital", "Relational capital with suppliers", "0..1"),
+    ("source_relational_capital", "Relational capital with universities and consultancies", "0..1"),
+    ("knowledge_crm", "CRM database", "share of customer items right"),
     ("competitor_quality", "Competitors' service quality", "0..1"),
     ("exposed", "Customers at the start of the week", "customers"),
     ("cohort_exposed", "Measured cohort: customers at the start of the week", "customers"),
@@ -282,11 +297,14 @@ def _firm(model):
     ("cohort_margin", "Measured cohort: margin less the cost of serving it", "money per week"),
 )
 def _parts(model):
-    _, rc_customers, rc_suppliers = _relational_capital(model)
+    _, rc_customers, rc_suppliers, rc_sources = _relational_capital(model)
     w = model.ledger.week
+    cust = model.space.items("customer")
     return {
         "customer_relational_capital": rc_customers,
         "supplier_relational_capital": rc_suppliers,
+        "source_relational_capital": rc_sources,
+        "knowledge_crm": float(proportion_correct(model.crm_db[cust], model.reality[cust])) if cust.size else 1.0,
         "competitor_quality": model.competitor_quality,
         **{k: w[k] for k in ("exposed", "cohort_exposed", "cohort_churned", "cohort_margin")},
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sim.config.params import Constant, Levels, Param
+from sim.config.params import Constant, Contrast, Levels, Param
 
 
 class Pars(dict):
@@ -34,6 +34,7 @@ class Component:
     params: ClassVar[tuple[Param, ...]] = ()
     reads: ClassVar[tuple[str, ...]] = ()
     costs: ClassVar[tuple[str, ...]] = ()
+    contrasts: ClassVar[tuple[Contrast, ...]] = ()  # what theory expects of its parameters (`patterns`)
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -64,7 +65,11 @@ class Process(Component):
     def __init__(self, model):
         self.model = model
         self.p = Pars(self.name, model.scenario, self.keys())
-        self.rng = model.streams[self.streams[0]] if self.streams else None
+
+    @property
+    def rng(self):
+        """Its first random stream, this week's (the model renews every stream each week)."""
+        return self.model.streams[self.streams[0]] if self.streams else None
 
     def step(self) -> None:
         raise NotImplementedError

@@ -63,3 +63,26 @@ def write_comparison(cmp, out_dir: str | Path | None = None, command: str | None
     report = out / "report.html"
     atomic_write_text(report, compare_report(cmp, figures, meta))
     return report
+
+
+def write_patterns(res, out_dir: str | Path | None = None, command: str | None = None) -> Path:
+    """Write the verdicts and the loop (Parquet + CSV), meta.json, the forest plot and report.html (last)."""
+    from sim.present import plots
+    from sim.present.report import patterns_report, versions
+
+    out = prepare(out_dir, "patterns", [])
+    write_table(res.table, out / "patterns")
+    write_table(res.loop, out / "loop")
+    meta = {
+        "reps": res.reps,
+        "weeks": res.weeks,
+        "params": res.params,
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "version": versions(),
+        "command": command or command_line(),
+    }
+    write_json(out / "meta.json", meta)
+    figures = {"forest": plots.save_png(res.plot(), out / "forest.png")}
+    report = out / "report.html"
+    atomic_write_text(report, patterns_report(res, figures, meta))
+    return report

@@ -335,6 +335,38 @@ def differences(diff: pd.DataFrame, kpis=None, title: str | None = None) -> Figu
     return fig
 
 
+VERDICT_COLORS = {"PASS": "#1a9850", "FAIL": "#d73027", "n.s.": "#999999", "not used": "#dddddd"}
+
+
+def forest(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """The patterns as a forest plot: each expectation's effect with its paired 95 % interval, in units
+    of the outcome's seed-to-seed standard deviation (so outcomes in different units share one axis),
+    coloured by verdict; the expected direction is marked on the right."""
+    t = table[table["verdict"] != "not used"].reset_index(drop=True)
+    fig = Figure(figsize=(9.5, 0.24 * max(len(t), 4) + 1.4), layout="constrained")
+    ax = fig.subplots()
+    scale = t["sd_base"].where(t["sd_base"] > 0, np.nan)
+    y = np.arange(len(t))
+    for i, r in t.iterrows():
+        sd = scale[i]
+        if not np.isfinite(sd):  # an outcome that does not vary between seeds: show the raw effect
+            sd = 1.0
+        c = VERDICT_COLORS.get(r["verdict"], "#999999")
+        ax.hlines(i, r["ci_low"] / sd, r["ci_high"] / sd, color=c, lw=3)
+        ax.plot([r["effect"] / sd], [i], "o", color=c, mec="black", ms=4, zorder=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [f"{r.change}: {r.outcome} ({r.expected})" for r in t.itertuples()], fontsize=7)
+    ax.set_ylim(len(t) - 0.5, -0.5)
+    ax.set_xlabel("effect of the change / seed-to-seed sd of the outcome (paired 95 % interval)", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=c, lw=3, label=v) for v, c in VERDICT_COLORS.items() if v != "not used"]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False, fontsize=8)
+    fig.suptitle(title or "Does the model behave as theory expects? (expected sign in brackets)", fontsize=10)
+    return fig
+
+
 # --- saving --------------------------------------------------------------------------------------
 
 

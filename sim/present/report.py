@@ -177,6 +177,34 @@ def comparison_text(cmp, kpis=None) -> str:
     return "\n".join(out)
 
 
+def patterns_text(res) -> str:
+    """The patterns table for the terminal: change, outcome, expected sign, effect ±95 %, verdict."""
+    rows = []
+    for r in res.table.itertuples(index=False):
+        effect = "-" if r.verdict == "not used" else fmt_pm(r.effect, r.effect - r.ci_low, sign=True)
+        rows.append([r.change, r.scenario, r.outcome, r.expected, effect, r.verdict])
+    c = res.counts
+    out = [
+        f"Patterns: {len(res.table)} expectations, {res.reps} paired replications each "
+        f"(effect of the change: high - low, or off - on; ±95 % paired half-width)",
+        _table(rows, ["change", "scenario", "outcome", "expected", "effect", "verdict"], right={4}),
+        f"{c['PASS']} PASS, {c['FAIL']} FAIL, {c['n.s.']} not significant, {c['not used']} not used",
+    ]
+    if len(res.loop):
+        out += ["", "Relational-capital loop (Xie 2.(4)): CRM maturity 1 -> 3 with and without the loop"]
+        loop_rows = [
+            [
+                r.outcome,
+                fmt_pm(r.effect_without_loop, r.effect_without_loop - r.without_ci_low, sign=True),
+                fmt_pm(r.effect_with_loop, r.effect_with_loop - r.with_ci_low, sign=True),
+                f"{r.loop_gain:+.0%}" if np.isfinite(r.loop_gain) else "-",
+            ]
+            for r in res.loop.itertuples(index=False)
+        ]
+        out.append(_table(loop_rows, ["outcome", "without loop", "with loop", "loop gain"], right={1, 2, 3}))
+    return "\n".join(out)
+
+
 # --- HTML ----------------------------------------------------------------------------------------
 
 CSS = """
@@ -348,6 +376,50 @@ def run_report(result, figures: dict[str, bytes], meta: dict) -> str:
         NOTES,
     ]
     return page(f"Run {sc.name}", sections)
+
+
+def patterns_report(res, figures: dict[str, bytes], meta: dict) -> str:
+    """report.html of ``patterns``: what was checked, the verdicts with sources, the forest plot, the loop."""
+    rows = []
+    for r in res.table.itertuples(index=False):
+        color = {"PASS": "#d9f0d3", "FAIL": "#f4a582", "n.s.": "#eeeeee"}.get(r.verdict, "#ffffff")
+        effect = "-" if r.verdict == "not used" else fmt_pm(r.effect, r.effect - r.ci_low, sign=True)
+        rows.append(
+            [r.kind, r.change, r.scenario, r.outcome, r.expected, f'<td class="num">{esc(effect)}</td>',
+             f'<td style="background:{color}">{esc(r.verdict)}</td>', r.source]
+        )  # fmt: skip
+    c = res.counts
+    loop_rows = [
+        [r.outcome, f"{r.effect_without_loop:+.4g}", f"{r.effect_with_loop:+.4g}", f"{r.loop_gain:+.0%}"]
+        for r in res.loop.itertuples(index=False)
+    ]
+    loop = [
+        "<h2>The relational-capital loop (Xie 2.(4))</h2>",
+        '<p class="muted">Effect of CRM maturity 1 -> 3 when relationships feed what customers share and when '
+        "that loop is cut (market.voice_relationship = 0); loop gain = with / without - 1.</p>",
+        html_table(["outcome", "without loop", "with loop", "loop gain"], loop_rows),
+    ]
+    sections = [
+        '<p class="muted">Pattern-oriented modelling (Grimm et al. 2005): each lever, environment parameter '
+        "and transfer channel declares beside its definition the direction theory expects on the outcomes it "
+        "should move. Each contrast runs its low and high arm on common random numbers (replication r of both "
+        "shares its seed); the effect is high minus low (a channel: switched off minus as it runs) with its paired 95 % t interval. PASS: the interval "
+        "excludes 0 on the expected side (for an expected 0: it lies within the declared margin); FAIL: it "
+        "excludes 0 on the other side; n.s.: the replications cannot tell.</p>",
+        kv_table(
+            [
+                ("expectations", str(len(res.table))),
+                ("verdicts", f"{c['PASS']} PASS, {c['FAIL']} FAIL, {c['n.s.']} n.s., {c['not used']} not used"),
+                ("replications per arm", str(res.reps)),
+                ("parameters set for every arm", ", ".join(f"{k} = {v}" for k, v in res.params.items()) or "none"),
+                *_run_info(meta),
+            ]
+        ),
+        html_table(["kind", "change", "scenario", "outcome", "expected", "effect", "verdict", "source"], rows),
+        img(figures["forest"], "forest plot", "Effects in units of each outcome's seed-to-seed sd."),
+        *(loop if len(res.loop) else []),
+    ]
+    return page("Patterns: the model against theory", sections)
 
 
 def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:

@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from sim.config.params import Param, par, share
+from sim.config.params import Contrast, Expect, Param, par, share
 from sim.engine.levers import Lever
 
 INTERNAL = "3.1 inside the CRM unit"
@@ -40,6 +40,9 @@ class Channel:
     phase: str = "transfer"
     reads: tuple[str, ...] = ()  # other scenario keys its function reads
     extra: tuple[Param, ...] = ()  # parameters it owns beside its rate and cost
+    ablation: tuple[Expect, ...] = ()  # what switching it off should do (``python run.py patterns``)
+    home: str = "baseline"  # a shipped scenario that uses it, where its ablation is tested
+    contrasts: tuple[Contrast, ...] = ()  # what theory expects of its other parameters
 
     @property
     def streams(self) -> tuple[str, ...]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.config.params import Expect
 from sim.engine import levers
 from sim.engine.channels.channel import CROSS_LEVEL, Channel
-from sim.engine.knowledge import code_learning, combination, lookup
+from sim.engine.knowledge import code_learning, combination, lookup, raw_score
 from sim.engine.levers import CRM_MATURITY
 
 
@@ -20,13 +21,21 @@ def customer_insight(model, rate, effort, rng):
 def product_briefing(model, rate, effort, rng):
     """R&D/production -> CRM unit: product and supply knowledge from their documentation into the
     knowledge base and every team's repository (Xie 3.2.1: to the organization, teams and individuals).
-    Each unit briefs on its own domain: R&D on products, production on products and supply."""
+    Each unit briefs on its own domain (R&D on products, production on products and supply), and a
+    store takes a unit's briefing only if the unit knows that domain better than the store does
+    (March's rule)."""
     docs = model.units.beliefs * model.unit_domain
-    moved = code_learning(model.kb, docs, rate, rng)
-    n_teams = model.teams.beliefs.shape[0]
-    votes = np.tile(docs, (n_teams, 1))
-    moved += code_learning(model.teams.beliefs, votes, rate, rng, group=np.repeat(np.arange(n_teams), docs.shape[0]))
-    return moved, model.units.beliefs.shape[0] * (1 + n_teams)
+    reality = model.reality
+    R = model.teams.beliefs
+    stores = np.concatenate([model.kb[None, :], R])  # the knowledge base, then every team's repository
+    doc_score = raw_score(docs, reality)  # (units,)
+    store_score = raw_score(stores[:, None, :] * model.unit_domain[None, :, :], reality)  # (stores, units)
+    better = doc_score[None, :] > store_score
+    rows, units = np.nonzero(better)
+    moved = code_learning(stores, docs[units], rate, rng, group=rows) if rows.size else 0
+    model.kb[:] = stores[0]
+    R[:] = stores[1:]
+    return moved, model.units.beliefs.shape[0] * stores.shape[0]
 
 
 CHANNELS: tuple[Channel, ...] = (
@@ -40,6 +49,7 @@ CHANNELS: tuple[Channel, ...] = (
         0.10,
         20.0,
         reads=(CRM_MATURITY.key, *(f"crm.lookup_{level}" for level in (1, 2, 3))),
+        ablation=(Expect("product_fit", -1, "Xie 3.2: customer needs passed to R&D and production"),),
     ),
     Channel(
         "product_briefing",
@@ -50,5 +60,6 @@ CHANNELS: tuple[Channel, ...] = (
         product_briefing,
         0.10,
         20.0,
+        ablation=(Expect("knowledge_org", -1, "Xie 3.2: product knowledge passed to the CRM unit"),),
     ),
 )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.params import par, share
+from sim.config.params import Contrast, Expect, par, share
 from sim.engine.channels.channel import EXTERNAL, Channel, chosen
-from sim.engine.knowledge import code_learning, combination, internalization, socialization, superior_group
+from sim.engine.knowledge import code_learning, combination, internalization, socialization
 from sim.engine.levers import CO_CREATION, CUSTOMER_ROLE, EXTERNAL_KNOWHOW, SUPPLIER_COLLABORATION
 
 BOND_GAIN = share(
@@ -17,13 +17,21 @@ BOND_GAIN = share(
     source="assumption",
 )
 
+ATTENDEES = par(
+    "organization.conference_attendees",
+    10,
+    "Staff of the CRM unit, and of R&D/production, who meet a university's experts at a conference",
+    0,
+    1000,
+    source="assumption",
+)
 VOICE_RELATIONSHIP = par(
     "market.voice_relationship",
-    1.0,
-    "How much more a customer tells the front line per unit of relationship strength above 1/2 "
+    1.5,
+    "Elasticity of what a customer tells the front line in the relationship strength: rate x (2 x strength)^v "
     "(0 cuts the relational-capital loop)",
     0,
-    2,
+    4,
     source="theory: the virtuous spiral of relational capital (Xie 2.(4)); value assumption",
 )
 
@@ -36,14 +44,15 @@ def customer_voice(model, rate, effort, rng, contacts, servers):
     An employee serving several customers learns an item if any of them teaches it:
     ``1 - prod(1 - p_i)`` over its encounters. More from active partners and with co-creation, and
     more the stronger the customer's relationship: ``p_i = rate x role x (1 + co-creation) x
-    (1 + v (s_i - 1/2))`` with ``v = market.voice_relationship`` -- relational capital feeding back
-    into what the firm learns (Xie 2.(4)); ``v = 0`` cuts the loop.
+    (2 s_i) ** v`` with ``v = market.voice_relationship`` (a relationship of 1/2 shares at the plain
+    rate) -- relational capital feeding back into what the firm learns (Xie 2.(4)); ``v = 0`` cuts
+    the loop.
     """
     C, E = model.customers, model.employees
     cust = model.space.span("customer")
     sc = model.scenario
     role = sc.get(f"market.sharing_{model.customer_role}") * (1.0 + sc.get(CO_CREATION.key))
-    p_i = rate * role * np.maximum(0.0, 1.0 + sc.get(VOICE_RELATIONSHIP.key) * (C.relationship[contacts] - 0.5))
+    p_i = rate * role * (2.0 * C.relationship[contacts]) ** sc.get(VOICE_RELATIONSHIP.key)
     order = np.argsort(servers, kind="stable")
     s_sorted = servers[order]
     starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
@@ -67,11 +76,11 @@ def customer_education(model, rate, effort, rng, contacts, servers):
 
 
 def crm_records(model, rate, effort, rng, contacts, servers):
-    """Front line -> CRM database (explicit): this week's servers record what they know of customers;
-    the database takes the majority of those who know more than it does (March's rule)."""
+    """Front line -> CRM database (explicit): this week's servers record what they know of their customers'
+    needs; where the majority of the records disagrees with the database, it takes the majority
+    (March's rule over the week's records, ``rate x (1 - tacitness)``)."""
     staff = np.flatnonzero(np.bincount(servers, minlength=model.employees.tenure.size))
     votes = model.employees.beliefs[staff] * model.space.mask("customer")
-    votes = votes[superior_group(votes, model.crm_db, model.reality)]  # the records of those who know better
     moved = code_learning(model.crm_db, votes, rate * (1.0 - model.space.tacitness), rng)
     return moved, servers.size
 
@@ -123,41 +132,50 @@ def supplier_dispatch(model, rate, effort, rng):
 
 
 def buy_knowhow(model, rate, effort, rng):
-    """Consultancies -> organization: buying documented know-how (combination)."""
+    """Consultancies -> organization: buying documented know-how of their field (products and service
+    processes) into the knowledge base (combination); more with a stronger relationship."""
     Q = model.sources
     who = np.flatnonzero((Q.kind == "consultancy") & (rng.random(Q.kind.size) < effort))
+    field = model.space.mask("product", "process")
     moved = 0
     for q in who:
         # what a consultancy sells is documented know-how: only the codifiable part (1 - tacitness)
         moved += combination(
-            model.kb, Q.beliefs[q], rate * (1.0 + Q.relationship[q]) / 2.0 * (1.0 - model.space.tacitness), rng
+            model.kb, Q.beliefs[q] * field, rate * (1.0 + Q.relationship[q]) / 2.0 * (1.0 - model.space.tacitness), rng
         )
     return moved, who.size
 
 
 def conferences(model, rate, effort, rng):
-    """Universities <-> firm staff: meeting experts at conferences (socialization, both ways)."""
+    """Universities <-> firm staff: meeting experts at conferences (socialization, both ways). Each
+    university engaged this week meets a few of the CRM unit's staff and of R&D/production's; each
+    attendee learns from the expert (more with a stronger relationship), and the expert learns from them
+    what the firm knows of its customers."""
     Q, E, st = model.sources, model.employees, model.unit_staff
     who = np.flatnonzero((Q.kind == "university") & (rng.random(Q.kind.size) < effort))
-    moved = 0
+    attendees = int(model.scenario.get(ATTENDEES.key))
+    customers = model.space.mask("customer")
+    moved = meetings = 0
     for q in who:
         for holder in (E, st):
-            if holder.beliefs.shape[0] == 0:
-                continue
-            i = rng.integers(holder.beliefs.shape[0])
-            moved += socialization(holder.beliefs[i], Q.beliefs[q], rate * (1.0 + Q.relationship[q]) / 2.0, rng)
-            moved += socialization(Q.beliefs[q], holder.beliefs[i], rate, rng)
-    return moved, 2 * who.size
+            n = holder.beliefs.shape[0]
+            for i in rng.choice(n, size=min(attendees, n), replace=False) if n else ():
+                moved += socialization(holder.beliefs[i], Q.beliefs[q], rate * (1.0 + Q.relationship[q]) / 2.0, rng)
+                moved += socialization(Q.beliefs[q], holder.beliefs[i] * customers, rate, rng)
+                meetings += 1
+    return moved, meetings
 
 
 def giving_back(model, rate, effort, rng):
-    """Organization -> outside knowledge holders: sharing experience; builds reciprocity."""
+    """Organization -> outside knowledge holders: sharing the firm's experience of its customers (what
+    the experts cannot learn in their own field) builds reciprocity -- the relationship that keeps
+    the access to their know-how open."""
     Q = model.sources
     who = chosen(rng, Q.beliefs.shape[0], effort)
     if who.size == 0:
         return 0, 0
     Qb = Q.beliefs[who]
-    moved = combination(Qb, model.kb, rate, rng)
+    moved = combination(Qb, model.kb * model.space.mask("customer"), rate, rng)
     Q.beliefs[who] = Qb
     _bond(model, Q.relationship, who)
     return moved, who.size
@@ -176,6 +194,18 @@ CHANNELS: tuple[Channel, ...] = (
         phase="encounter",
         reads=tuple(p.key for p in (*CUSTOMER_ROLE.params(), *CO_CREATION.params())),
         extra=(VOICE_RELATIONSHIP,),
+        ablation=(
+            Expect("knowledge_gap", +1, "Xie 3.3.1: customers are the source of customer knowledge"),
+            Expect("retention_rate", -1, "service-profit chain (Heskett et al. 1994)"),
+        ),
+        contrasts=(
+            Contrast(
+                "market.voice_relationship",
+                0.0,
+                1.5,
+                (Expect("knowledge_gap", -1, "Xie 2.(4): relational capital makes customers share more"),),
+            ),
+        ),
     ),
     Channel(
         "customer_education",
@@ -187,6 +217,7 @@ CHANNELS: tuple[Channel, ...] = (
         0.05,
         0.5,
         phase="encounter",
+        ablation=(Expect("service_quality", -1, "Xie 3.3.1: educated customers get more value in use"),),
     ),
     Channel(
         "crm_records",
@@ -198,6 +229,7 @@ CHANNELS: tuple[Channel, ...] = (
         0.10,
         0.2,
         phase="encounter",
+        ablation=(Expect("knowledge_crm", -1, "Liew (seed 000): the CRM database records what the front line learns"),),
     ),
     Channel(
         "supplier_seminars",
@@ -206,10 +238,11 @@ CHANNELS: tuple[Channel, ...] = (
         "externalization",
         "technical seminars and documents, both ways",
         supplier_seminars,
-        0.1,
+        0.25,
         100.0,
         SUPPLIER_COLLABORATION,
         extra=(BOND_GAIN,),
+        ablation=(Expect("supply_fit", -1, "Xie 3.3.2: seminars and documents with suppliers"),),
     ),
     Channel(
         "supplier_dispatch",
@@ -222,6 +255,9 @@ CHANNELS: tuple[Channel, ...] = (
         200.0,
         SUPPLIER_COLLABORATION,
         reads=(BOND_GAIN.key,),
+        # what dispatched staff learn reaches production's documentation only through the unit's own
+        # majority rule: within two years its measurable effect is on the relationship
+        ablation=(Expect("supplier_relational_capital", -1, "Xie 2.(4): exchanges build relational capital"),),
     ),
     Channel(
         "buy_knowhow",
@@ -230,9 +266,11 @@ CHANNELS: tuple[Channel, ...] = (
         "combination",
         "buying know-how",
         buy_knowhow,
-        0.10,
+        0.6,
         2000.0,
         EXTERNAL_KNOWHOW,
+        ablation=(Expect("knowledge_org", -1, "Xie 3.3.3: buying know-how from consultancies"),),
+        home="open_innovation",
     ),
     Channel(
         "conferences",
@@ -241,9 +279,12 @@ CHANNELS: tuple[Channel, ...] = (
         "socialization",
         "meeting experts at conferences",
         conferences,
-        0.05,
-        300.0,
+        0.2,
+        60.0,
         EXTERNAL_KNOWHOW,
+        extra=(ATTENDEES,),
+        ablation=(Expect("knowledge_individual", -1, "Xie 3.3.3: meeting experts at conferences"),),
+        home="open_innovation",
     ),
     Channel(
         "giving_back",
@@ -256,5 +297,7 @@ CHANNELS: tuple[Channel, ...] = (
         50.0,
         EXTERNAL_KNOWHOW,
         reads=(BOND_GAIN.key,),
+        ablation=(Expect("source_relational_capital", -1, "Xie 3.3.3: giving back keeps the access"),),
+        home="open_innovation",
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.params import par
+from sim.config.params import Expect, par
 from sim.engine.channels.channel import INTERNAL, Channel, chosen
 from sim.engine.knowledge import code_learning, combination, internalization, raw_score, socialization, superior_group
 from sim.engine.levers import CODIFICATION, JOB_ROTATION, SOCIALIZATION, TRAINING
@@ -80,12 +80,14 @@ def mentoring(model, rate, effort, rng):
 
 
 def team_guidance(model, rate, effort, rng):
-    """Individual -> team: the skills of the members who do better than the team's practice become team
-    practice (externalization, March's rule per team)."""
+    """Individual -> team: the skills of the members who do better than the team's practice on the front
+    line's work (customer and process items) become team practice (externalization, March's rule per
+    team)."""
     E, T = model.employees, model.teams
-    better = scores(model) > raw_score(T.beliefs, model.reality)[E.team]
+    work = work_domain(model)
+    better = raw_score(E.beliefs * work, model.reality) > raw_score(T.beliefs * work, model.reality)[E.team]
     p = rate * effort * (1.0 - model.space.tacitness)
-    moved = code_learning(T.beliefs, E.beliefs[better], p, rng, group=E.team[better])
+    moved = code_learning(T.beliefs, E.beliefs[better] * work, p, rng, group=E.team[better])
     return moved, T.beliefs.shape[0]
 
 
@@ -97,14 +99,16 @@ def team_practice(model, rate, effort, rng):
 
 
 def codification(model, rate, effort, rng):
-    """Individual -> organization: collating, summarizing, coding (externalization): the knowledge base
-    learns from the writers who do better than it (March's rule)."""
+    """Individual -> organization: collating, summarizing, coding the service know-how (process items)
+    into the knowledge base -- the customer-service skills manual of Xie 3.1 (externalization) -- from
+    the writers who know it better than the knowledge base does (March's rule)."""
     E = model.employees
     writers = chosen(rng, E.beliefs.shape[0], effort)
     if writers.size == 0:
         return 0, 0
-    better = writers[superior_group(E.beliefs[writers], model.kb, model.reality)]
-    moved = code_learning(model.kb, E.beliefs[better], rate * (1.0 - model.space.tacitness), rng)
+    work = model.space.mask("process")
+    better = writers[superior_group(E.beliefs[writers] * work, model.kb * work, model.reality)]
+    moved = code_learning(model.kb, E.beliefs[better] * work, rate * (1.0 - model.space.tacitness), rng)
     return moved, writers.size
 
 
@@ -141,16 +145,18 @@ def staff_exchange(model, rate, effort, rng):
 
 
 def team_communication(model, rate, effort, rng):
-    """Team <-> team, explicit: each repository takes records from another team's repository if that
-    one does better (combination)."""
+    """Team <-> team, explicit: each repository exchanges records with another team's (combination): it
+    takes the records it lacks, and where the two disagree it takes the other's if that repository
+    does better on the front line's work."""
     R = model.teams.beliefs
     n = R.shape[0]
     if n < 2:
         return 0, 0
     partner = (np.arange(n) + 1 + rng.integers(n - 1, size=n)) % n
-    s = raw_score(R, model.reality)
-    better = s[partner] > s
-    source = np.where(better[:, None], R[partner], 0).astype(np.int8)  # a repository that is not better offers nothing
+    work = work_domain(model)
+    s = raw_score(R * work, model.reality)
+    better = (s[partner] > s)[:, None]
+    source = np.where(better | (R == 0), R[partner], 0).astype(np.int8)
     moved = combination(R, source, rate, rng)
     return moved, n
 
@@ -161,11 +167,11 @@ def work_domain(model) -> np.ndarray:
 
 
 def briefings(model, rate, effort, rng):
-    """Team <-> organization: briefings on work in progress, both ways (combination). Teams whose
-    repository beats the knowledge base on the front line's work (customer and process items) brief
-    it (March's majority rule); the knowledge base briefs the teams it beats."""
+    """Team <-> organization: briefings on work in progress with customers, both ways (combination).
+    Teams whose repository beats the knowledge base on customer items brief it (March's majority
+    rule); the knowledge base briefs the teams it beats."""
     R, kb, reality = model.teams.beliefs, model.kb, model.reality
-    work = work_domain(model)
+    work = model.space.mask("customer")
     team_score = raw_score(R * work, reality)
     kb_score = raw_score(kb * work, reality)
     moved = code_learning(kb, R[team_score > kb_score] * work, rate, rng)
@@ -178,12 +184,12 @@ def briefings(model, rate, effort, rng):
 
 
 def task_summaries(model, rate, effort, rng):
-    """Team -> organization: at the end of a task (one team a week), the summaries of the members who
-    beat the knowledge base on the task's domain (customer and process items) go into it
-    (externalization, March's rule)."""
+    """Team -> organization: at the end of a task (one team a week), the summaries of what its members
+    learned about customers go into the knowledge base, from the members who know customers better
+    than it does (externalization, March's rule)."""
     E = model.employees
     team = rng.integers(model.teams.beliefs.shape[0])
-    work = work_domain(model)
+    work = model.space.mask("customer")
     B = E.beliefs[E.team == team] * work
     better = B[superior_group(B, model.kb * work, model.reality)]
     p = rate * (1.0 - model.space.tacitness)
@@ -198,9 +204,12 @@ CHANNELS: tuple[Channel, ...] = (
         "socialization",
         "colleagues learn from the best of the few ties they look at, if that one does better",
         working_together,
-        0.02,
+        0.05,
         0.0,
         extra=(TIES_CONSULTED,),
+        ablation=(
+            Expect("knowledge_individual", -1, "Miller, Zhao & Calantone 2006: learning from better colleagues"),
+        ),
     ),
     Channel(
         "mentoring",
@@ -212,6 +221,7 @@ CHANNELS: tuple[Channel, ...] = (
         0.05,
         5.0,
         SOCIALIZATION,
+        ablation=(Expect("knowledge_individual", -1, "Xie 3.1: guidance; Nonaka 1994 socialization"),),
     ),
     Channel(
         "team_guidance",
@@ -220,9 +230,10 @@ CHANNELS: tuple[Channel, ...] = (
         "externalization",
         "the skills of the members who beat the team's practice become practice (majority rule)",
         team_guidance,
-        0.03,
+        0.3,
         1.0,
         CODIFICATION,
+        ablation=(Expect("knowledge_team", -1, "Xie 3.1: individual -> team (externalization)"),),
     ),
     Channel(
         "team_practice",
@@ -233,6 +244,7 @@ CHANNELS: tuple[Channel, ...] = (
         team_practice,
         0.05,
         1.0,
+        ablation=(Expect("knowledge_individual", -1, "Xie 3.1: team -> individual (internalization)"),),
     ),
     Channel(
         "codification",
@@ -241,9 +253,10 @@ CHANNELS: tuple[Channel, ...] = (
         "externalization",
         "collating, summarizing and coding what the better writers know into the knowledge base",
         codification,
-        0.05,
+        0.2,
         10.0,
         CODIFICATION,
+        ablation=(Expect("knowledge_org", -1, "Xie 3.1: individual -> organization (externalization)"),),
     ),
     Channel(
         "task_summaries",
@@ -254,6 +267,7 @@ CHANNELS: tuple[Channel, ...] = (
         task_summaries,
         0.10,
         10.0,
+        ablation=(Expect("knowledge_org", -1, "Xie 3.1: summaries after a task; March 1991 code learning"),),
     ),
     Channel(
         "briefings",
@@ -264,6 +278,7 @@ CHANNELS: tuple[Channel, ...] = (
         briefings,
         0.10,
         20.0,
+        ablation=(Expect("knowledge_team", -1, "Xie 3.1: team <-> organization briefings"),),
     ),
     Channel(
         "manuals",
@@ -272,9 +287,10 @@ CHANNELS: tuple[Channel, ...] = (
         "internalization",
         "manuals, service-skill handbooks and training",
         manuals,
-        0.04,
+        0.15,
         2.0,
         TRAINING,
+        ablation=(Expect("knowledge_individual", -1, "Xie 3.1: manuals and training (internalization)"),),
     ),
     Channel(
         "staff_exchange",
@@ -283,9 +299,11 @@ CHANNELS: tuple[Channel, ...] = (
         "socialization",
         "sending staff to learn from another team",
         staff_exchange,
-        0.10,
+        0.5,
         50.0,
         JOB_ROTATION,
+        ablation=(Expect("knowledge_individual", -1, "Xie 3.1: sending staff to another team"),),
+        home="km",
     ),
     Channel(
         "team_communication",
@@ -294,7 +312,8 @@ CHANNELS: tuple[Channel, ...] = (
         "combination",
         "practices and service records taken from a better team's repository",
         team_communication,
-        0.05,
+        0.2,
         5.0,
+        ablation=(Expect("knowledge_team", -1, "Xie 3.1: team <-> team (combination)"),),
     ),
 )

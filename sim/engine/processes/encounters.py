@@ -115,9 +115,10 @@ class Encounters(Process):
     reads = (*(p.key for p in CRM_MATURITY.params()), *(p.key for p in CO_CREATION.params()), "market.products")
     costs = ("service_cost", "crm_system_cost", CO_CREATION.column)
 
-    def __init__(self, model):
-        super().__init__(model)
-        self.service_rng = model.streams["encounters"]
+    @property
+    def service_rng(self):
+        """The stream of the encounters themselves (who serves, what is looked up, what is sold)."""
+        return self.model.streams["encounters"]
 
     def contacts(self, active: np.ndarray) -> np.ndarray:
         """Who is in touch this week: each active customer calls with the contact rate; at maturity 3 the

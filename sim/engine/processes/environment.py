@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.params import par, share
+from sim.config.params import Contrast, Expect, par, share
 from sim.engine.knowledge import drift
 from sim.engine.process import Process
 
@@ -66,6 +66,25 @@ class Environment(Process):
             0,
             2,
             source="assumption",
+        ),
+    )
+
+    contrasts = (
+        Contrast(
+            "environment.turbulence",
+            1.0,
+            3.0,
+            (
+                Expect("knowledge_gap", +1, "March 1991 (p4): knowledge decays as reality drifts; Xie 2.(2)"),
+                Expect("npv", -1, "service-profit chain (Heskett et al. 1994): stale knowledge loses customers"),
+                Expect("customer_equity", -1, "service-profit chain: fewer, less loyal customers"),
+            ),
+        ),
+        Contrast(
+            "environment.competition",
+            0.3,
+            0.6,
+            (Expect("retention_rate", -1, "seed 003: customers leave for better offers"),),
         ),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.config.params import share
+from sim.config.params import Contrast, Expect, share
 from sim.engine.knowledge import forget
 from sim.engine.process import Process
 
@@ -18,6 +18,19 @@ class Forgetting(Process):
             0.005,
             "Weekly probability that a person's known belief decays to 0",
             source="assumption (~23 % of what one knows a year)",
+        ),
+    )
+
+    contrasts = (
+        Contrast(
+            "knowledge.forgetting",
+            0.005,
+            0.02,
+            (
+                Expect("knowledge_individual", -1, "what is not used is forgotten"),
+                Expect("npv", -1, "service-profit chain (Heskett et al. 1994)"),
+                Expect("customer_equity", -1, "service-profit chain (Heskett et al. 1994)"),
+            ),
         ),
     )
 

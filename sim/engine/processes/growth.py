@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.agents import CustomerStatus
-from sim.config.params import par, share
+from sim.config.params import Contrast, Expect, par, share
 from sim.engine import market
 from sim.engine.build import add_customers, win_back
 from sim.engine.process import Process
@@ -68,6 +68,15 @@ class Growth(Process):
     )
     reads = ("market.market_potential",)
     costs = ("acquisition_cost",)
+
+    contrasts = (
+        Contrast(
+            "market.q_imitation",
+            0.38,
+            0.76,
+            (Expect("acquired_per_year", +1, "Bass 1969: word of mouth brings customers"),),
+        ),
+    )
 
     def step(self) -> None:
         m, p, ledger, rng = self.model, self.p, self.model.ledger, self.rng

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.agents import Employee
-from sim.config.params import par, share
+from sim.config.params import Contrast, Expect, par, share
 from sim.engine import levers, market
 from sim.engine.build import traits
 from sim.engine.knowledge import informed_beliefs, internalization
@@ -52,6 +52,19 @@ class Workforce(Process):
         *(p.key for p in RETENTION_PROGRAMME.params()),
     )
     costs = ("hiring_cost", "onboarding_cost", RETENTION_PROGRAMME.column)
+
+    contrasts = (
+        Contrast(
+            "organization.employee_turnover",
+            0.2,
+            0.5,
+            (
+                Expect("knowledge_individual", -1, "March 1991: leavers take their tacit knowledge"),
+                Expect("npv", -1, "hiring, onboarding and lost knowledge cost money"),
+                Expect("customer_equity", -1, "service-profit chain: less knowledge, fewer loyal customers"),
+            ),
+        ),
+    )
 
     def step(self) -> None:
         m, p, rng = self.model, self.p, self.rng
