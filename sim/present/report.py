@@ -403,7 +403,8 @@ def patterns_report(res, figures: dict[str, bytes], meta: dict) -> str:
         '<p class="muted">Pattern-oriented modelling (Grimm et al. 2005): each lever, environment parameter '
         "and transfer channel declares beside its definition the direction theory expects on the outcomes it "
         "should move. Each contrast runs its low and high arm on common random numbers (replication r of both "
-        "shares its seed); the effect is high minus low (a channel: switched off minus as it runs) with its paired 95 % t interval. PASS: the interval "
+        "shares its seed); the effect is high minus low (a channel: switched off minus as it runs) with its "
+        "paired 95 % t interval. PASS: the interval "
         "excludes 0 on the expected side (for an expected 0: it lies within the declared margin); FAIL: it "
         "excludes 0 on the other side; n.s.: the replications cannot tell.</p>",
         kv_table(
