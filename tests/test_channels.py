@@ -194,7 +194,9 @@ def test_staff_exchange_counts_exactly_for_one_visit(monkeypatch):
 
 
 def test_conferences_count_exactly_with_one_holder_group():
-    m = small_model(**{"organization.rnd_staff": 0, "organization.production_staff": 0})
+    m = small_model(
+        **{"organization.rnd_staff": 0, "organization.production_staff": 0, "organization.conference_attendees": 1}
+    )
     before = snapshot(m)
     moved, _ = BY_NAME["conferences"].run(m, 0.9, 1.0, m.streams["conferences"])
     assert moved == n_changed(changed_cells(before, m)) > 0
