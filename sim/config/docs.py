@@ -105,6 +105,18 @@ def schedule_markdown() -> str:
     return _table(["order", "process", "what it does", "random streams"], rows)
 
 
+def expectations_markdown() -> str:
+    """Every declared expectation of ``patterns``: what changes, on which scenario, the outcome, the
+    expected sign and the source."""
+    from sim.analysis.patterns import declared
+
+    sign = {1: "+", -1: "-", 0: "0 (no effect)"}
+    rows = [
+        [p.kind, p.name, p.scenario, f"`{p.expect.outcome}`", sign[p.expect.sign], p.expect.source] for p in declared()
+    ]
+    return _table(["kind", "change", "scenario", "outcome", "expected", "source"], rows)
+
+
 GENERATED = {
     "parameters": schema_markdown,
     "constants": constants_markdown,
@@ -112,6 +124,7 @@ GENERATED = {
     "channels": channels_markdown,
     "kpis": kpis_markdown,
     "schedule": schedule_markdown,
+    "expectations": expectations_markdown,
 }
 _BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
