@@ -33,7 +33,17 @@ RUN_FILES = [
     "scorecard.png",
     "report.html",
 ]
-COMPARE_TABLES = ["runs", "steps", "summary", "differences", "scorecards"]
+COMPARE_TABLES = [
+    "runs",
+    "steps",
+    "summary",
+    "differences",
+    "scorecards",
+    "payback",
+    "breakeven",
+    "horizons",
+    "returns",
+]
 
 
 def _fail(argv, capsys):
@@ -220,7 +230,7 @@ def test_compare_writes_everything(tmp_path, capsys):
     for name in COMPARE_TABLES:
         p, c = pd.read_parquet(out / f"{name}.parquet"), pd.read_csv(out / f"{name}.csv")
         assert len(p) == len(c) > 0
-    for name in ("timeseries", "scorecard", "flows", "differences"):
+    for name in ("timeseries", "scorecard", "flows", "differences", "payback"):
         assert (out / f"{name}.png").stat().st_size > 1000
     assert {p.name for p in out.glob("scenario-*.toml")} == {"scenario-baseline.toml", "scenario-km.toml"}
     meta = json.loads((out / "meta.json").read_text())
@@ -231,7 +241,8 @@ def test_compare_writes_everything(tmp_path, capsys):
     diff = pd.read_parquet(out / "differences.parquet")
     assert set(diff["scenario"]) == {"baseline"} and set(diff["reference"]) == {"km"}
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4
+    assert html.count("data:image/png;base64,") == 5
     assert "Differences to km" in html and "Welch" in html
+    assert "How to read the intervals" in html and "Does it pay, when, and for how long?" in html
     assert "Differences to km (paired" in stdout and "km (ref)" in stdout
     assert stdout.strip().splitlines()[-1] == f"wrote {out / 'report.html'}"

@@ -3,7 +3,7 @@
 KPI values come from a finished run; targets, weights and directions from the scenario's
 ``[scorecard.kpi.<name>]`` tables. One scorecard for the firm, one per team (department).
 Flows (revenue, profit, costs, acquisitions, transfers) are per year; states (knowledge, gap,
-satisfaction) are the mean of the last quarter (13 weeks), so a single noisy week does not decide.
+satisfaction) are their mean over the measured weeks (after the warm-up).
 """
 
 from __future__ import annotations
@@ -16,17 +16,12 @@ from sim.engine.channels import CHANNELS, INTERNAL
 from sim.engine.market import clv, retention, weekly_discount
 
 
-def firm_kpis(steps: pd.DataFrame, annual_discount: float) -> dict[str, float]:
-    """KPI values of a run from its step table (row 0 is the state when measurement begins).
-
-    Flows are summed over the measured weeks (per year where the unit says so); levels are their
-    mean over the measured weeks (the warm-up is excluded, so a steady run's mean is its level).
-    Money: NPV discounts each week's cash profit to step 0; customer equity is the active customers
-    at the horizon times their lifetime value, discounted to step 0; value is their sum.
-    """
+def valuation(steps: pd.DataFrame, annual_discount: float) -> dict[str, float]:
+    """The money of a run from its step table, in money of step 0: ``npv`` of the weekly cash profit;
+    ``clv``, the weekly closed form on the run's margin, cost of serving and retention; ``customer_equity``,
+    the customers active at the last row times their lifetime value, discounted; ``value`` = NPV +
+    customer equity. A step table cut at week h gives the value of a policy at horizon h."""
     flow = steps.iloc[1:]
-    weeks = max(len(flow), 1)
-    years = weeks / 52.0
     d = weekly_discount(annual_discount)
     factor = (1.0 + d) ** -np.arange(1, len(flow) + 1)  # discount of week t's cash to the start
     churned, exposed = float(flow["churned"].sum()), float(flow["exposed"].sum())
@@ -35,9 +30,23 @@ def firm_kpis(steps: pd.DataFrame, annual_discount: float) -> dict[str, float]:
     margin = float(flow["gross_margin"].sum()) / customer_weeks if customer_weeks else 0.0
     serving = float(flow["customer_cost"].sum()) / exposed if exposed else 0.0
     lifetime = clv(margin, serving, weekly_retention, d)
-    active = float(steps["active_customers"].iloc[-1])
     npv = float((flow["profit"].to_numpy() * factor).sum())
-    equity = active * lifetime * (float(factor[-1]) if len(factor) else 1.0)
+    equity = float(steps["active_customers"].iloc[-1]) * lifetime * (float(factor[-1]) if len(factor) else 1.0)
+    return {"value": npv + equity, "npv": npv, "customer_equity": equity, "clv": lifetime}
+
+
+def firm_kpis(steps: pd.DataFrame, annual_discount: float) -> dict[str, float]:
+    """KPI values of a run from its step table (row 0 is the state when measurement begins).
+
+    Flows are summed over the measured weeks (per year where the unit says so); levels are their
+    mean over the measured weeks (the warm-up is excluded, so a steady run's mean is its level);
+    money as :func:`valuation`.
+    """
+    flow = steps.iloc[1:]
+    weeks = max(len(flow), 1)
+    years = weeks / 52.0
+    churned, exposed = float(flow["churned"].sum()), float(flow["exposed"].sum())
+    money = valuation(steps, annual_discount)
     internal = [f"transfers_{c.name}" for c in CHANNELS if c.group == INTERNAL]
     employees = float(steps["employees"].iloc[-1]) or 1.0
     customers = flow["active_customers"].where(flow["active_customers"] > 0)
@@ -46,12 +55,12 @@ def firm_kpis(steps: pd.DataFrame, annual_discount: float) -> dict[str, float]:
         return float(flow[column].mean()) if len(flow) else float(steps[column].iloc[-1])
 
     return {
-        "value": npv + equity,
-        "npv": npv,
-        "customer_equity": equity,
+        "value": money["value"],
+        "npv": money["npv"],
+        "customer_equity": money["customer_equity"],
         "revenue": float(flow["revenue"].sum()) / years,
         "profit": float(flow["profit"].sum()) / years,
-        "clv": lifetime,
+        "clv": money["clv"],
         "knowledge_cost": float(flow["knowledge_cost"].sum()) / years,
         "retention_rate": retention(churned, exposed),
         "satisfaction_mean": level("satisfaction_mean"),
@@ -141,6 +150,24 @@ def perspective_scores(card: pd.DataFrame) -> pd.Series:
         if p in weights.index
     }
     return pd.Series(out, name="score")
+
+
+def rescore(runs: pd.DataFrame, yardstick) -> pd.DataFrame:
+    """Every run scored on one yardstick -- a scenario's targets, weights and directions -- so that
+    policies are ranked on the same scale. ``score`` and the perspective scores are replaced; each
+    run's score on its own scenario's scorecard is kept as ``own_score``."""
+    out = runs.copy()
+    if "score" in out:
+        out["own_score"] = out["score"]
+    scores, perspectives = [], []
+    for row in out.to_dict("records"):
+        card = build_scorecard({k: row[k] for k in KPIS}, yardstick)
+        scores.append(weighted_score(card))
+        perspectives.append(perspective_scores(card))
+    out["score"] = scores
+    for p, col in SCORE_COLUMNS.items():
+        out[col] = [ps.get(p, np.nan) for ps in perspectives]
+    return out
 
 
 def team_kpis(model, steps: pd.DataFrame) -> pd.DataFrame:

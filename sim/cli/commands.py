@@ -113,6 +113,7 @@ def cli_run(args) -> int:
 def cli_compare(args) -> int:
     """``python run.py compare S1 S2 ... [--reps N] [--steps N] [--reference S] [--set K=V] [--out DIR]
     [--executor none|process|dask] [--workers N] [--dask-address ADDR] [--no-progress]``."""
+    from sim.config.variants import parse_vary
     from sim.experiments.compare import plan_comparison, run_comparison
 
     plan = plan_comparison(
@@ -124,6 +125,8 @@ def cli_compare(args) -> int:
         args.workers,
         cli=True,
         executor=args.executor,
+        weights=args.weights,
+        vary=parse_vary(args.vary) if args.vary else None,
     )
     base_seed = check_int(args.seed, "--seed", 0, "base of the replication seeds")
     out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])

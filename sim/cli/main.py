@@ -71,10 +71,27 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("compare", help="compare scenarios over replications (common random numbers)")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="SCENARIO",
+        help="scenario names or files, or inline variants NAME:key=value,... (e.g. crm:policy.crm_maturity=3)",
+    )
     p.add_argument("--reps", type=int, default=10, help="replications per scenario (default 10)")
     p.add_argument("--reference", default=None, help="scenario the others are compared with (default: the first)")
     p.add_argument("--seed", type=int, default=0, help="base of the replication seeds (default 0)")
+    p.add_argument(
+        "--weights",
+        default=None,
+        metavar="SCENARIO",
+        help="score every scenario on this scenario's targets and weights (a name or file; default: the reference's)",
+    )
+    p.add_argument(
+        "--vary",
+        default=None,
+        metavar="KEY=V1,V2,...",
+        help="run each scenario once per value, e.g. policy.crm_maturity=1,2,3 (default: no variants)",
+    )
     _common(p)
     _executor(p)
 

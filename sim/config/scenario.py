@@ -294,6 +294,15 @@ class Scenario:
             self._name, description, steps, flat, self._path, self._extends, {**self._overrides, **changes}
         )
 
+    def renamed(self, name: str, description: str | None = None) -> Scenario:
+        """The same scenario under another name (e.g. a variant made on the command line)."""
+        if not isinstance(name, str) or not name.strip():
+            raise ScenarioError(f"{OVERRIDE}: name {name!r}: expected a non-empty name", source=OVERRIDE)
+        return Scenario._raw(
+            name, self._description if description is None else description, self._steps, dict(self._flat),
+            self._path, self._extends, dict(self._overrides),
+        )  # fmt: skip
+
     def diff(self, other: Scenario) -> dict[str, tuple[Any, Any]]:
         """Parameters that differ: dotted name -> (value here, value in ``other``)."""
         return {k: (v, other._flat[k]) for k, v in self._flat.items() if other._flat[k] != v}

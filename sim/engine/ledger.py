@@ -32,6 +32,16 @@ CUSTOMER_COSTS: tuple[str, ...] = (
     "incentive_cost",
     "co_creation_cost",
 )
+#: What a strategist spends on knowledge and policies (the levers' costs): the spend a policy's payback
+#: and return are measured against, and what an optimizer's budget limits.
+POLICY_COSTS: tuple[str, ...] = (
+    "knowledge_cost",
+    "crm_system_cost",
+    "loyalty_cost",
+    "incentive_cost",
+    "co_creation_cost",
+    "retention_programme_cost",
+)
 #: Weekly income, counts and other entries (booked, not charged).
 BOOKED: tuple[str, ...] = (
     "revenue",

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis import payback
+from sim.analysis.scorecard import rescore
 from sim.analysis.stats import mean_interval, paired_difference, welch_interval
-from sim.config.loader import load_scenario
+from sim.config import variants
 from sim.config.scenario import Scenario
 from sim.experiments.executors import check_executor, open_executor, run_tasks
 from sim.experiments.seeds import replication_seed
@@ -33,7 +35,7 @@ from sim.experiments.simulate import RUN_KEYS, tidy
 from sim.io.errors import InputError, check_int
 
 # summary keys that are not KPIs, and an alias of "clv" left out of the statistics
-_NOT_KPIS = RUN_KEYS
+_NOT_KPIS = (*RUN_KEYS, "own_score")
 Task = tuple  # (scenario: Scenario | str | Path, seed: int, steps: int | None)
 
 
@@ -162,22 +164,23 @@ def differences_to(runs: pd.DataFrame, names: Sequence[str], reference: str, lev
     return pd.DataFrame(rows, columns=cols)
 
 
-def scorecards_side_by_side(scenarios: Sequence[Scenario], summary: pd.DataFrame, reference: str) -> pd.DataFrame:
-    """The firm scorecard per scenario from the mean KPI values: kpi, perspective, target, weight, then
-    ``<scenario>_mean`` and ``<scenario>_status``. Target and weight are the reference's; a scenario
-    whose scorecard sets another target gets a ``<scenario>_target`` column (its status uses its own)."""
+def scorecards_side_by_side(scenarios: Sequence[Scenario], summary: pd.DataFrame, yardstick: Scenario) -> pd.DataFrame:
+    """The firm scorecard per scenario from the mean KPI values, all on one yardstick: kpi,
+    perspective, the yardstick's target and weight, then ``<scenario>_mean`` and ``<scenario>_status``
+    (against the yardstick's target). A scenario whose own scorecard weighs a KPI differently gets a
+    ``<scenario>_own_weight`` column, so its own priorities stay visible beside the common scale."""
     from sim.analysis.scorecard import KPIS, build_scorecard
 
     means = summary.pivot(index="kpi", columns="scenario", values="mean")
-    cards = {sc.name: build_scorecard({k: means.loc[k, sc.name] for k in KPIS}, sc) for sc in scenarios}
-    base = cards[reference]
+    base = build_scorecard({k: means.loc[k, scenarios[0].name] for k in KPIS}, yardstick)
     out = base[["kpi", "perspective", "description", "unit", "direction", "target", "weight"]].copy()
     for sc in scenarios:
-        card = cards[sc.name]
+        card = build_scorecard({k: means.loc[k, sc.name] for k in KPIS}, yardstick)
         out[f"{sc.name}_mean"] = card["value"].to_numpy()
         out[f"{sc.name}_status"] = card["status"].to_numpy()
-        if not np.allclose(card["target"].to_numpy(), base["target"].to_numpy()):
-            out[f"{sc.name}_target"] = card["target"].to_numpy()
+        own = np.array([float(sc.get(f"scorecard.kpi.{k}.weight")) for k in out["kpi"]])
+        if not np.allclose(own, out["weight"].to_numpy()):
+            out[f"{sc.name}_own_weight"] = own
     return out
 
 
@@ -198,6 +201,11 @@ class Comparison:
     scorecards: pd.DataFrame
     base_seed: int = 0
     executor: str = "process"
+    yardstick: str = ""  # the scenario whose targets and weights score every scenario
+    payback: pd.DataFrame = field(default_factory=pd.DataFrame)  # cumulative differences to the reference
+    breakeven: pd.DataFrame = field(default_factory=pd.DataFrame)  # break-even week per scenario
+    horizons: pd.DataFrame = field(default_factory=pd.DataFrame)  # value and rank at 1, 2, 5 years
+    returns: pd.DataFrame = field(default_factory=pd.DataFrame)  # extra spend, extra value, return
     elapsed: float = 0.0
     created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
 
@@ -226,6 +234,11 @@ class Comparison:
 
         return plots.flows(self.steps)
 
+    def plot_payback(self):
+        from sim.present import plots
+
+        return plots.payback(self.payback, self.breakeven)
+
     def plot_differences(self, kpis=None):
         from sim.present import plots
         from sim.present.report import headline_kpis
@@ -249,6 +262,7 @@ class Comparison:
             "base_seed": self.base_seed,
             "params": self.params,
             "executor": self.executor,
+            "yardstick": self.yardstick,
             "elapsed_s": round(self.elapsed, 3),
             "date": self.created,
             "version": versions(),
@@ -269,10 +283,20 @@ class _Plan:
     reps: int
     weeks: int
     params: dict
+    yardstick: Scenario | None = None
 
 
 def plan_comparison(
-    scenarios, reps=10, steps=None, reference=None, params=None, workers=None, cli: bool = False, executor="process"
+    scenarios,
+    reps=10,
+    steps=None,
+    reference=None,
+    params=None,
+    workers=None,
+    cli: bool = False,
+    executor="process",
+    weights=None,
+    vary=None,
 ) -> _Plan:
     """Check every input of :func:`compare` and load the scenarios; raises before any run.
 
@@ -295,7 +319,12 @@ def plan_comparison(
             if g in seen:
                 raise InputError(f"scenario {g!r} given twice: expected each scenario once")
             seen.add(g)
-    loaded = [load_scenario(s) for s in scenarios]
+    if vary is not None:
+        key, values = vary
+        loaded = variants.vary(scenarios, key, values)
+        given = [sc.name for sc in loaded]
+    else:
+        loaded = [variants.load_variant(s) for s in scenarios]
     names = [sc.name for sc in loaded]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -328,7 +357,17 @@ def plan_comparison(
                 f"the scenarios run for different numbers of weeks ({shown}): expected the same; set {flag('steps')} N"
             )
         steps = next(iter(horizons.values()))
-    return _Plan(loaded, reference, reps, int(steps), params)
+    yardstick = loaded[names.index(reference)] if weights is None else _yardstick(weights, names, loaded, params)
+    return _Plan(loaded, reference, reps, int(steps), params, yardstick)
+
+
+def _yardstick(weights, names: list[str], loaded: list[Scenario], params: dict) -> Scenario:
+    """The scenario whose scorecard scores them all: one of the compared scenarios by name, or any
+    scenario name or file (its targets and weights)."""
+    if isinstance(weights, str) and weights in names:
+        return loaded[names.index(weights)]
+    sc = variants.load_variant(weights)
+    return sc.with_params(params) if params else sc
 
 
 def _shown(g) -> str:
@@ -346,6 +385,8 @@ def compare(
     progress: bool = True,
     base_seed: int = 0,
     dask_address: str | None = None,
+    weights=None,
+    vary=None,
 ) -> Comparison:
     """Run every scenario ``reps`` times on common random numbers and compare them.
 
@@ -356,8 +397,15 @@ def compare(
         reference: the scenario the others are compared with (default: the first).
         params: dotted overrides applied to every scenario, validated before any run.
         executor, workers, dask_address, progress: see :func:`run_many`.
+        weights: the scorecard every scenario is scored on (a scenario name or file; default: the
+            reference's), so the ranking does not depend on which scenario is listed first.
+        vary: ``(key, [values])``: each scenario once per value (``NAME:key=value``).
+
+    Scenarios may be written inline: ``"crm:policy.crm_maturity=3,policy.loyalty_scheme=0.3"``.
     """
-    plan = plan_comparison(scenarios, reps, steps, reference, params, workers, executor=executor)
+    plan = plan_comparison(
+        scenarios, reps, steps, reference, params, workers, executor=executor, weights=weights, vary=vary
+    )
     base_seed = check_int(base_seed, "base_seed =", 0, "seed of the replication seeds")
     return run_comparison(plan, executor, workers, progress, base_seed, dask_address)
 
@@ -376,7 +424,12 @@ def run_comparison(
     elapsed = time.perf_counter() - t0
     names = [sc.name for sc in plan.scenarios]
     runs, steps_df = tidy(results, keys)
+    yardstick = plan.yardstick or plan.scenarios[names.index(plan.reference)]
+    runs = rescore(runs, yardstick)
     summary = summarize_runs(runs, names)
+    annual = float(yardstick.get("market.annual_discount_rate"))
+    pay = payback.payback(steps_df, names, plan.reference, annual)
+    horizons = payback.horizon_values(steps_df, names, annual)
     return Comparison(
         scenarios=plan.scenarios,
         reference=plan.reference,
@@ -388,8 +441,13 @@ def run_comparison(
         steps=steps_df,
         summary=summary,
         differences=differences_to(runs, names, plan.reference),
-        scorecards=scorecards_side_by_side(plan.scenarios, summary, plan.reference),
+        scorecards=scorecards_side_by_side(plan.scenarios, summary, yardstick),
         base_seed=base_seed,
         executor=executor if isinstance(executor, str) else type(executor).__name__,
         elapsed=elapsed,
+        yardstick=yardstick.name,
+        payback=pay,
+        breakeven=payback.breakeven(pay),
+        horizons=horizons,
+        returns=payback.returns(pay, horizons, plan.reference),
     )

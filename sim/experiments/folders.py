@@ -46,7 +46,17 @@ def write_comparison(cmp, out_dir: str | Path | None = None, command: str | None
     from sim.present.report import compare_report
 
     out = prepare(out_dir, "compare", cmp.names)
-    for name in ("runs", "steps", "summary", "differences", "scorecards"):
+    for name in (
+        "runs",
+        "steps",
+        "summary",
+        "differences",
+        "scorecards",
+        "payback",
+        "breakeven",
+        "horizons",
+        "returns",
+    ):
         write_table(getattr(cmp, name), out / name)
     for sc in cmp.scenarios:
         atomic_write_text(out / f"scenario-{safe_name(sc.name) or 'scenario'}.toml", sc.to_toml())
@@ -58,6 +68,7 @@ def write_comparison(cmp, out_dir: str | Path | None = None, command: str | None
         ("scorecard", cmp.plot_scorecard),
         ("flows", cmp.plot_flows),
         ("differences", cmp.plot_differences),
+        ("payback", cmp.plot_payback),
     ):
         figures[key] = plots.save_png(make(), out / f"{key}.png")
     report = out / "report.html"

@@ -335,6 +335,39 @@ def differences(diff: pd.DataFrame, kpis=None, title: str | None = None) -> Figu
     return fig
 
 
+def payback(pay: pd.DataFrame, breakeven: pd.DataFrame | None = None, title: str | None = None) -> Figure:
+    """Cumulative cash and NPV of each scenario minus the reference, week by week, with paired 95 %
+    bands; a dotted line at each scenario's break-even week."""
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    axes = fig.subplots(1, 2, sharex=True)
+    if pay.empty:
+        for ax in axes:
+            ax.axis("off")
+        axes[0].text(0.5, 0.5, "one scenario only: nothing to compare", ha="center", va="center")
+        return fig
+    names = list(dict.fromkeys(pay["scenario"]))
+    col = colors([pay["reference"].iloc[0], *names])
+    for ax, measure, label in ((axes[0], "cash", "cumulative cash"), (axes[1], "npv", "cumulative NPV")):
+        for name in names:
+            d = pay[(pay["scenario"] == name) & (pay["measure"] == measure)].sort_values("step")
+            ax.plot(d["step"], d["difference"], color=col[name], lw=1.6, label=name)
+            ax.fill_between(d["step"], d["ci_low"], d["ci_high"], color=col[name], alpha=0.2, lw=0)
+            if breakeven is not None and measure == "cash":
+                week = breakeven.set_index("scenario").get("breakeven_week", pd.Series(dtype=float)).get(name)
+                if week is not None and np.isfinite(week):
+                    ax.axvline(week, color=col[name], ls=":", lw=1)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_title(f"{label}: scenario - {pay['reference'].iloc[0]}", fontsize=9)
+        ax.set_xlabel("week", fontsize=8)
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4))
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(
+        title or "Payback: does the policy pay, and when? (paired 95 % bands; dotted: break-even)", fontsize=10
+    )
+    return fig
+
+
 VERDICT_COLORS = {"PASS": "#1a9850", "FAIL": "#d73027", "n.s.": "#999999", "not used": "#dddddd"}
 
 

@@ -17,6 +17,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from sim.analysis.kpis import outcome_label
+from sim.analysis.payback import HORIZONS
 from sim.analysis.scorecard import KPIS, perspective_scores, weighted_score
 
 STATUS_COLORS = {"met": "#c8e6c9", "near": "#ffe0a3", "missed": "#f8c4c4"}
@@ -141,19 +143,75 @@ def spread_rows(cmp) -> list[list[str]]:
     return rows
 
 
+def _week_text(week) -> str:
+    return "-" if week is None or not np.isfinite(week) else f"{int(week)}"
+
+
+def breakeven_text(row) -> str:
+    """``week 62 [48, 81]`` or ``not within the horizon`` (interval bounds beyond it shown as ``>H``)."""
+    if not np.isfinite(row["breakeven_week"]):
+        return f"not within the horizon ({row['horizon']} weeks)"
+    late = _week_text(row["latest"]) if np.isfinite(row["latest"]) else f">{row['horizon']}"
+    return f"week {int(row['breakeven_week'])} [{_week_text(row['earliest'])}, {late}]"
+
+
+def payback_rows(cmp) -> list[list[str]]:
+    """Per scenario: break-even week of cumulative cash, cumulative cash and NPV differences at the
+    horizon, extra policy spend, extra value and the net value per unit of extra spend."""
+    rows = []
+    pay = cmp.payback
+    be = cmp.breakeven.set_index("scenario") if len(cmp.breakeven) else None
+    ret = cmp.returns.set_index("scenario") if len(cmp.returns) else None
+    for name in cmp.names:
+        if name == cmp.reference or be is None:
+            continue
+        last = pay[(pay["scenario"] == name)].sort_values("step").groupby("measure").last()
+        cells = [name, breakeven_text(be.loc[name])]
+        for m in ("cash", "npv"):
+            r = last.loc[m]
+            cells.append(fmt_pm(r["difference"], r["difference"] - r["ci_low"], sign=True))
+        if ret is not None and name in ret.index:
+            r = ret.loc[name]
+            cells += [fmt(r["extra_spend"]), fmt(r["extra_value"])]
+            cells.append(f"{r['return_per_unit']:+.2f}" if np.isfinite(r["return_per_unit"]) else "no extra spend")
+        rows.append(cells)
+    return rows
+
+
+PAYBACK_HEADER = ["scenario", "break-even (cash)", "cash diff.", "NPV diff.", "extra spend", "extra value", "per unit"]
+
+
+def ranking_rows(cmp) -> tuple[list[str], list[list[str]]]:
+    """Value (NPV + customer equity) ±95 % and rank of each scenario at each horizon within the run."""
+    h = cmp.horizons
+    horizons = sorted(h["horizon"].unique()) if len(h) else []
+    rows = []
+    for name in cmp.names:
+        cells = [name]
+        for y in horizons:
+            r = h[(h["horizon"] == y) & (h["scenario"] == name)].iloc[0]
+            cells.append(f"{fmt_pm(r['value'], r['value'] - r['ci_low'])} (#{int(r['rank'])})")
+        rows.append(cells)
+    return [f"{y // 52} yr" if y % 52 == 0 else f"{y} wk" for y in horizons], rows
+
+
 def comparison_text(cmp, kpis=None) -> str:
-    """KPI means with 95 % intervals per scenario, then paired differences to the reference."""
+    """KPI means with 95 % intervals per scenario (all scored on one yardstick), the seed-to-seed
+    spread, paired differences to the reference, payback and the ranking by horizon."""
     kpis = list(kpis or headline_kpis(cmp.summary["kpi"]))
     s = cmp.summary.set_index(["kpi", "scenario"])
     head = [f"{n} (ref)" if n == cmp.reference else n for n in cmp.names]
     rows = [
-        [k, *(fmt_pm(s.loc[(k, n), "mean"], s.loc[(k, n), "mean"] - s.loc[(k, n), "ci_low"]) for n in cmp.names)]
+        [k, outcome_label(k)[1], *(fmt_pm(s.loc[(k, n), "mean"], s.loc[(k, n), "mean"] - s.loc[(k, n), "ci_low"])
+                                   for n in cmp.names)]
         for k in kpis
-    ]
+    ]  # fmt: skip
     n = int(cmp.summary["n"].max())
+    yardstick = getattr(cmp, "yardstick", "") or cmp.reference
     out = [
-        f"KPI means ±95 % t half-width ({n} replications x {cmp.weeks} weeks)",
-        _table(rows, ["KPI", *head], right=set(range(1, len(head) + 1))),
+        f"KPI means ±95 % t half-width ({n} replications x {cmp.weeks} weeks); every scenario scored on "
+        f"the scorecard of {yardstick!r}",
+        _table(rows, ["KPI", "unit", *head], right=set(range(2, len(head) + 2))),
         "",
         "Seed-to-seed spread: standard deviation over replications (coefficient of variation)",
         _table(spread_rows(cmp), ["KPI", *head], right=set(range(1, len(head) + 1))),
@@ -174,6 +232,22 @@ def comparison_text(cmp, kpis=None) -> str:
             f"Differences to {cmp.reference} (paired by replication, ±95 % half-width; * = interval excludes 0)",
             _table(rows, ["KPI", *[f"{o} - {cmp.reference}" for o in others]], right=set(range(1, len(others) + 1))),
         ]
+        if len(getattr(cmp, "payback", ())):
+            out += [
+                "",
+                f"Payback against {cmp.reference} over {cmp.weeks} weeks (paired ±95 %; money of week 0; per unit = "
+                "extra value per unit of extra policy spend)",
+                _table(payback_rows(cmp), PAYBACK_HEADER, right={2, 3, 4, 5, 6}),
+            ]
+    if len(getattr(cmp, "horizons", ())):
+        heads, rows = ranking_rows(cmp)
+        out += [
+            "",
+            "Value (NPV + customer equity) and rank at each horizon within the run",
+            _table(rows, ["scenario", *heads], right=set(range(1, len(heads) + 1))),
+        ]
+        if cmp.weeks < max(HORIZONS):
+            out.append(f"(run with --steps {max(HORIZONS)} for the {max(HORIZONS) / 52:g}-year ranking)")
     return "\n".join(out)
 
 
@@ -294,6 +368,16 @@ def _run_info(meta: dict) -> list[tuple[str, str]]:
         ("software", meta.get("version") or versions()),
     ]
 
+
+INTERVALS_NOTE = (
+    '<p class="muted">Each mean comes with a 95 % t interval over the replications: the range that would '
+    "contain the true mean of this model in 95 of 100 such experiments; it narrows with the square root "
+    "of the replications. A difference to the reference is computed run by run (replication r of each "
+    "scenario shares its random numbers with replication r of the reference: common random numbers), so "
+    "its paired interval is usually much narrower than the two scenarios' own intervals suggest; a "
+    "difference whose paired interval excludes 0 is real for this model, not noise. The intervals say "
+    "nothing about parameter uncertainty: for that, use sweep, sensitivity or robust.</p>"
+)
 
 NOTES = (
     '<p class="muted">KPI definitions: flows (revenue, profit, costs, acquisitions, transfers) are per '
@@ -435,9 +519,10 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
     rows = []
     for r in card.to_dict("records"):
         k = r["kpi"]
+        description, unit = outcome_label(k)
         cells = [
             r["perspective"],
-            k,
+            f'<td title="{esc(k)}">{esc(description)}{f" ({esc(unit)})" if unit else ""}</td>',
             f'<td class="num">{esc(target_text(r["target"], r["direction"]))}</td>',
             f'<td class="num">{r["weight"]:g}</td>',
         ]
@@ -456,6 +541,11 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
         fmt_pm(s.loc[("score", n), "mean"], s.loc[("score", n), "mean"] - s.loc[("score", n), "ci_low"]) for n in names
     ]
     rows.append(["", "weighted score (0-100)", "", ""] + [f'<td class="num"><b>{esc(t)}</b></td>' for t in scores])
+    own = [n for n in names if f"{n}_own_weight" in card]
+    yardstick = getattr(cmp, "yardstick", "") or ref
+    own_rows = [
+        [r["kpi"], *(f'<td class="num">{r[f"{n}_own_weight"]:g}</td>' for n in own)] for r in card.to_dict("records")
+    ]
     sections = [
         f"<h1>Comparison: {esc(', '.join(names))}</h1>",
         f'<p class="muted">{cmp.reps} replications per scenario, {cmp.weeks} weeks each, common random '
@@ -481,11 +571,23 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
         html_table(
             ["KPI", *names], [[r[0], *(f'<td class="num">{esc(c)}</td>' for c in r[1:])] for r in spread_rows(cmp)]
         ),
+        "<h2>How to read the intervals</h2>",
+        INTERVALS_NOTE,
         "<h2>Balanced scorecard, side by side</h2>",
-        '<p class="muted">Mean over replications ±95 % t half-width; the colour is the status of the mean '
-        "against the scenario's target.</p>",
+        f'<p class="muted">Every scenario is scored on one yardstick: the targets and weights of '
+        f"{esc(yardstick)!s}'s scorecard (choose another with --weights), so the ranking does not depend on "
+        "which scenario is listed first. Mean over replications ±95 % t half-width; the colour is the status "
+        "of the mean against the target.</p>",
         legend(),
-        html_table(["perspective", "KPI", "target", "weight", *names], rows),
+        html_table(["perspective", "KPI (unit)", "target", "weight", *names], rows),
+        *(
+            [
+                '<p class="muted">Where a scenario\'s own scorecard weighs KPIs differently, its own weights:</p>',
+                html_table(["KPI", *[f"{n}: own weight" for n in own]], own_rows),
+            ]
+            if own
+            else []
+        ),
         img(
             figures["scorecard"],
             "four-perspective chart",
@@ -517,6 +619,27 @@ def compare_report(cmp, figures: dict[str, bytes], meta: dict) -> str:
                 figures["differences"],
                 "differences to the reference",
                 "Paired (thick) and unpaired (thin) 95 % intervals of the difference to the reference.",
+            ),
+        ]
+    if others and len(getattr(cmp, "payback", ())):
+        heads, rrows = ranking_rows(cmp)
+        sections += [
+            "<h2>Does it pay, when, and for how long?</h2>",
+            '<p class="muted">Cumulative cash and NPV of each scenario minus the reference, paired by '
+            "replication (95 % t intervals); break-even: the first week from which the mean cumulative cash "
+            "difference stays at or above 0 (its interval read off the band's bounds); extra spend: the "
+            "discounted policy spend (knowledge work, CRM system, loyalty, incentives, co-creation, "
+            "retention programme) above the reference's; extra value: NPV + customer equity above the "
+            "reference's at the horizon; per unit: extra value per unit of extra spend.</p>",
+            html_table(
+                PAYBACK_HEADER, [[r[0], *(f'<td class="num">{esc(c)}</td>' for c in r[1:])] for r in payback_rows(cmp)]
+            ),
+            img(figures["payback"], "payback", "Cumulative cash and NPV differences with paired 95 % bands."),
+            "<h3>Ranking by horizon</h3>",
+            '<p class="muted">Value (NPV of the cash + customer equity, money of week 0) ±95 % and rank at 1, 2 '
+            "and 5 years where the run is that long (and at its own horizon).</p>",
+            html_table(
+                ["scenario", *heads], [[r[0], *(f'<td class="num">{esc(c)}</td>' for c in r[1:])] for r in rrows]
             ),
         ]
     sections += [
