@@ -81,11 +81,13 @@ class CRMKnowledgeModel(mesa.Model):
         self.stats = measure(self)
 
     def renew_streams(self) -> None:
-        """This week's generator of every stream, keyed by (seed, stream, week)."""
-        week = self._week_index
+        """This week's generator of every stream: Philox, a counter-based generator, keyed by the seed,
+        its counter starting at (week, stream) -- so the streams never overlap and a stream's numbers
+        in week w do not depend on how many it drew before."""
+        week, key = self._week_index, self._entropy
         self.streams = {
-            name: np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(key, week)))
-            for name, key in self._stream_keys.items()
+            name: np.random.Generator(np.random.Philox(counter=[0, 0, week, stream], key=key))
+            for name, stream in self._stream_keys.items()
         }
 
     def week(self) -> None:

@@ -102,12 +102,20 @@ def result():
 
 
 def test_every_declared_expectation_passes(result):
+    """No expectation fails; one the 8 replications cannot decide is run again with 24 (the effects of
+    the team-level channels overlap -- team guidance, team communication and briefings all keep the
+    teams' records current -- so each one's own effect is small) and must then pass."""
     t = result.table
     assert len(t) == len(declared())
-    bad = t[t["verdict"] != PASS]
-    assert bad.empty, (
-        "\n" + bad[["change", "outcome", "expected", "effect", "ci_low", "ci_high", "verdict"]].to_string()
-    )
+    assert not (t["verdict"] == FAIL).any(), "\n" + t[t["verdict"] == FAIL].to_string()
+    undecided = t[t["verdict"] != PASS]
+    if len(undecided):
+        names = sorted({c.split(" ")[0] for c in undecided["change"]})
+        again = pat.patterns(reps=24, steps=52, params=SMALL, progress=False, only=names, loop=False).table
+        again = again.merge(undecided[["change", "outcome"]], on=["change", "outcome"])
+        bad = again[again["verdict"] != PASS]
+        cols = ["change", "outcome", "expected", "effect", "ci_low", "ci_high", "verdict"]
+        assert bad.empty, "\n" + bad[cols].to_string()
 
 
 def test_the_relational_capital_loop_is_reported(result):

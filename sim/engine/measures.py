@@ -156,6 +156,13 @@ def _customers(model):
 
 
 def _relational_capital(model) -> tuple[float, float, float, float]:
+    """This measurement's relational capital, computed once per :func:`measure` call (two groups use it)."""
+    if model.__dict__.get("_rc_cache") is None:
+        model._rc_cache = relational_capital(model)
+    return model._rc_cache
+
+
+def relational_capital(model) -> tuple[float, float, float, float]:
     """(total, customers' part, suppliers' part, outside sources' part): relationship strength, the
     customers' weighted by their value (Xie 2.(4): knowledge turned into relational capital). The total
     weighs customers by ``market.capital_customer_weight`` and the partners (suppliers and outside
@@ -322,6 +329,7 @@ STEP_COLUMNS: tuple[str, ...] = tuple(COLUMNS)
 def measure(model) -> dict[str, float]:
     """The step-table row of the model's current state; also refreshes ``model.product_fit``."""
     model.product_fit = product_fit(model)
+    model._rc_cache = None
     row: dict[str, float] = {}
     for group in GROUPS:
         values = group.compute(model)

@@ -126,10 +126,10 @@ class Encounters(Process):
         purpose, from a stream of its own: the same customer calls in the same weeks in every scenario
         run on the same seed (while it is active in both)."""
         m, p, C = self.model, self.p, self.model.customers
-        calls, outreach = self.rng.random((2, m.market_size))
-        called = calls[active] < p["market.contact_rate"]
-        if m.maturity >= 3:
-            called |= (C.satisfaction[active] < 0) & (outreach[active] < p["crm.outreach_rate"])
+        rng = self.rng
+        called = rng.random(m.market_size)[active] < p["market.contact_rate"]
+        if m.maturity >= 3:  # drawn after the calls, so the calls are the same at every maturity level
+            called |= (C.satisfaction[active] < 0) & (rng.random(m.market_size)[active] < p["crm.outreach_rate"])
         return active[called]
 
     def servers(self, customers: np.ndarray) -> np.ndarray:

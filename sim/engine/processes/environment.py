@@ -55,7 +55,7 @@ class Environment(Process):
         ),
         share(
             "environment.competitor_quality",
-            0.6,
+            0.64,
             "Competitors' service quality at the mean pull: the anchor of customers' expectations",
             source="calibrated: baseline satisfaction near neutral (ODD 8.6)",
         ),
