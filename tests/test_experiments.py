@@ -237,18 +237,17 @@ def test_plots_are_figures(cmp):
 
 def test_crn_narrows_intervals_between_real_policies():
     """Between real policies (baseline vs crm: loyalty scheme, captive customers, maturity 2) the
-    shared draws come from the per-process random streams: the environment (drift, competitors'
-    pull -- the largest source of run-to-run variance) is identical, and so are the contact and churn
-    draws of every customer slot. Measured at this size (6 reps, 52 weeks, 2,000 customers): paired
-    / Welch width 0.39 for retention, 0.25 for satisfaction before the warm-up; with the 104-week
-    warm-up the paired runs diverge before measurement starts: 0.76 for satisfaction. The bound 0.85
-    leaves room for noise in the widths themselves (6 replications: a width's relative s.e. is about
-    30 %)."""
-    small = {"market.initial_customers": 2000, "market.market_potential": 4000}
-    c = compare(["baseline", "crm"], reps=6, steps=52, params=small, executor="none", progress=False)
+    shared draws come from the per-process random streams, renewed every week from (seed, stream,
+    week): the environment (drift, competitors' pull -- the largest source of run-to-run variance) is
+    identical, and so are the contact and churn draws of every place in the market. Measured at this
+    size (2,000 customers, 52 weeks after the warm-up): correlation of the pairs 0.80 (retention),
+    0.87 (satisfaction); paired / Welch width 0.56 and 0.38 at 12 replications. The bound 0.75 at 8
+    replications leaves room for noise in the widths themselves (a width's relative s.e. is ~25 %)."""
+    small = {"market.initial_customers": 2000, "market.market_potential": 17000}
+    c = compare(["baseline", "crm"], reps=8, steps=52, params=small, executor="none", progress=False)
     d = c.differences.set_index(["scenario", "kpi"])
     for kpi in ("retention_rate", "satisfaction_mean"):
         r = d.loc[("crm", kpi)]
         paired = r["paired_ci_high"] - r["paired_ci_low"]
         welch = r["welch_ci_high"] - r["welch_ci_low"]
-        assert paired < 0.85 * welch, (kpi, paired, welch)
+        assert paired < 0.75 * welch, (kpi, paired, welch)
