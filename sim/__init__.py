@@ -17,6 +17,8 @@ _API = {
     "sweep": "sim.experiments.sweep",
     "sensitivity": "sim.experiments.sensitivity",
     "patterns": "sim.analysis.patterns",
+    "robust": "sim.experiments.robust",
+    "optimize": "sim.experiments.optimize",
 }
 
 __all__ = sorted(_API)

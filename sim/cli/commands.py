@@ -11,6 +11,7 @@ import contextlib
 import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 
@@ -217,6 +218,34 @@ def cli_sweep(args) -> int:
         return interrupted(out)
     print(res.folder)
     print(f"{res.n_done} runs, {res.n_failed} failed")
+    return 0
+
+
+def cli_robust(args) -> int:
+    """``python run.py robust POLICY... --uncertain KEY=LOW:HIGH ... [--futures N] [--reps R] ...``."""
+    from sim.experiments.design import parse_params
+    from sim.experiments.execute import SweepIncomplete, execute
+    from sim.experiments.robust import RobustResult, plan_robust
+
+    uncertain = parse_params(args.uncertain)
+    out = args.out
+    try:
+        with printed_warnings():
+            plan = plan_robust(args.policies, uncertain, args.futures, args.reps, args.steps, _overrides(args))
+            if out is None:
+                out = default_dir("robust", [sc.name for sc in plan.policies])
+            res = execute(plan, args.executor, out, args.workers, args.dask_address, args.progress)
+    except SweepIncomplete as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return interrupted(out)
+    result = RobustResult(Path(res.folder), [sc.name for sc in plan.policies], [r.name for r in plan.ranges[2:]],
+                          plan.policies[0])  # fmt: skip
+    report = result.write_report()
+    print(result.text())
+    print(f"{res.n_done} runs, {res.n_failed} failed")
+    print(f"wrote {display_path(report)}")
     return 0
 
 

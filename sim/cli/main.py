@@ -12,7 +12,19 @@ from importlib import import_module
 
 HANDLERS = {
     command: ("sim.cli.commands", f"cli_{command}")
-    for command in ("run", "compare", "sweep", "sensitivity", "patterns", "query", "validate", "app", "scenarios")
+    for command in (
+        "run",
+        "compare",
+        "sweep",
+        "sensitivity",
+        "patterns",
+        "robust",
+        "optimize",
+        "query",
+        "validate",
+        "app",
+        "scenarios",
+    )
 }
 
 
@@ -131,6 +143,43 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="check only the changes naming one of these parameters or channels (default: all)",
     )
+    _common(p)
+    _executor(p)
+
+    p = sub.add_parser("robust", help="policies on the same sampled futures: regret, satisficing, PRIM")
+    p.add_argument("policies", nargs="+", metavar="POLICY", help="scenario names, files or NAME:key=value,... variants")
+    p.add_argument(
+        "--uncertain",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH",
+        help="an uncertain parameter and its range, e.g. environment.turbulence=0.5:3 (repeatable)",
+    )
+    p.add_argument("--futures", type=int, default=16, help="Latin-hypercube futures (default 16)")
+    p.add_argument("--reps", type=int, default=1, help="replications per policy and future (default 1)")
+    _common(p)
+    _executor(p)
+
+    p = sub.add_parser("optimize", help="search lever settings with Optuna (multi-objective, budget, resumable)")
+    p.add_argument("scenario", help="the scenario whose levers are searched")
+    p.add_argument(
+        "--lever",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH",
+        help="a lever and its range (KEY=a,b,c for categories), e.g. policy.co_creation=0:1 (repeatable)",
+    )
+    p.add_argument(
+        "--objective",
+        action="append",
+        default=[],
+        metavar="KPI[:max|min]",
+        help="a KPI to optimize (default direction: the KPI's own), repeatable (default: value)",
+    )
+    p.add_argument("--budget", type=float, default=None, help="most knowledge and policy spend a year (default: none)")
+    p.add_argument("--trials", type=int, default=30, help="trials in all, resumed trials included (default 30)")
+    p.add_argument("--reps", type=int, default=2, help="replications per trial, common random numbers (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampler (default 0)")
     _common(p)
     _executor(p)
 

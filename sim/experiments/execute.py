@@ -57,7 +57,7 @@ class ChunkTask:
 
     folder: str
     chunk: int
-    scenario: Any
+    scenario: Any  # the scenario, or a list of policies indexed by the runs' ``policy`` column
     steps: int | None
     names: list[str]
     runs: list[tuple[int, int, int, int, tuple]]  # run_id, point, rep, seed, parameter values
@@ -72,9 +72,13 @@ def run_chunk(task: ChunkTask) -> dict:
     for run_id, point, rep, seed, values in task.runs:
         params = dict(zip(task.names, values))
         row = {"run_id": run_id, "point": point, **params, "rep": rep, "seed": seed}
+        scenario = task.scenario
+        if isinstance(scenario, list):  # robust: this run's policy, in this run's future
+            scenario = scenario[int(params.pop("policy"))]
+            params.pop("future", None)
         t0 = time.perf_counter()
         try:
-            result = run(task.scenario.with_params(params), seed=seed, steps=task.steps)
+            result = run(scenario.with_params(params), seed=seed, steps=task.steps)
         except Exception as exc:  # noqa: BLE001 -- a failed run is data; the sweep goes on
             error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
             row.update(status="failed", error=error, duration=time.perf_counter() - t0)
@@ -326,7 +330,8 @@ def execute(
                 parts = chunks(plan.table, starts, plan.names)
                 todo = list(range(len(parts)))
             already = sum(len(parts[c]) for c in range(len(parts)) if c not in todo)
-            tasks = [ChunkTask(str(folder), c, plan.scenario, plan.steps, plan.names, parts[c]) for c in todo]
+            scenario = plan.policies if plan.policies is not None else plan.scenario
+            tasks = [ChunkTask(str(folder), c, scenario, plan.steps, plan.names, parts[c]) for c in todo]
             _drive(ex, n_workers, tasks, n_runs, already, progress, folder, plan.command)
     return _finished(folder, n_runs)
 

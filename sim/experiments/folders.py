@@ -97,3 +97,18 @@ def write_patterns(res, out_dir: str | Path | None = None, command: str | None =
     report = out / "report.html"
     atomic_write_text(report, patterns_report(res, figures, meta))
     return report
+
+
+def write_robust(res) -> Path:
+    """Robustness tables (CSV) and report.html into the analysis' folder; returns the report's path."""
+    from sim.present import plots
+    from sim.present.report import robust_report
+
+    out = Path(res.folder)
+    for name in ("outcomes", "summary", "winners", "prim"):
+        write_table(getattr(res, name), out / name, formats=("csv",))
+    write_table(res.features.reset_index(names="uncertainty"), out / "features", formats=("csv",))
+    figures = {"winners": plots.save_png(res.plot_winners(), out / "winners.png")}
+    report = out / "report.html"
+    atomic_write_text(report, robust_report(res, figures))
+    return report

@@ -28,6 +28,7 @@ class Plan:
     identity: dict
     arguments: dict
     extra_files: dict[str, str] = field(default_factory=dict)  # written with the manifest
+    policies: list | None = None  # robust: one scenario per value of the design's ``policy`` column
 
     @property
     def names(self) -> list[str]:

@@ -368,6 +368,27 @@ def payback(pay: pd.DataFrame, breakeven: pd.DataFrame | None = None, title: str
     return fig
 
 
+def robust_winners(
+    outcomes: pd.DataFrame, winners: pd.DataFrame, uncertain, policies, title: str | None = None
+) -> Figure:
+    """Which policy wins where: each sampled future on the first two uncertain axes, coloured by the
+    policy with the highest value there (one axis: value against the uncertainty)."""
+    col = colors(policies)
+    fig = Figure(figsize=(6.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    x = uncertain[0]
+    y = uncertain[1] if len(uncertain) > 1 else "value"
+    for name in policies:
+        w = winners[winners["policy_name"] == name]
+        ax.scatter(w[x], w[y], color=col[name], s=40, label=f"{name} ({len(w)})", edgecolors="black", lw=0.4)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend(fontsize=8, title="best on value", title_fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.suptitle(title or "Which policy wins where", fontsize=10)
+    return fig
+
+
 VERDICT_COLORS = {"PASS": "#1a9850", "FAIL": "#d73027", "n.s.": "#999999", "not used": "#dddddd"}
 
 

@@ -251,6 +251,75 @@ def comparison_text(cmp, kpis=None) -> str:
     return "\n".join(out)
 
 
+def robust_rows(res, kpis=None) -> list[list[str]]:
+    """Per headline KPI and policy: mean, worst case, max regret and satisficing share."""
+    s = res.summary
+    rows = []
+    for kpi in kpis or res.kpis:
+        for r in s[s["kpi"] == kpi].itertuples(index=False):
+            rows.append([kpi, r.policy_name, fmt(r.mean), fmt(r.worst), fmt(r.max_regret), fmt(r.mean_regret),
+                         f"{r.satisficing:.0%}"])  # fmt: skip
+    return rows
+
+
+ROBUST_HEADER = ["KPI", "policy", "mean", "worst", "max regret", "mean regret", "meets target"]
+
+
+def robust_text(res) -> str:
+    """The robustness tables for the terminal."""
+    wins = res.winners["policy_name"].value_counts()
+    n = res.outcomes["future"].nunique()
+    out = [
+        f"Robustness: {len(res.policies)} policies x {n} futures (uncertain: {', '.join(res.uncertain)})",
+        _table(robust_rows(res), ROBUST_HEADER, right={2, 3, 4, 5, 6}),
+        "",
+        "Best policy on value, by number of futures: " + ", ".join(f"{k} {v}" for k, v in wins.items()),
+    ]
+    prim = res.prim
+    if len(prim):
+        out += ["", "Where each policy misses its value target (PRIM, EMA workbench):"]
+        for r in prim.itertuples(index=False):
+            where = f"{r.box} (coverage {r.coverage:.0%}, density {r.density:.0%})" if r.box else "-"
+            out.append(f"  {r.policy}: {r.futures_failing} of {r.futures} futures; {where}")
+    return "\n".join(out)
+
+
+def robust_report(res, figures: dict[str, bytes]) -> str:
+    """report.html of ``robust``: the robustness tables, who wins where, PRIM boxes, feature scores."""
+    features = res.features
+    frows = [[k, *(f'<td class="num">{features.loc[k, c]:.2f}</td>' for c in features.columns)] for k in features.index]
+    sections = [
+        '<p class="muted">Every policy is run in the same sampled futures (a Latin hypercube over the uncertain '
+        "parameters) with common random numbers. Regret: how much worse a policy is than the best policy in the "
+        "same future; meets target: the share of futures in which it reaches the scorecard's target (satisficing); "
+        "worst: its worst value over the futures.</p>",
+        kv_table(
+            [
+                ("policies", ", ".join(res.policies)),
+                ("uncertain", ", ".join(res.uncertain)),
+                ("futures", str(res.outcomes["future"].nunique())),
+                ("folder", str(res.folder)),
+            ]
+        ),  # fmt: skip
+        html_table(
+            ROBUST_HEADER, [[*r[:2], *(f'<td class="num">{esc(c)}</td>' for c in r[2:])] for r in robust_rows(res)]
+        ),
+        "<h2>Which policy wins where</h2>",
+        img(figures["winners"], "best policy per future", "The best policy on value in each sampled future."),
+        "<h2>Scenario discovery (PRIM)</h2>",
+        html_table(
+            ["policy", "futures failing", "futures", "box", "coverage", "density"],
+            [
+                [r.policy, str(r.futures_failing), str(r.futures), r.box or "-", fmt(r.coverage), fmt(r.density)]
+                for r in res.prim.itertuples(index=False)
+            ],
+        ),  # fmt: skip
+        "<h2>Feature scores (extra trees)</h2>",
+        html_table(["uncertainty", *features.columns], frows),
+    ]
+    return page(f"Robustness: {', '.join(res.policies)}", sections)
+
+
 def patterns_text(res) -> str:
     """The patterns table for the terminal: change, outcome, expected sign, effect ±95 %, verdict."""
     rows = []
