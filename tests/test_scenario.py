@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sim.analysis.kpis import KPIS
@@ -16,7 +16,7 @@ from sim.config.docs import schema_markdown
 from sim.config.errors import ScenarioError
 from sim.config.loader import SCENARIO_DIR, from_toml, list_scenarios, load_scenario, parse_override, parse_overrides
 from sim.config.scenario import Scenario, Section
-from sim.config.schema import SCHEMA, SECTIONS
+from sim.config.schema import CONSTRAINTS, SCHEMA, SECTIONS
 from sim.engine import levers
 from sim.engine.channels import CHANNEL_NAMES as CHANNELS
 from sim.engine.channels import CHANNELS as CHANNEL_DECLARATIONS
@@ -618,6 +618,8 @@ def valid_overrides(draw):
     flat = {**load_scenario("baseline").flat(), **out}
     if "market.initial_customers" in out or "market.market_potential" in out:  # the whole market holds the customers
         out["market.market_potential"] = max(flat["market.market_potential"], flat["market.initial_customers"])
+    flat.update(out)
+    assume(all(holds(*(flat[k] for k in keys)) for keys, holds, _ in CONSTRAINTS))  # rules between parameters
     return out
 
 

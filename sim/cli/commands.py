@@ -249,6 +249,39 @@ def cli_robust(args) -> int:
     return 0
 
 
+def cli_optimize(args) -> int:
+    """``python run.py optimize SCENARIO --lever KEY=LOW:HIGH ... --objective KPI[:max|min] ...``."""
+    from sim.experiments.optimize import optimize, parse_lever
+
+    levers = dict(parse_lever(t) for t in args.lever)
+    if len(levers) != len(args.lever):
+        raise InputError("--lever: a lever is given twice; expected each once")
+    try:
+        res = optimize(
+            args.scenario,
+            levers,
+            args.objective or ["value"],
+            budget=args.budget,
+            trials=args.trials,
+            reps=args.reps,
+            steps=args.steps,
+            params=_overrides(args),
+            out=args.out,
+            executor=args.executor,
+            workers=args.workers,
+            dask_address=args.dask_address,
+            progress=args.progress,
+            seed=args.seed,
+        )
+    except KeyboardInterrupt:
+        print("interrupted: the finished trials are stored; run the same command to resume", file=sys.stderr)
+        return 130
+    report = res.write_report()
+    print(res.text())
+    print(f"wrote {display_path(report)}")
+    return 0
+
+
 def cli_sensitivity(args) -> int:
     """`python run.py sensitivity SCENARIO --param NAME=LOW:HIGH ... --kpi NAME --method sobol|morris`"""
     from sim.experiments.execute import SweepIncomplete

@@ -451,6 +451,7 @@ def build_customers(model, p) -> None:
     model.n_customers = 0
     model.acquired_total = 0
     model.churned_total = 0
+    model.won_back_total = 0  # lapsed customers who bought again (counted in acquired_total too)
     model.customer_agents = []
     extra = model.rng.poisson(max(0.0, p["market.initial_products"] - 1.0), n0)
     rows = add_customers(

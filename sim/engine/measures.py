@@ -178,8 +178,10 @@ def relational_capital(model) -> tuple[float, float, float, float]:
     rc_sources = float(Q.mean()) if Q.size else 0.0
     partners = np.concatenate([S, Q])
     w = model.scenario.get("market.capital_customer_weight")
-    parts = [(w, rc_customers)] * bool(n_active) + [(1.0 - w, float(partners.mean()))] * bool(partners.size)
-    rc = sum(w * v for w, v in parts) / sum(w for w, _ in parts) if parts else 0.0
+    parts = ([(w, rc_customers)] if n_active else []) + ([(1.0 - w, float(partners.mean()))] if partners.size else [])
+    total = sum(w for w, _ in parts)
+    # with one side given all the weight and that side absent, the other side stands alone
+    rc = sum(w * v for w, v in parts) / total if total > 0 else float(np.mean([v for _, v in parts] or [0.0]))
     return rc, rc_customers, rc_suppliers, rc_sources
 
 

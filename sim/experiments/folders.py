@@ -112,3 +112,17 @@ def write_robust(res) -> Path:
     report = out / "report.html"
     atomic_write_text(report, robust_report(res, figures))
     return report
+
+
+def write_optimize(res) -> Path:
+    """Trials and best trials (CSV), the trials' plot and report.html into the study's folder."""
+    from sim.present import plots
+    from sim.present.report import optimize_report
+
+    out = Path(res.folder)
+    write_table(res.trials, out / "trials", formats=("csv",))
+    write_table(res.best, out / "best", formats=("csv",))
+    figures = {"pareto": plots.save_png(res.plot(), out / "pareto.png")}
+    report = out / "report.html"
+    atomic_write_text(report, optimize_report(res, figures))
+    return report

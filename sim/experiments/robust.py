@@ -104,7 +104,12 @@ def feature_scores(x: pd.DataFrame, outcomes: dict[str, np.ndarray]) -> pd.DataF
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import feature_scoring
 
-        return feature_scoring.get_feature_scores_all(x.reset_index(drop=True), outcomes)
+        # a third of the uncertainties per split, as the workbench's default, but at least one
+        # (its default rounds one or two uncertainties down to none); a fixed seed keeps reports stable
+        per_split = max(1, round(x.shape[1] / 3))
+        return feature_scoring.get_feature_scores_all(
+            x.reset_index(drop=True), outcomes, max_features=per_split, random_state=0
+        )
 
 
 # --- planning and running ------------------------------------------------------------------------

@@ -389,6 +389,41 @@ def robust_winners(
     return fig
 
 
+def pareto(trials: pd.DataFrame, objectives, best: pd.DataFrame, title: str | None = None) -> Figure:
+    """Every trial of an optimization: two objectives against each other with the Pareto front marked,
+    or one objective by trial with the best so far; infeasible (over-budget) trials hollow."""
+    fig = Figure(figsize=(6.5, 4.2), layout="constrained")
+    ax = fig.subplots()
+    if trials.empty:
+        ax.axis("off")
+        return fig
+    ok = trials["feasible"].astype(bool)
+    keys = [k for k, _ in objectives]
+    if len(keys) >= 2:
+        x, y = keys[0], keys[1]
+        ax.scatter(trials.loc[ok, x], trials.loc[ok, y], s=18, color="#4575b4", label="trials")
+        ax.scatter(
+            trials.loc[~ok, x], trials.loc[~ok, y], s=18, facecolors="none", edgecolors="#999", label="over budget"
+        )
+        front = trials[trials["best"]].sort_values(x)
+        ax.plot(front[x], front[y], "o-", color="#d73027", label="Pareto front")
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+    else:
+        k, direction = objectives[0]
+        ax.scatter(trials.loc[ok, "trial"], trials.loc[ok, k], s=18, color="#4575b4", label="trials")
+        ax.scatter(trials.loc[~ok, "trial"], trials.loc[~ok, k], s=18, facecolors="none", edgecolors="#999",
+                   label="over budget")  # fmt: skip
+        run = trials[k].where(ok).cummax() if direction == "maximize" else trials[k].where(ok).cummin()
+        ax.plot(trials["trial"], run, color="#d73027", label="best so far")
+        ax.set_xlabel("trial")
+        ax.set_ylabel(k)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.suptitle(title or "Optimization trials", fontsize=10)
+    return fig
+
+
 VERDICT_COLORS = {"PASS": "#1a9850", "FAIL": "#d73027", "n.s.": "#999999", "not used": "#dddddd"}
 
 

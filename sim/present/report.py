@@ -320,6 +320,66 @@ def robust_report(res, figures: dict[str, bytes]) -> str:
     return page(f"Robustness: {', '.join(res.policies)}", sections)
 
 
+def optimize_rows(res) -> tuple[list[str], list[list[str]]]:
+    """The best trials: levers, objectives (searched and confirmed with more replications), spend, file."""
+    b = res.best
+    levers = [
+        c
+        for c in res.trials.columns
+        if c not in ("trial", "spend", "feasible", "best", *(k for k, _ in res.objectives))
+    ]
+    head = ["trial", *levers, *[f"{k} ({'max' if d == 'maximize' else 'min'})" for k, d in res.objectives],
+            *[f"{k} confirmed" for k, _ in res.objectives], "spend / yr", "scenario file"]  # fmt: skip
+    rows = []
+    for r in b.to_dict("records"):
+        rows.append([str(r["trial"]), *(_setting(r[k]) for k in levers),
+                     *(fmt(r[k]) for k, _ in res.objectives), *(fmt(r[f"{k}_confirmed"]) for k, _ in res.objectives),
+                     fmt(r["spend_confirmed"]), r["scenario_file"]])  # fmt: skip
+    return head, rows
+
+
+def _setting(v) -> str:
+    """A lever's value as set: a choice as is, a whole number without decimals."""
+    if isinstance(v, str):
+        return v
+    return str(int(v)) if float(v).is_integer() else fmt(v)
+
+
+def optimize_text(res) -> str:
+    """The best trials (or the Pareto front) for the terminal."""
+    n, feasible = len(res.trials), int(res.trials["feasible"].sum()) if len(res.trials) else 0
+    what = "Pareto front" if len(res.objectives) > 1 else "best trial"
+    budget = "" if res.budget is None else f"; budget {fmt(res.budget)} a year ({feasible} of {n} trials within it)"
+    head, rows = optimize_rows(res)
+    return "\n".join(
+        [
+            f"Optimization: {n} trials{budget}; {what} re-evaluated with more replications",
+            _table(rows, head) if rows else "(no feasible trial)",
+        ]
+    )
+
+
+def optimize_report(res, figures: dict[str, bytes]) -> str:
+    head, rows = optimize_rows(res)
+    sections = [
+        '<p class="muted">Optuna (TPE) searched the levers; every trial ran the same replication seeds '
+        "(common random numbers). With a budget, trials whose yearly knowledge and policy spend exceeds it are "
+        "infeasible and never among the best. The best trials were re-evaluated with four times the "
+        "replications and written as scenario files in this folder.</p>",
+        kv_table(
+            [
+                ("objectives", ", ".join(f"{k} ({d})" for k, d in res.objectives)),
+                ("trials", str(len(res.trials))),
+                ("budget", "none" if res.budget is None else fmt(res.budget)),
+                ("folder", str(res.folder)),
+            ]
+        ),  # fmt: skip
+        html_table(head, rows),
+        img(figures["pareto"], "trials", "Every trial; the best (or the Pareto front) marked."),
+    ]
+    return page("Optimization", sections)
+
+
 def patterns_text(res) -> str:
     """The patterns table for the terminal: change, outcome, expected sign, effect ±95 %, verdict."""
     rows = []

@@ -102,6 +102,7 @@ class Growth(Process):
                 "acquisitions", np.column_stack([np.full(rows.size, m.steps), rows, C.segment[rows], C.team[rows]])
             )
         m.acquired_total += int(rows.size)
+        m.won_back_total += int(back.size)
         ledger.book("acquired", int(rows.size))
         ledger.book("won_back", int(back.size))
         ledger.book("referrers", referrers)
