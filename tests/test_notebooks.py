@@ -32,6 +32,14 @@ SMALL = {
         "WORKERS": 2,
     },
     "04_validation_march1991.ipynb": {"REPS": 4},
+    "05_robust_and_optimize.ipynb": {
+        "FUTURES": 4,
+        "STEPS": 6,
+        "CUSTOMERS": 300,
+        "TRIALS": 4,
+        "REPS": 1,
+        "EXECUTOR": "none",
+    },
 }
 
 
