@@ -202,3 +202,11 @@ def test_a_killed_optimization_resumes_and_finishes(tmp_path):
     other = subprocess.run([*_command(out, 12)[:-2], "--out", str(out), "--reps", "2"], cwd=ROOT, capture_output=True,
                            text=True, timeout=60)  # fmt: skip
     assert other.returncode == 2 and "holds another optimization" in other.stderr
+
+
+def test_a_budget_no_trial_meets_is_a_message_not_a_crash(tmp_path):
+    res = optimize("baseline", {"policy.loyalty_scheme": (0.0, 1.0)}, ["value"], budget=1.0, trials=3, reps=1,
+                   steps=6, params=TINY, out=tmp_path / "nb", executor="none", progress=False)  # fmt: skip
+    assert res.best.empty and not res.trials["feasible"].any()
+    assert "no trial within the budget" in res.text() and "raise --budget" in res.text()
+    assert res.write_report().exists()

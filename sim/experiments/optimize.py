@@ -305,7 +305,10 @@ def trials_table(study, objs) -> pd.DataFrame:
     from optuna.trial import TrialState
 
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    best = {t.number for t in (study.best_trials if len(objs) > 1 else [study.best_trial])}
+    try:  # optuna's best trials are the feasible ones; with none feasible there is no best
+        best = {t.number for t in study.best_trials}
+    except ValueError:
+        best = set()
     rows = []
     for t in done:
         row = {"trial": t.number, **t.params}

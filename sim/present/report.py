@@ -354,8 +354,18 @@ def optimize_text(res) -> str:
     return "\n".join(
         [
             f"Optimization: {n} trials{budget}; {what} re-evaluated with more replications",
-            _table(rows, head) if rows else "(no feasible trial)",
+            _table(rows, head) if rows else _no_feasible(res),
         ]
+    )
+
+
+def _no_feasible(res) -> str:
+    """Why there is no best trial, and what would make one."""
+    if res.budget is None or res.trials.empty:
+        return "(no complete trial)"
+    cheapest = res.trials["spend"].min()
+    return (
+        f"(no trial within the budget: the cheapest spent {fmt(cheapest)} a year; raise --budget or narrow the levers)"
     )
 
 
@@ -374,7 +384,7 @@ def optimize_report(res, figures: dict[str, bytes]) -> str:
                 ("folder", str(res.folder)),
             ]
         ),  # fmt: skip
-        html_table(head, rows),
+        html_table(head, rows) if rows else f"<p>{html.escape(_no_feasible(res))}</p>",
         img(figures["pareto"], "trials", "Every trial; the best (or the Pareto front) marked."),
     ]
     return page("Optimization", sections)
