@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.config.errors import ScenarioError
+from sim.config.limits import NAME_LIMIT, TEXT_LIMIT
 from sim.config.toml_io import is_bool, show, type_name
 
 _TYPE_NAMES = {int: "an int", float: "a float", str: "a string", bool: "a bool", list: "a list of names"}
@@ -23,7 +24,7 @@ _TYPE_NAMES = {int: "an int", float: "a float", str: "a string", bool: "a bool",
 
 def num(x: float | int) -> str:
     """A number as written in a range: ``1`` for 1.0, ``0.005`` for 0.005."""
-    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e7:
         return str(int(x))
     return f"{x:g}" if isinstance(x, float) else str(x)
 
@@ -112,6 +113,9 @@ class Param:
             value = str(value)
             if self.nonempty and not value.strip():
                 raise fail("empty string")
+            most = NAME_LIMIT if self.key in ("scenario.name", "scenario.extends") else TEXT_LIMIT
+            if len(value) > most:
+                raise fail(f"longer than {most} characters")
         elif self.type is list:
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
                 raise fail("wrong type", given=type_name(value))

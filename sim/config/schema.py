@@ -8,11 +8,13 @@ against them (unknown keys get the closest valid name).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from sim.analysis import kpis
+from sim.config import limits
 from sim.config.errors import ScenarioError
 from sim.config.params import Param, par
 from sim.config.toml_io import show, type_name
@@ -72,7 +74,27 @@ def _collect() -> dict[str, Param]:
         seen[p.key] = p
     order = {META: -1, **{s: i for i, s in enumerate(SECTIONS)}}
     model = sorted(seen.values(), key=lambda p: order[p.section])  # stable: declaration order within a section
-    return {p.key: p for p in (*_META_PARAMS, *model)}
+    return {p.key: within_limits(p) for p in (*_META_PARAMS, *model)}
+
+
+def within_limits(p: Param) -> Param:
+    """The parameter within the machine's hard limits (sim.config.limits): sizes and counts, money and
+    targets, weights. A declared bound tighter than the limit stays."""
+    hi = lo = None
+    if p.key in limits.SIZE_LIMITS:
+        hi = limits.SIZE_LIMITS[p.key][0]
+    elif p.type is float and p.key.endswith(".weight"):
+        hi = limits.WEIGHT_LIMIT
+    elif p.type is float and p.choices is None:
+        money = p.section in ("costs", "scorecard") or p.key.endswith("cost")
+        most = limits.MONEY_LIMIT if money else limits.MAGNITUDE_LIMIT
+        hi, lo = most, -most
+    changes = {}
+    if hi is not None and (p.hi is None or p.hi > hi):
+        changes["hi"] = hi
+    if lo is not None and (p.lo is None or p.lo < lo):
+        changes["lo"] = lo
+    return dataclasses.replace(p, **changes) if changes else p
 
 
 SCHEMA: dict[str, Param] = _collect()
@@ -99,7 +121,8 @@ CONSTRAINTS: tuple[tuple[tuple[str, ...], Any, str], ...] = (
 
 
 def check_constraints(flat: Mapping[str, Any], source: str) -> None:
-    """Raise a one-line ScenarioError if the values break a rule between parameters."""
+    """Raise a one-line ScenarioError if the values break a rule between parameters, or if the model
+    they describe would not fit in memory (sim.config.limits)."""
     for keys, holds, expected in CONSTRAINTS:
         values = [flat[k] for k in keys]
         if not holds(*values):
@@ -107,6 +130,17 @@ def check_constraints(flat: Mapping[str, Any], source: str) -> None:
             raise ScenarioError(
                 f"{source}: {shown}: expected {expected}", source=source, key=keys[0], expected=expected, given=shown
             )
+    problem = limits.memory_problem(flat)
+    if problem:
+        sizes = [k for k in limits.MEMORY_KEYS if flat[k] != SCHEMA[k].default] or list(limits.MEMORY_KEYS[:2])
+        shown = ", ".join(f"{k} = {show(flat[k])}" for k in sizes)
+        raise ScenarioError(
+            f"{source}: {shown}: too large for this machine: the model {problem}",
+            source=source,
+            key=sizes[0],
+            expected="a model that fits in memory",
+            given=shown,
+        )
 
 
 def defaults() -> dict[str, Any]:

@@ -1,0 +1,80 @@
+"""Hard limits (issue 14): every size, count, amount and text has an upper bound, and a model too large
+for the machine is refused before any work with one line saying what it needs and how to raise the limit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.config import limits
+from sim.config.errors import ScenarioError
+from sim.config.loader import load_scenario
+from sim.config.schema import SCHEMA
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_number_has_both_bounds():
+    for key, p in SCHEMA.items():
+        if p.type in (int, float) and p.choices is None:
+            assert p.hi is not None, key
+            assert p.lo is not None, key
+
+
+@pytest.mark.parametrize(
+    "key, value, limit",
+    [
+        ("market.initial_customers", 9223372036854775807, "10000000"),
+        ("organization.team_size", 10**6, "1000"),
+        ("knowledge.customer_items", 5000, "1000"),
+        ("scenario.steps", 99999999999999999999, "5200"),
+        ("market.price", 1e308, "1000000"),
+        ("costs.hiring", 1e300, "1e+12"),
+        ("scorecard.kpi.value.weight", 1e308, "1000000"),
+        ("scorecard.kpi.value.target", -1e300, "1e+12"),
+    ],
+)
+def test_absurd_values_are_refused_in_one_line(key, value, limit):
+    with pytest.raises(ScenarioError) as e:
+        load_scenario("baseline").with_params({key: value})
+    msg = str(e.value)
+    assert "\n" not in msg and key in msg and limit in msg and "out of range" in msg
+
+
+def test_a_model_too_large_for_memory_is_refused_with_what_it_needs(monkeypatch):
+    monkeypatch.setenv(limits.MEMORY_VARIABLE, "0.5")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario("baseline").with_params({"market.market_potential": 5_000_000})
+    msg = str(e.value)
+    assert "\n" not in msg and "market.market_potential = 5000000" in msg
+    assert "needs ~" in msg and "the limit is 0.5 GiB" in msg and limits.MEMORY_VARIABLE in msg
+    monkeypatch.setenv(limits.MEMORY_VARIABLE, "64")  # raised: accepted
+    load_scenario("baseline").with_params({"market.market_potential": 5_000_000})
+
+
+def test_the_estimate_is_in_the_measured_range():
+    """~1 KB a customer row at K = 64 (measured 1.03 MB per 1,000 at 100,000 customers), so the shipped
+    baseline (85,000 in the market) is estimated at under 0.2 GiB and fits anywhere."""
+    flat = load_scenario("baseline").flat()
+    est = limits.memory_estimate_gib(flat)
+    assert 0.05 < est < 0.2
+    assert limits.memory_problem(flat) is None or limits.memory_limit_gib() < est
+
+
+def test_long_texts_are_refused():
+    with pytest.raises(ScenarioError, match="longer than 10000 characters"):
+        load_scenario("baseline").with_params({"scenario.description": "x" * 20_000})
+
+
+def test_cli_refuses_a_huge_model_in_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "o"
+    r = subprocess.run(
+        [sys.executable, "run.py", "run", "baseline", "--set", "market.initial_customers=9223372036854775807",
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "market.initial_customers" in r.stderr
+    assert not out.exists()
