@@ -78,3 +78,62 @@ def test_cli_refuses_a_huge_model_in_one_line_and_writes_nothing(tmp_path):
     )  # fmt: skip
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "market.initial_customers" in r.stderr
     assert not out.exists()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+HEAD = '[scenario]\nextends = "baseline"\n'
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("[market]\nx = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("[market]\ninitial_customers = " + "9" * 5000 + "\n", "malformed TOML"),
+        ("[market]\nprice = 1e308\n", "out of range"),
+        ("[market]\n" + "price = 1\n" * 3, "malformed TOML at line 5"),  # a key given twice
+    ],
+)
+def test_hostile_files_are_one_line_errors(tmp_path, body, expected):
+    path = _write(tmp_path / "bad.toml", HEAD + body)
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(path)
+    assert expected in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + HEAD.encode())
+    assert load_scenario(path).get("market.price") == load_scenario("baseline").get("market.price")
+
+
+def test_symlink_loops_and_long_chains_are_refused(tmp_path):
+    (tmp_path / "self.toml").symlink_to(tmp_path / "self.toml")
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / "self.toml")
+    _write(tmp_path / "c0.toml", HEAD)
+    for i in range(1, 40):
+        _write(tmp_path / f"c{i}.toml", f'[scenario]\nextends = "c{i - 1}.toml"\n')
+    with pytest.raises(ScenarioError, match="a chain of more than 20 files"):
+        load_scenario(tmp_path / "c39.toml")
+    load_scenario(tmp_path / "c10.toml")  # a chain of a reasonable length is fine
+
+
+def test_a_huge_file_is_refused_before_parsing(tmp_path):
+    path = _write(tmp_path / "big.toml", HEAD + "# " + "x" * 2_000_000 + "\n")
+    with pytest.raises(ScenarioError, match="expected a scenario file of at most 1,000,000 bytes"):
+        load_scenario(path)
+
+
+def test_no_customers_is_no_retention_not_perfect_retention():
+    from sim.experiments.simulate import run
+
+    sc = load_scenario("baseline").with_params(
+        {"market.initial_customers": 0, "market.p_innovation": 0.0, "market.q_imitation": 0.0, "scenario.warmup": 0}
+    )
+    res = run(sc, seed=0, steps=2)
+    row = res.scorecard.set_index("kpi").loc["retention_rate"]
+    assert row["status"] != "met"

@@ -61,14 +61,29 @@ def _unknown_name(name: str, source: str | None = None) -> ScenarioError:
     )
 
 
+#: A scenario file larger than this is not a scenario (the shipped baseline is ~6 KB).
+MAX_FILE_BYTES = 1_000_000
+#: Files in one chain of ``extends`` (the shipped scenarios use 2).
+MAX_EXTENDS = 20
+
+
 def _read(path: Path) -> str:
     shown = display_path(path)
+    try:
+        path.resolve(strict=False)
+        size = path.stat().st_size if path.is_file() else 0
+    except (OSError, RuntimeError) as e:  # a symlink loop, a name too long
+        raise ScenarioError(f"{shown}: cannot read: {getattr(e, 'strerror', None) or e}", source=shown) from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{shown}: {size:,} bytes: expected a scenario file of at most {MAX_FILE_BYTES:,} bytes", source=shown
+        )
     if not path.exists():
         raise ScenarioError(f"{shown}: file not found", source=shown, expected="an existing file")
     if not path.is_file():
         raise ScenarioError(f"{shown}: not a file", source=shown, expected="a TOML file")
     try:
-        return path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
     except UnicodeDecodeError as e:
         raise ScenarioError(f"{shown}: not UTF-8 text (byte {e.start})", source=shown, expected="UTF-8 text") from None
     except OSError as e:
@@ -106,8 +121,18 @@ def _resolve_text(
     name = flat.pop("scenario.name", None) or stem or "unnamed"
     description = flat.pop("scenario.description", None)
     if extends is not None:
+        if len(chain) >= MAX_EXTENDS:
+            raise ScenarioError(
+                f"{source}: scenario.extends: a chain of more than {MAX_EXTENDS} files",
+                source=source,
+                key="scenario.extends",
+                expected=f"at most {MAX_EXTENDS} files in a chain of extends",
+            )
         parent_path = _locate(extends, base, source)
-        resolved = parent_path.resolve()
+        try:
+            resolved = parent_path.resolve()
+        except (OSError, RuntimeError) as e:  # a symlink loop
+            raise ScenarioError(f"{source}: scenario.extends = {toml_str(extends)}: {e}", source=source) from None
         if resolved in chain:
             cycle = chain[chain.index(resolved) :] + [resolved]
             shown = " -> ".join(display_path(p) for p in cycle)
@@ -132,7 +157,7 @@ def _resolve_text(
 
 def _load_path(path: Path, chain: list[Path]) -> Scenario:
     text = _read(path)
-    resolved = path.resolve()
+    resolved = path.resolve()  # _read has checked that it resolves
     return _resolve_text(text, display_path(path), path.parent, path.stem, path, [*chain, resolved])
 
 

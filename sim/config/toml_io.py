@@ -106,7 +106,15 @@ def parse(text: str, source: str) -> dict[str, Any]:
     """TOML text -> dict; malformed TOML is a one-line ScenarioError with line and column."""
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+    except RecursionError:
+        raise ScenarioError(
+            f"{source}: malformed TOML: nested too deeply", source=source, expected="valid TOML"
+        ) from None
+    except ValueError as e:
+        if not isinstance(e, tomllib.TOMLDecodeError):  # e.g. an integer of thousands of digits
+            raise ScenarioError(
+                f"{source}: malformed TOML: {e}".split(";")[0], source=source, expected="valid TOML"
+            ) from None
         msg = str(e)
         m = _TOML_POS.match(msg)
         if m:
@@ -127,5 +135,5 @@ def parse_value(raw: str) -> Any:
     """One value as TOML reads it (``0.01`` float, ``2`` int, ``true`` bool); anything else a bare string."""
     try:
         return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (ValueError, RecursionError):  # malformed, or a number of thousands of digits
         return raw

@@ -157,10 +157,10 @@ def retention(churned, exposed):
     """Annual customer retention: ``(1 - churned / exposed) ** 52``, ``exposed`` being the customers
     at risk (active at the start of each week, summed over the window). The one definition, used by
     the step table (a rolling window), the firm's KPI (the measured run) and the team scorecards;
-    1 where no one was at risk. Scalar or array."""
+    undefined (NaN) where no one was at risk: a firm without customers has kept no one. Scalar or array."""
     churned, exposed = np.asarray(churned, dtype=float), np.asarray(exposed, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(exposed > 0, annualized(1.0 - churned / np.where(exposed > 0, exposed, 1.0)), 1.0)
+        out = np.where(exposed > 0, annualized(1.0 - churned / np.where(exposed > 0, exposed, 1.0)), np.nan)
     return float(out) if out.ndim == 0 else out
 
 

@@ -228,7 +228,7 @@ def optimize(
 
     from sim.experiments.compare import run_many
     from sim.experiments.executors import check_executor
-    from sim.io.outputs import default_dir, prepare
+    from sim.io.outputs import default_dir, prepare, write_json
 
     base = variants.load_variant(scenario)
     if params:
@@ -257,7 +257,7 @@ def optimize(
         "seed": seed,
     }
     _check_same(folder, arguments)
-    (folder / ARGS).write_text(json.dumps(arguments, indent=1))
+    write_json(folder / ARGS, arguments)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("optuna").setLevel(logging.WARNING)
     study = optuna.create_study(

@@ -30,7 +30,7 @@ def display_path(path: Path) -> str:
     """A path as shown to people: relative to the working directory if below it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # not below it; a symlink loop
         return str(path)
 
 
@@ -107,9 +107,21 @@ def _json_default(x):
     return str(x)
 
 
+def strict(data):
+    """``data`` with every NaN or infinity as None, so the JSON is strict (no ``NaN`` tokens)."""
+    if isinstance(data, dict):
+        return {k: strict(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [strict(v) for v in data]
+    if isinstance(data, (float, np.floating)):
+        return float(data) if np.isfinite(data) else None
+    return data
+
+
 def write_json(path: Path, data) -> None:
-    """``data`` as indented JSON (numpy numbers as numbers, anything else as its text), atomically."""
-    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+    """``data`` as indented strict JSON (numpy numbers as numbers, NaN as null, anything else as its
+    text), atomically."""
+    atomic_write_text(path, json.dumps(strict(data), indent=2, default=_json_default, allow_nan=False) + "\n")
 
 
 def write_table(df: pd.DataFrame, path_stem: Path, formats=("parquet", "csv")) -> list[Path]:
