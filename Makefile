@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format app bench validate clean browser
+.PHONY: run test lint format app bench validate clean browser fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/march.py
 	$(PY) bench/full_model.py
+
+# Longer fuzzing than `make test` runs: 500 generated scenario files and option sets (FUZZ_EXAMPLES=N for more).
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py --hypothesis-show-statistics
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -74,16 +74,16 @@ def _nothing_written(folder: Path, out: Path):
         (["run", "baseline", "--set", "market.base_churn=abc"], "market.base_churn"),
         (["run", "baseline", "--set", "market.base_chrun=0.01"], "market.base_churn"),  # closest valid name
         (["run", "baseline", "--set", "market.base_churn"], "expected name=value"),
-        (["run", "baseline", "--steps", "-1"], "--steps -1: expected an integer >= 0"),
-        (["run", "baseline", "--seed", "-3"], "--seed -3: expected an integer >= 0"),
+        (["run", "baseline", "--steps", "-1"], "--steps: -1 is out of range: expected 1..5200"),
+        (["run", "baseline", "--seed", "-3"], "--seed: -3 is out of range: expected 0.."),
         (["compare", "baseline", "nosuch"], "unknown scenario 'nosuch'"),
-        (["compare", "baseline", "km", "--reps", "0"], "--reps 0: expected an integer >= 1"),
-        (["compare", "baseline", "km", "--steps", "-2"], "--steps -2: expected an integer >= 0"),
+        (["compare", "baseline", "km", "--reps", "0"], "--reps: 0 is out of range: expected 1..1000"),
+        (["compare", "baseline", "km", "--steps", "-2"], "--steps: -2 is out of range: expected 1..5200"),
         (["compare", "baseline", "km", "--reference", "crm"], "--reference 'crm': not among the compared"),
         (["compare", "baseline", "km", "baseline"], "scenario 'baseline' given twice"),
         (["compare", "baseline", "km", "--set", "policy.crm_maturity=7"], "policy.crm_maturity"),
-        (["compare", "baseline", "km", "--workers", "0"], "--workers 0: expected an integer >= 1"),
-        (["compare", "baseline", "km", "--seed", "-1"], "--seed -1: expected an integer >= 0"),
+        (["compare", "baseline", "km", "--workers", "0"], "--workers: 0 is out of range: expected 1.."),
+        (["compare", "baseline", "km", "--seed", "-1"], "--seed: -1 is out of range: expected 0.."),
     ],
 )
 def test_bad_input_exit_2_one_line_nothing_written(args, expected, in_tmp, capsys):
@@ -125,7 +125,9 @@ def test_real_command_line_bad_input(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "error: --reps 0: expected an integer >= 1 (replications per scenario)"
+    assert proc.stderr.strip() == (
+        "error: python run.py compare: argument --reps: 0 is out of range: expected 1..1000 (replications) (see --help)"
+    )
     assert proc.stdout == "" and not out.exists()
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.agents import Customer, Employee, Level
-from sim.config.schema import SCHEMA
+from sim.config.schema import SCHEMA, within_limits
 from sim.engine import levers
 from sim.engine.build import build_network, sbm_across, sbm_within
 from sim.engine.channels import BY_NAME, CHANNELS
@@ -54,7 +54,7 @@ def test_pars_refuse_undeclared_keys():
 def test_levers_are_read_by_who_says_so():
     names = {p.name: p for p in COMPONENTS} | {c.name: c for c in CHANNELS}
     for lever in levers.LEVERS:
-        assert SCHEMA[lever.key] is lever.param
+        assert SCHEMA[lever.key] == within_limits(lever.param)
         for user in lever.used_by:
             assert user in names, (lever.key, user)
             assert lever.key in names[user].keys() or (BY_NAME.get(user) and BY_NAME[user].lever is lever), (
@@ -62,7 +62,7 @@ def test_levers_are_read_by_who_says_so():
                 user,
             )
         if lever.cost is not None:
-            assert SCHEMA[lever.cost.key] is lever.cost and lever.basis
+            assert SCHEMA[lever.cost.key] == within_limits(lever.cost) and lever.basis
 
 
 def test_schedule_plan_lists_every_process_in_order():

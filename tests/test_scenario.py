@@ -411,7 +411,9 @@ def test_out_of_range_in_override(base):
         ScenarioError, match=r"override: organization.team_size = 1: out of range, expected an int in \[2, 1000\]"
     ):
         base.with_params({"organization.team_size": 1})
-    with pytest.raises(ScenarioError, match=r"knowledge.customer_items = 0: out of range, expected an int in \[1, 1000\]"):
+    with pytest.raises(
+        ScenarioError, match=r"knowledge.customer_items = 0: out of range, expected an int in \[1, 1000\]"
+    ):
         base.with_params({"knowledge.customer_items": 0})
     with pytest.raises(
         ScenarioError, match=r"policy.crm_maturity = 4: not an allowed value, expected an int, one of 1, 2, 3"

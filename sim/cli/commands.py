@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.config.loader import list_scenarios, load_scenario, parse_overrides
 from sim.io.errors import InputError, check_int
-from sim.io.outputs import default_dir, display_path, prepare
+from sim.io.outputs import default_dir, display_path, moved, staged, target
 
 MAX_PRINTED_ROWS = 1000  # rows `query` prints at most
 
@@ -99,12 +99,18 @@ def cli_run(args) -> int:
     if args.seed > MAX_SEED:
         raise InputError(f"--seed {args.seed}: expected an integer <= {MAX_SEED}")
     steps = sc.steps if args.steps is None else check_int(args.steps, "--steps", 0, "weeks to simulate")
-    out = prepare(args.out, "run", [sc.name])
-    with tqdm(
-        total=steps, desc=f"run {sc.name}", unit="wk", file=sys.stderr, disable=not args.progress, dynamic_ncols=True
-    ) as bar:
-        result = run(sc, seed=args.seed, steps=steps, progress=bar.update)
-    report = write_run(result, out)
+    out = target(args.out, "run", [sc.name])
+    with staged(out) as tmp:
+        with tqdm(
+            total=steps,
+            desc=f"run {sc.name}",
+            unit="wk",
+            file=sys.stderr,
+            disable=not args.progress,
+            dynamic_ncols=True,
+        ) as bar:
+            result = run(sc, seed=args.seed, steps=steps, progress=bar.update)
+        report = moved(write_run(result, tmp), tmp, out)
     print(f"Scorecard of {sc.name!r} (seed {args.seed}, {steps} weeks)")
     print(scorecard_text(result.scorecard))
     print(f"wrote {display_path(report)}")
@@ -130,9 +136,10 @@ def cli_compare(args) -> int:
         vary=parse_vary(args.vary) if args.vary else None,
     )
     base_seed = check_int(args.seed, "--seed", 0, "base of the replication seeds")
-    out = prepare(args.out, "compare", [sc.name for sc in plan.scenarios])
-    cmp = run_comparison(plan, args.executor, args.workers, args.progress, base_seed, args.dask_address)
-    report = cmp.write(out)
+    out = target(args.out, "compare", [sc.name for sc in plan.scenarios])
+    with staged(out) as tmp:
+        cmp = run_comparison(plan, args.executor, args.workers, args.progress, base_seed, args.dask_address)
+        report = moved(cmp.write(tmp), tmp, out)
     print(
         f"{len(plan.scenarios)} scenarios x {plan.reps} replications x {plan.weeks} weeks in "
         f"{cmp.elapsed:.1f} s (executor {cmp.executor})"
@@ -162,20 +169,21 @@ def cli_patterns(args) -> int:
         raise InputError(
             f"--only {' '.join(args.only)}: no declared expectation matches; expected a parameter or channel"
         )
-    out = prepare(args.out, "patterns", [args.scenario] if args.scenario else [])
-    res = patterns(
-        args.scenario,
-        reps=reps,
-        steps=steps,
-        params=overrides,
-        executor=args.executor,
-        workers=args.workers,
-        progress=args.progress,
-        dask_address=args.dask_address,
-        only=args.only,
-        loop=not args.only,
-    )
-    report = res.write(out)
+    out = target(args.out, "patterns", [args.scenario] if args.scenario else [])
+    with staged(out) as tmp:
+        res = patterns(
+            args.scenario,
+            reps=reps,
+            steps=steps,
+            params=overrides,
+            executor=args.executor,
+            workers=args.workers,
+            progress=args.progress,
+            dask_address=args.dask_address,
+            only=args.only,
+            loop=not args.only,
+        )
+        report = moved(res.write(tmp), tmp, out)
     print(res.text())
     print(f"wrote {display_path(report)}")
     return 1 if (res.table["verdict"] == FAIL).any() else 0
@@ -324,18 +332,58 @@ def cli_sensitivity(args) -> int:
 
 
 def cli_query(args) -> int:
-    """`python run.py query DIR "SQL"`: print the result as a table."""
+    """`python run.py query DIR "SQL" [--format table|csv|json] [--unsafe]`: print the result."""
     from sim.experiments.store import query
 
-    df = query(args.folder, args.sql)
+    df = query(args.folder, args.sql, unsafe=args.unsafe)
+    if args.format == "csv":
+        df.to_csv(sys.stdout, index=False)
+        return 0
+    if args.format == "json":  # strict JSON: NaN and infinities as null
+        import json
+
+        from sim.io.outputs import strict
+
+        print(json.dumps(strict(df.to_dict(orient="records")), default=str, allow_nan=False))
+        return 0
     print(format_table(df))
     if len(df) > MAX_PRINTED_ROWS:
         print(
-            f"... {len(df)} rows, showing the first {MAX_PRINTED_ROWS}; add LIMIT/OFFSET, or write "
-            "them all with COPY (SELECT ...) TO 'file.csv'",
+            f"... {len(df)} rows, showing the first {MAX_PRINTED_ROWS}; add LIMIT/OFFSET, or print them "
+            "all with --format csv",
             file=sys.stderr,
         )
     return 0
+
+
+def cli_verify(args) -> int:
+    """`python run.py verify DIR [--repair]`: check a results folder's parts against their checksums.
+    Exit 0 when every part passes, 1 when something failed (moved to quarantine/ with --repair)."""
+    import pyarrow.parquet as pq
+
+    from sim.experiments import store
+
+    folder = Path(args.folder)
+    if not store.is_store(folder):
+        raise InputError(
+            f"{folder}: not a results folder (no {store.MANIFEST}); expected a sweep, sensitivity or robust folder"
+        )
+    report = store.verify(folder, repair=args.repair)
+    design = folder / store.DESIGN
+    expected = pq.ParquetFile(design).metadata.num_rows if design.is_file() else 0
+    complete = sum(pq.ParquetFile(folder / store.RUNS / store.part_name(c)).metadata.num_rows for c in report.ok)
+    print(f"{folder}: {expected} runs planned, {complete} complete, {expected - complete} missing")
+    print(f"chunks: {len(report.ok)} pass their checks, {len(report.damaged)} damaged, "
+          f"{len(report.incomplete)} part(s) without checks (unfinished or foreign)")  # fmt: skip
+    for part, why in report.damaged.items():
+        print(f"  damaged: {part}: {why}")
+    for part in report.incomplete:
+        print(f"  without checks: {part}")
+    if report.quarantined:
+        print(f"moved to {store.QUARANTINE}/: {', '.join(report.quarantined)}; resume the command to rerun their runs")
+    elif not report.clean or report.incomplete:
+        print("run again with --repair to move them aside (resuming the command then reruns their runs)")
+    return 0 if report.clean else 1
 
 
 def cli_validate(args) -> int:
@@ -344,12 +392,13 @@ def cli_validate(args) -> int:
 
     if args.reps < 2:
         raise InputError(f"--reps {args.reps}: expected an int >= 2 (standard errors need two runs)")
-    out = prepare(args.out, "validate", ["march1991"])  # refuses an unusable folder before work
-    rep = validation_report(reps=args.reps, out_dir=out, progress=args.progress)
+    out = target(args.out, "validate", ["march1991"])  # refuses an unusable folder before work
+    with staged(out) as tmp:
+        rep = validation_report(reps=args.reps, out_dir=tmp, progress=args.progress)
     print(f"March (1991) on the knowledge engine: {args.reps} replications per condition, {rep.seconds:.1f} s")
     print(format_claims(rep.claims))
     for path in rep.paths.values():
-        print(f"wrote {path}")
+        print(f"wrote {display_path(moved(path, tmp, out))}")
     return 0 if bool(rep.claims["passed"].all()) else 1
 
 

@@ -315,7 +315,10 @@ def execute(
         stored = storage.read_manifest(folder)
         _check_stored(folder, stored, plan, chunk_size)
         storage.clean_temporaries(folder)
-        done = set(storage.completed_chunks(folder))
+        checked = storage.verify(folder, repair=True)  # damaged or unfinished chunks: quarantined, rerun
+        if checked.line():
+            warnings.warn(checked.line(), UserWarning, stacklevel=caller_level())
+        done = set(checked.ok)
         if stored is not None:
             parts = chunks(plan.table, stored["chunk_starts"], plan.names)
             if retry_failed:

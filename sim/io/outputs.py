@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import uuid
@@ -54,6 +55,48 @@ def prepare(out: str | Path | None, command: str, names=()) -> Path:
             f"--out {path}: cannot write there ({exc.strerror or exc}), expected a writable folder"
         ) from None
     return path
+
+
+def target(out: str | Path | None, command: str, names=()) -> Path:
+    """Where a one-shot command's outputs go: ``--out`` if given, else the default folder. Refused (one line,
+    before any work) if it is a file or a folder that already holds something: a run never mixes its files
+    with another's."""
+    path = Path(out) if out is not None else default_dir(command, list(names))
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"--out {path}: is a file, expected a folder")
+    try:
+        full = path.is_dir() and any(path.iterdir())
+    except OSError as exc:
+        raise OutputError(f"--out {path}: cannot read it ({exc.strerror or exc}), expected a writable folder") from None
+    if full:
+        raise OutputError(f"--out {path}: exists and is not empty, expected a new or empty folder")
+    return path
+
+
+@contextmanager
+def staged(final: Path) -> Iterator[Path]:
+    """Yield a hidden folder beside ``final`` to write into; when the block ends without an error it becomes
+    ``final`` (one rename), otherwise it is removed: a command that fails leaves nothing behind."""
+    final = Path(final)
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        prepare(tmp, "")
+    except OutputError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"--out {final}: cannot write there, expected a writable folder") from None
+    try:
+        yield tmp
+        if final.is_dir():
+            final.rmdir()  # empty (target() checked); fails loudly if something appeared meanwhile
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def moved(path: Path, staging: Path, final: Path) -> Path:
+    """Where a file written into the staging folder is after the move."""
+    return Path(final) / Path(path).relative_to(staging)
 
 
 def command_line() -> str:
