@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format app bench validate clean browser fuzz
+.PHONY: run test lint format app bench validate clean browser fuzz lab notebooks-html
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,21 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/march.py
 	$(PY) bench/full_model.py
+
+# Jupyter Lab for the notebooks: installed into .venv on first use (not needed by `make test`).
+LAB := $(VENV)/.lab
+$(LAB): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,bench,lab]"
+	touch $(LAB)
+
+lab: $(LAB)
+	$(VENV)/bin/jupyter lab notebooks/
+
+# Every notebook executed at its own sizes and rendered to HTML in docs/notebooks/ (about 10 minutes).
+notebooks-html: $(LAB)
+	mkdir -p docs/notebooks
+	$(VENV)/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=1800 \
+		--ExecutePreprocessor.kernel_name=python3 --output-dir docs/notebooks notebooks/*.ipynb
 
 # Longer fuzzing than `make test` runs: 500 generated scenario files and option sets (FUZZ_EXAMPLES=N for more).
 fuzz: $(STAMP)

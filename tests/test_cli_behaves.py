@@ -120,3 +120,46 @@ def test_a_finished_run_is_moved_into_place(tmp_path, capsys):
     assert (out / "report.html").exists() and (out / "steps.csv").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["done"]
     assert f"wrote {out}" in capsys.readouterr().out or "report.html" in capsys.readouterr().out
+
+
+def test_a_sweep_over_listed_values(tmp_path, capsys):
+    from sim.experiments.design import parse_param
+    from sim.experiments.store import query
+
+    assert parse_param("policy.customer_role=passive,active") == (
+        "policy.customer_role",
+        ("choices", "passive", "active"),
+    )
+    assert parse_param("policy.crm_maturity=1,3") == ("policy.crm_maturity", ("choices", 1, 3))
+    out = tmp_path / "cat"
+    code = main(["sweep", "baseline", "--param", "policy.customer_role=passive,active,captive", "--param",
+                 "policy.crm_maturity=1,3", "--design", "grid", "--steps", "2", *TINY, "--executor", "none",
+                 "--no-progress", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    df = query(out, 'SELECT "policy.customer_role" AS role, "policy.crm_maturity" AS m FROM runs ORDER BY 1, 2')
+    assert list(zip(df.role, df.m)) == [(r, m) for r in ("active", "captive", "passive") for m in (1, 3)]
+    # the same command resumes (same identity); another list is another sweep and is refused
+    assert main(["sweep", "baseline", "--param", "policy.customer_role=passive,active,captive", "--param",
+                 "policy.crm_maturity=1,3", "--design", "grid", "--steps", "2", *TINY, "--executor", "none",
+                 "--no-progress", "--out", str(out)]) == 0  # fmt: skip
+    assert main(["sweep", "baseline", "--param", "policy.customer_role=passive,captive,active", "--param",
+                 "policy.crm_maturity=1,3", "--design", "grid", "--steps", "2", *TINY, "--executor", "none",
+                 "--no-progress", "--out", str(out)]) == 2  # fmt: skip
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "param, expected",
+    [
+        ("policy.customer_role=passive", "expected NAME=LOW:HIGH or NAME=a,b,c"),
+        ("policy.customer_role=passive,", "no empty value"),
+        ("policy.customer_role=passive,boss", "policy.customer_role"),
+        ("policy.customer_role=passive,passive", "listed twice"),
+        ("policy.crm_maturity=1,7", "policy.crm_maturity"),
+    ],
+)
+def test_bad_lists_are_one_line(param, expected, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["sweep", "baseline", "--param", param, "--steps", "2", *TINY, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1 and not out.exists()

@@ -19,23 +19,37 @@ MAX_GRID = 1_000_000  # design points of a grid, at most
 
 @dataclass(frozen=True)
 class ParamRange:
+    """What a sweep varies: a number between ``low`` and ``high``, or one of a list of ``choices`` (then
+    ``low..high`` are the choices' indices, so every design and SALib method treats it as an integer)."""
+
     name: str
     low: float | int
     high: float | int
     integer: bool
+    choices: tuple | None = None
 
     def values(self, u: np.ndarray) -> np.ndarray:
-        """Points of the unit interval -> values; integers are uniform over ``low..high``."""
+        """Points of the unit interval -> values; integers (and choices) are uniform over ``low..high``."""
         u = np.asarray(u, dtype=float)
         if self.integer:
-            v = np.floor(self.low + u * (self.high - self.low + 1))
-            return np.clip(v, self.low, self.high).astype(np.int64)
+            v = np.clip(np.floor(self.low + u * (self.high - self.low + 1)), self.low, self.high).astype(np.int64)
+            return self.chosen(v)
         return self.low + u * (self.high - self.low)
 
     def levels(self, n: int) -> np.ndarray:
-        """``n`` evenly spaced levels from low to high (integers: rounded, without repeats)."""
+        """``n`` evenly spaced levels from low to high (integers: rounded, without repeats); every choice."""
+        if self.choices is not None:
+            return self.chosen(np.arange(len(self.choices)))
         v = np.linspace(self.low, self.high, n)
         return np.unique(np.rint(v)).astype(np.int64) if self.integer else v
+
+    def chosen(self, index: np.ndarray) -> np.ndarray:
+        """Indices -> the choices they stand for (numbers stay numbers)."""
+        return index if self.choices is None else np.array(self.choices)[index]
+
+    def spec(self) -> list:
+        """How the range is written in a folder's manifest: ``[low, high]`` or ``["choices", a, b, ...]``."""
+        return ["choices", *self.choices] if self.choices is not None else [self.low, self.high]
 
 
 def is_number(x) -> bool:
@@ -60,13 +74,16 @@ def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange
         if name not in SCHEMA:
             base.with_params({name: 0})  # raises the ScenarioError naming the closest valid name
         spec = SCHEMA[name]
+        if name in ("scenario.name", "scenario.extends", "scenario.description"):
+            raise InputError(f"--param {name}: cannot be swept")
+        if isinstance(bounds, (tuple, list)) and bounds and bounds[0] == "choices":
+            out.append(_choices(base, name, tuple(bounds[1:]), out))
+            continue
         if spec.type not in (int, float):
             raise InputError(
                 f"--param {name}: {spec.expected()} cannot be swept over a range; "
-                "expected an int or float parameter (set it with --set)"
+                f"expected a list of values, e.g. --param {name}=a,b"
             )
-        if name in ("scenario.name", "scenario.extends", "scenario.description"):
-            raise InputError(f"--param {name}: cannot be swept")
         if name == "scenario.steps" and steps is not None:
             raise InputError("--param scenario.steps: has no effect with --steps; drop --steps to sweep the run length")
         if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 or not all(is_number(b) for b in bounds):
@@ -88,6 +105,19 @@ def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange
             raise InputError(f"--param {name}: given twice")
         out.append(ParamRange(name, low, high, spec.type is int))
     return out
+
+
+def _choices(base, name: str, values: tuple, seen: list) -> ParamRange:
+    """A list of values to sweep over, each a valid value of the parameter."""
+    if len(values) < 2:
+        raise InputError(f"--param {name}: expected at least two values, e.g. {name}=a,b")
+    if len(set(map(str, values))) != len(values):
+        raise InputError(f"--param {name}: a value is listed twice")
+    for v in values:
+        base.with_params({name: v})  # a ScenarioError naming what is expected
+    if any(p.name == name for p in seen):
+        raise InputError(f"--param {name}: given twice")
+    return ParamRange(name, 0, len(values) - 1, True, tuple(values))
 
 
 def design_points(ranges: list[ParamRange], design: str = "lhs", samples: int = 16, seed: int = 0) -> pd.DataFrame:
@@ -115,7 +145,8 @@ def design_points(ranges: list[ParamRange], design: str = "lhs", samples: int = 
         raise InputError(f"--design {design}: expected one of {', '.join(DESIGNS)}")
     df = pd.DataFrame(data)
     for r in ranges:
-        df[r.name] = df[r.name].astype(np.int64 if r.integer else np.float64)
+        if r.choices is None:
+            df[r.name] = df[r.name].astype(np.int64 if r.integer else np.float64)
     return df
 
 
@@ -128,6 +159,11 @@ def custom_points(ranges: list[ParamRange], points: pd.DataFrame) -> pd.DataFram
         raise InputError(f"design: the columns must be the parameters {names}; missing {missing}, unexpected {extra}")
     df = points[names].reset_index(drop=True).copy()
     for r in ranges:
+        if r.choices is not None:
+            unknown = sorted(set(map(str, df[r.name])) - set(map(str, r.choices)))
+            if unknown:
+                raise InputError(f"design: {r.name}: values {unknown} not among {list(r.choices)}")
+            continue
         col = df[r.name].to_numpy(dtype=float)
         if not np.all(np.isfinite(col)) or col.min() < r.low or col.max() > r.high:
             raise InputError(f"design: {r.name}: values outside [{r.low}, {r.high}]")
@@ -151,14 +187,22 @@ def _number(text: str):
 
 
 def parse_param(text: str) -> tuple[str, tuple]:
-    """``"market.base_churn=0.002:0.01"`` -> ``("market.base_churn", (0.002, 0.01))``."""
-    example = "e.g. --param market.base_churn=0.002:0.01"
+    """``"market.base_churn=0.002:0.01"`` -> ``("market.base_churn", (0.002, 0.01))``;
+    ``"policy.customer_role=passive,active"`` -> ``("policy.customer_role", ("choices", "passive", "active"))``."""
+    from sim.config.toml_io import parse_value
+
+    example = "e.g. --param market.base_churn=0.002:0.01 or --param policy.customer_role=passive,active"
     if "=" not in text:
-        raise InputError(f"--param {text}: expected NAME=LOW:HIGH, {example}")
+        raise InputError(f"--param {text}: expected NAME=LOW:HIGH or NAME=a,b,c, {example}")
     name, rng = (s.strip() for s in text.split("=", 1))
+    if "," in rng and ":" not in rng:
+        values = tuple(parse_value(v.strip()) for v in rng.split(","))
+        if not name or any(v == "" for v in values):
+            raise InputError(f"--param {text}: expected NAME=a,b,c with no empty value, {example}")
+        return name, ("choices", *values)
     parts = rng.split(":")
     if not name or len(parts) != 2:
-        raise InputError(f"--param {text}: expected NAME=LOW:HIGH, {example}")
+        raise InputError(f"--param {text}: expected NAME=LOW:HIGH or NAME=a,b,c, {example}")
     low, high = (_number(p) for p in parts)
     if low is None or high is None:
         raise InputError(f"--param {text}: LOW and HIGH must be numbers, {example}")

@@ -36,8 +36,14 @@ class Plan:
 
 
 def native(v):
-    """A numpy or Python number as a plain int or float (for scenarios and JSON)."""
-    return int(v) if isinstance(v, (np.integer, int)) else float(v)
+    """A numpy or Python value as a plain int, float, bool or str (for scenarios and JSON)."""
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (np.integer, int)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    return str(v)
 
 
 def design_table(points: pd.DataFrame, reps: int) -> pd.DataFrame:
@@ -112,7 +118,7 @@ def make_plan(
     table = design_table(points, reps)
     identity = {
         "scenario": scenario_fingerprint(base),
-        "params": [[r.name, r.low, r.high] for r in ranges],
+        "params": [[r.name, *r.spec()] for r in ranges],
         "design": design_name,
         "samples": samples if design_name != "custom" else len(points),
         "reps": reps,
@@ -123,7 +129,7 @@ def make_plan(
     }
     args = {
         "scenario": str(scenario) if not isinstance(scenario, Scenario) else scenario.name,
-        "params": {r.name: [r.low, r.high] for r in ranges},
+        "params": {r.name: r.spec() for r in ranges},
         "design": design_name,
         "samples": identity["samples"],
         "reps": reps,

@@ -156,14 +156,14 @@ def plan_robust(policies, uncertain, futures=16, reps=1, steps=None, params=None
     all_ranges = [ParamRange("policy", 0, P - 1, True), ParamRange("future", 0, F - 1, True), *ranges]
     identity = {
         "policies": [scenario_fingerprint(sc) for sc in loaded],
-        "uncertain": [[r.name, r.low, r.high] for r in ranges],
+        "uncertain": [[r.name, *r.spec()] for r in ranges],
         "futures": futures,
         "reps": reps,
         "steps": steps,
         "design_seed": design_seed,
         "design_sha256": _design_hash(table),
     }
-    arguments = {"policies": names, "uncertain": {r.name: [r.low, r.high] for r in ranges}, "futures": futures,
+    arguments = {"policies": names, "uncertain": {r.name: r.spec() for r in ranges}, "futures": futures,
                  "reps": reps, "steps": steps, "set": dict(params or {}), "design_seed": design_seed}  # fmt: skip
     extra = {"policies.toml": "\n".join(f"# policy {i}: {sc.name}\n{sc.to_toml()}" for i, sc in enumerate(loaded))}
     return Plan("robust", loaded[0], all_ranges, table, steps, identity, arguments, extra, policies=loaded)
