@@ -407,7 +407,15 @@ def cli_app(args) -> int:
     sc = load_scenario(args.scenario)  # a bad name is a one-line error before anything starts
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: expected an integer in [0, 65535]")
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.public:
+        raise InputError(
+            f"--host {args.host}: the page would be reachable from other machines, and every visitor can make "
+            "the server simulate; expected 127.0.0.1, or add --public if you mean it"
+        )
     from sim.present import app
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host}: anyone who can reach this machine can use the app", file=sys.stderr)
 
     port = app.check_address(args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host

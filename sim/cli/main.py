@@ -310,6 +310,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=bounded(0, 65535, "TCP port"), default=8765, help="TCP port of the page")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
     p.add_argument("--scenario", default="baseline", help="the scenario the page starts with")
+    p.add_argument("--public", action="store_true", help="allow a --host other than this machine (127.0.0.1)")
 
     p = sub.add_parser("scenarios", help="list the scenarios with their descriptions")
     p.add_argument(

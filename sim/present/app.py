@@ -74,13 +74,20 @@ def default_scenario() -> str:
     return os.environ.get(SCENARIO_ENV, "baseline")
 
 
+APP_MAX_CUSTOMERS = 20_000  # the page builds no larger model, whatever a client sends (the slider's maximum)
+
+
 def _seed(value) -> int:
-    """The seed box gives text: digits are the seed, anything else is hashed to one."""
-    text = str(value).strip()
+    """The seed box gives text: a whole number in [0, 2**63) is the seed, anything else (negative, huge,
+    words) is hashed to one -- never an error in the page."""
+    text = str(value).strip()[:1000]
     try:
-        return int(text)
+        seed = int(text)
+        if 0 <= seed < 2**63:
+            return seed
     except ValueError:
-        return zlib.crc32(text.encode())
+        pass
+    return zlib.crc32(text.encode())
 
 
 class AppModel(CRMKnowledgeModel):
@@ -103,20 +110,51 @@ class AppModel(CRMKnowledgeModel):
         unknown = sorted(set(controls) - set(LEVERS))
         if unknown:
             raise TypeError(f"AppModel: unknown control(s) {', '.join(unknown)}; expected {', '.join(LEVERS)}")
+        from sim.config.errors import ScenarioError
+        from sim.config.loader import list_scenarios
+
+        self.input_errors: list[str] = []  # values the page refused, shown in the summary
+        if scenario is not None and scenario not in list_scenarios():
+            self.input_errors.append(f"scenario {str(scenario)[:60]!r}: not a shipped scenario, using the default")
+            scenario = None
         sc = load_scenario(scenario or default_scenario())
-        # the scenario validates and converts each value; rounding drops slider noise (0.15000000000000002)
-        params = {
-            LEVERS[name]: round(value, 6) if isinstance(value, float) else value
-            for name, value in controls.items()
-            if value is not None
-        }
+        # every value is validated on the server against the schema (not only the slider's range); a bad
+        # one is dropped with a message. Rounding drops slider noise (0.15000000000000002).
+        params = {}
+        for name, value in controls.items():
+            if value is None:
+                continue
+            value = round(value, 6) if isinstance(value, float) else value
+            try:
+                sc.with_params({LEVERS[name]: value})
+                params[LEVERS[name]] = value
+            except ScenarioError as e:
+                self.input_errors.append(str(e))
         if initial_customers is not None:
             n0 = int(sc.get("market.initial_customers"))
-            params["market.initial_customers"] = int(initial_customers)
+            try:
+                wanted = int(initial_customers)
+            except (TypeError, ValueError):
+                wanted = APP_CUSTOMERS
+            size = min(max(wanted, 1), APP_MAX_CUSTOMERS)
+            if size != wanted:
+                self.input_errors.append(f"initial customers {wanted}: expected 1..{APP_MAX_CUSTOMERS}, using {size}")
+            params["market.initial_customers"] = size
             potential = int(sc.get("market.market_potential"))
-            params["market.market_potential"] = int(round(potential * int(initial_customers) / n0)) if n0 else potential
+            params["market.market_potential"] = int(round(potential * size / n0)) if n0 else potential
         super().__init__(scenario=sc, params=params, rng=_seed(seed) if rng is None else rng)
+        self.horizon = int(self.scenario.steps)
         self.layout = network_layout(self)
+
+    def step(self):
+        """One week; Play stops at the scenario's horizon (Mesa's play loop stops when ``running`` is False)."""
+        if self.steps > self.horizon:  # Mesa counted this step before calling: take it back
+            self.steps = self.horizon
+            self.running = False
+            return
+        super().step()
+        if self.steps >= self.horizon:
+            self.running = False
 
 
 # --- model_params: the sidebar controls ---------------------------------------------------------
@@ -483,13 +521,17 @@ def Summary(model):
         for name, key in LEVERS.items()
         if key.startswith("policy.") and name not in ("crm_maturity", "customer_role")
     )
+    horizon = getattr(model, "horizon", sc.steps)
     lines = [
-        f"<b>Scenario {escape(sc.name)}</b>, week {model.steps}",
+        f"<b>Scenario {escape(sc.name)}</b>, week {model.steps} of {horizon}"
+        + (" — <b>horizon reached</b>: Reset to start again" if model.steps >= horizon else ""),
+        *(f"<span style='color:#b00'>{escape(e)}</span>" for e in getattr(model, "input_errors", [])),
         f"CRM maturity {model.maturity}, customers {escape(str(model.customer_role))}",
         f"Active customers <b>{s['active_customers']}</b> (won {s['acquired_total']}, lost {s['churned_total']})",
         f"Retention {s['retention_rate']:.1%} a year, satisfaction {s['satisfaction_mean']:+.2f}",
         f"Knowledge gap {s['knowledge_gap']:.2f}, relational capital {s['relational_capital']:.2f}",
-        f"Profit this week {s['profit']:,.0f} (revenue {s['revenue']:,.0f}, cost {s['cost']:,.0f})",
+        f"Profit this week {s['profit']:,.0f} = revenue {s['revenue']:,.0f} − cost {s['cost']:,.0f}"
+        + (f" (margin {s['profit'] / s['revenue']:.1%})" if s["revenue"] else ""),
         f"Employees who left this week: {s['employees_left']}",
         f"<small>Levers: {escape(levers)}</small>",
         f"<small>Environment: turbulence {sc.get('environment.turbulence'):g}, employee turnover "
