@@ -79,3 +79,12 @@ def test_installed_package_loads_and_runs_from_another_folder(installed):
     )
     assert run.returncode == 0, run.stderr
     assert (tmp / "o" / "report.html").is_file()
+
+
+def test_the_console_script_runs(installed):
+    _, site, tmp = installed
+    script = site / "bin" / "crm-sim"
+    assert script.is_file()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    out = subprocess.run([str(script), "--version"], cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.split()[-1][0].isdigit(), out.stderr
