@@ -163,3 +163,27 @@ def test_bad_lists_are_one_line(param, expected, tmp_path, capsys):
     assert main(["sweep", "baseline", "--param", param, "--steps", "2", *TINY, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_a_sweep_that_cannot_start_leaves_nothing(tmp_path, capsys, monkeypatch):
+    """E.g. an unreachable Dask scheduler: no folder, no lock file (issue 14)."""
+    import contextlib
+
+    import sim.experiments.execute as execute
+    from sim.io.errors import InputError
+
+    @contextlib.contextmanager
+    def unreachable(*a, **k):
+        raise InputError("--dask-address tcp://127.0.0.1:1: cannot connect to a Dask scheduler")
+        yield
+
+    monkeypatch.setattr(execute, "open_executor", unreachable)
+    out = tmp_path / "sw"
+    code = main(["sweep", "baseline", "--param", "market.base_churn=0.002:0.01", "--samples", "2", "--steps", "2",
+                 *TINY, "--no-progress", "--out", str(out)])  # fmt: skip
+    assert code == 2 and "cannot connect" in capsys.readouterr().err
+    assert not out.exists()
+    out.mkdir()  # an empty folder given by the user stays, without a lock file
+    assert main(["sweep", "baseline", "--param", "market.base_churn=0.002:0.01", "--samples", "2", "--steps", "2",
+                 *TINY, "--no-progress", "--out", str(out)]) == 2  # fmt: skip
+    assert out.exists() and list(out.iterdir()) == []

@@ -305,37 +305,52 @@ def execute(
     workers = check_executor(executor, workers)  # checked here, before the folder is made
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size", 1, "runs per chunk")
-    folder = prepare(
-        out if out is not None else default_dir(plan.command, [plan.scenario.name]), plan.command
-    ).resolve()
+    target = Path(out if out is not None else default_dir(plan.command, [plan.scenario.name]))
+    fresh = not target.exists()
+    folder = prepare(target, plan.command).resolve()
     n_runs = len(plan.table)
     if not storage.is_store(folder):
         _refuse_foreign(folder, plan)
-    with _lock(folder) as lock_fd:
-        stored = storage.read_manifest(folder)
-        _check_stored(folder, stored, plan, chunk_size)
-        storage.clean_temporaries(folder)
-        checked = storage.verify(folder, repair=True)  # damaged or unfinished chunks: quarantined, rerun
-        if checked.line():
-            warnings.warn(checked.line(), UserWarning, stacklevel=caller_level())
-        done = set(checked.ok)
-        if stored is not None:
-            parts = chunks(plan.table, stored["chunk_starts"], plan.names)
-            if retry_failed:
-                done -= _chunks_with_failures(folder)
-            todo = [c for c in range(len(parts)) if c not in done]
-            if not todo:
-                return _finished(folder, n_runs)
-        with open_executor(executor, workers, dask_address, lock_fd=lock_fd) as (ex, n_workers, label):
-            if stored is None:
-                starts = chunk_starts(n_runs, n_workers, chunk_size)
-                _write_start(folder, plan, chunk_size, starts, label)
-                parts = chunks(plan.table, starts, plan.names)
-                todo = list(range(len(parts)))
-            already = sum(len(parts[c]) for c in range(len(parts)) if c not in todo)
-            scenario = plan.policies if plan.policies is not None else plan.scenario
-            tasks = [ChunkTask(str(folder), c, scenario, plan.steps, plan.names, parts[c]) for c in todo]
-            _drive(ex, n_workers, tasks, n_runs, already, progress, folder, plan.command)
+    locked = False
+    try:
+        with _lock(folder) as lock_fd:
+            locked = True
+            return _run_locked(plan, folder, lock_fd, executor, workers, dask_address, progress, chunk_size,
+                               retry_failed, n_runs)  # fmt: skip
+    except BaseException:
+        if locked and storage.read_manifest(folder) is None:  # nothing started: leave nothing behind
+            (folder / LOCK).unlink(missing_ok=True)
+            if fresh and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
+
+
+def _run_locked(plan, folder, lock_fd, executor, workers, dask_address, progress, chunk_size, retry_failed, n_runs):
+    """The body of :func:`execute` under the folder's lock: check what is there, run what is missing."""
+    stored = storage.read_manifest(folder)
+    _check_stored(folder, stored, plan, chunk_size)
+    storage.clean_temporaries(folder)
+    checked = storage.verify(folder, repair=True)  # damaged or unfinished chunks: quarantined, rerun
+    if checked.line():
+        warnings.warn(checked.line(), UserWarning, stacklevel=caller_level())
+    done = set(checked.ok)
+    if stored is not None:
+        parts = chunks(plan.table, stored["chunk_starts"], plan.names)
+        if retry_failed:
+            done -= _chunks_with_failures(folder)
+        todo = [c for c in range(len(parts)) if c not in done]
+        if not todo:
+            return _finished(folder, n_runs)
+    with open_executor(executor, workers, dask_address, lock_fd=lock_fd) as (ex, n_workers, label):
+        if stored is None:
+            starts = chunk_starts(n_runs, n_workers, chunk_size)
+            _write_start(folder, plan, chunk_size, starts, label)
+            parts = chunks(plan.table, starts, plan.names)
+            todo = list(range(len(parts)))
+        already = sum(len(parts[c]) for c in range(len(parts)) if c not in todo)
+        scenario = plan.policies if plan.policies is not None else plan.scenario
+        tasks = [ChunkTask(str(folder), c, scenario, plan.steps, plan.names, parts[c]) for c in todo]
+        _drive(ex, n_workers, tasks, n_runs, already, progress, folder, plan.command)
     return _finished(folder, n_runs)
 
 
