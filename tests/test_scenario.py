@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sim.analysis.kpis import KPIS
 from sim.config.docs import schema_markdown
 from sim.config.errors import ScenarioError
+from sim.config.limits import memory_problem
 from sim.config.loader import SCENARIO_DIR, from_toml, list_scenarios, load_scenario, parse_override, parse_overrides
 from sim.config.scenario import Scenario, Section
 from sim.config.schema import CONSTRAINTS, SCHEMA, SECTIONS, within_limits
@@ -622,6 +623,7 @@ def valid_overrides(draw):
         out["market.market_potential"] = max(flat["market.market_potential"], flat["market.initial_customers"])
     flat.update(out)
     assume(all(holds(*(flat[k] for k in keys)) for keys, holds, _ in CONSTRAINTS))  # rules between parameters
+    assume(memory_problem(flat) is None)  # and a model this machine can hold
     return out
 
 
