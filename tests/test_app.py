@@ -106,14 +106,12 @@ def test_model_params_fit_the_model_signature():
 
 
 def test_pictures_draw_every_holder_and_channel():
-    from matplotlib.colors import to_rgba
-
     m = app.AppModel(initial_customers=500, seed=1)
     for _ in range(5):
         m.step()
     figures = {
         f.__name__: f(m)
-        for f in (app.draw_organization, app.draw_customers, app.draw_customer_kpis, app.draw_knowledge, app.draw_flows)
+        for f in (app.draw_organization, app.draw_customers, app.draw_customer_kpis, app.draw_knowledge)
     }
     org = figures["draw_organization"].axes[0]
     drawn = sum(
@@ -133,17 +131,74 @@ def test_pictures_draw_every_holder_and_channel():
         + m.sources.beliefs.shape[0]
     )
     assert drawn == holders
-    flows = figures["draw_flows"].axes[0]
-    assert len(flows.patches) == len(app.CHANNELS)
-    widths = [p.get_width() for p in flows.patches]
-    assert widths == [m.stats[f"transfers_{c.name}"] for c in app.CHANNELS]
-    assert [p.get_facecolor() for p in flows.patches] == [to_rgba(app.SECI_COLORS[c.seci]) for c in app.CHANNELS]
+    from html import escape
+
+    rows = app.flow_rows(m)
+    assert [v for *_, v in rows] == [m.stats[f"transfers_{c.name}"] for c in app.CHANNELS]
+    html = app.flows_html(m)
+    for (_, label, seci, _), c in zip(rows, app.CHANNELS):
+        assert "_" not in label and escape(label) in html, label
+        assert seci == c.seci and app.SECI_COLORS[seci] in html
     kpis = figures["draw_customer_kpis"].axes[0]
     assert [len(line.get_xdata()) for line in kpis.lines] == [6, 6, 6]
     for fig in figures.values():
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         assert buf.tell() > 10_000
+
+
+def test_check_inputs_refuses_bad_values_with_one_line_messages():
+    """Whatever a client sends, the server checks it against the schema: a message, never an exception."""
+    bad = {
+        "scenario": "no_such",
+        "seed": "-5",
+        "codification": 7.0,
+        "crm_maturity": 9,
+        "customer_role": "nobody",
+        "turbulence": "lots",
+        "initial_customers": 10**9,
+    }
+    sc, params, seed, errors = app.check_inputs(bad)
+    assert sc.name == "baseline" and len(errors) == 7, errors
+    assert all(e and "\n" not in e for e in errors)
+    assert "expected a whole number" in errors[-1] and seed == app.parse_seed("-5")[0]
+    assert not {"policy.codification", "policy.crm_maturity", "policy.customer_role"} & set(params)
+    assert params["market.initial_customers"] == app.APP_MAX_CUSTOMERS
+    good = app.check_inputs({"scenario": "ckm", "seed": "7", "codification": 0.30000000000000004})
+    assert good[0].name == "ckm" and good[1] == {"policy.codification": 0.3} and good[2:] == (7, [])
+    for text in ("-1", "2" + "0" * 30, "seven", ""):
+        assert app.parse_seed(text)[1], text
+    m = app.AppModel(seed=-5, codification=-1.0)  # the model still builds, and says what it refused
+    assert len(m.input_errors) == 2 and any("seed" in line for line in app.summary_lines(m))
+
+
+def test_play_stops_at_the_horizon():
+    """Mesa's play loop steps while ``model.running``: the model stops itself at the scenario's horizon."""
+    m = app.AppModel(initial_customers=500, seed=1)
+    assert m.horizon == m.scenario.steps
+    m.horizon = 4  # the same rule, quicker than the scenario's 104 weeks
+    while m.running:
+        m.step()
+    assert m.steps == 4 and m.stats["step"] == 4
+    m.step()  # a client that steps anyway changes nothing
+    assert m.steps == 4 and m.stats["step"] == 4
+    assert "horizon reached: week 4" in app.summary_lines(m)[0]
+    assert "margin" in " ".join(app.summary_lines(m))
+
+
+def test_controls_explained_from_declarations_and_agents_inspectable():
+    from sim.config.loader import list_scenarios
+    from sim.config.schema import SCHEMA
+
+    assert app.model_params("baseline")["scenario"]["values"] == list_scenarios()
+    for name, key in app.LEVERS.items():
+        assert app.explanation(name).startswith(SCHEMA[key].help), name
+    m = app.AppModel(initial_customers=500, seed=1)
+    m.step()
+    for kind in app.INSPECTABLE:
+        state = dict((k, v) for k, v, _ in app.agent_state(m, kind, 0))
+        assert {"id", "knowledge"} <= set(state), kind
+    assert "satisfaction" in dict((k, v) for k, v, _ in app.agent_state(m, "customer", 10**9))  # clipped row
 
 
 def test_cli_refuses_bad_scenario_and_busy_port(capsys):

@@ -37,7 +37,6 @@ import solara
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 # Mesa 3.3.1's ComponentsView trips Solara's hook checker, and Solara warns about cookies on plain
 # http on every page load; neither matters for a local app.
@@ -282,8 +281,9 @@ def draw_organization(model: CRMKnowledgeModel) -> Figure:
 
     layout = getattr(model, "layout", None) or network_layout(model)
     reality = model.reality
-    fig = Figure(figsize=(7.5, 5.2), layout="constrained")
+    fig = Figure(figsize=(7.5, 5.2))
     ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.95, bottom=0.02)  # fixed: constrained layout is slow
     norm = Normalize(0.0, 1.0)
     emp = layout["employees"]
     ax.add_collection(LineCollection(_edges(model, emp), colors="#bbbbbb", linewidths=0.4, zorder=1))
@@ -395,8 +395,9 @@ def draw_customers(model: CRMKnowledgeModel) -> Figure:
     status = C.status[rows]
     active = rows[status == int(CustomerStatus.ACTIVE)]
     churned = rows[status == int(CustomerStatus.CHURNED)]
-    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    fig = Figure(figsize=(7.5, 4.2))
     ax, bx = fig.subplots(1, 2, width_ratios=[3, 1.2])
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.93, bottom=0.16, wspace=0.35)
     ax.scatter(
         C.relationship[churned],
         C.satisfaction[churned],
@@ -446,6 +447,13 @@ def _time_axes(ax, model):
     ax.grid(alpha=0.3)
 
 
+def _series_figure() -> Figure:
+    """A figure for one time-series panel, with room below for its legend (fixed margins: quick)."""
+    fig = Figure(figsize=(6.0, 3.6))
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.91, bottom=0.3)
+    return fig
+
+
 def draw_customer_kpis(model: CRMKnowledgeModel) -> Figure:
     """Retention (annualized), satisfaction and relational capital over time."""
     cols = {
@@ -455,13 +463,13 @@ def draw_customer_kpis(model: CRMKnowledgeModel) -> Figure:
     }
     data = _series(model, cols)
     steps = model.datacollector.model_vars["step"]
-    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    fig = _series_figure()
     ax = fig.add_subplot()
     for c, (label, color) in cols.items():
         ax.plot(steps, data[c], label=f"{label}: {data[c][-1]:.2f}", color=color)
     ax.set_ylim(min(-0.1, min(np.nanmin(data["satisfaction_mean"]), 0) - 0.05), 1.02)
     _time_axes(ax, model)
-    fig.legend(loc="outside lower center", fontsize=8, ncol=3, frameon=False)
+    fig.legend(loc="lower center", fontsize=8, ncol=3, frameon=False)
     ax.set_title("Customers: retention, satisfaction, relational capital", fontsize=10)
     return fig
 
@@ -476,7 +484,7 @@ def draw_knowledge(model: CRMKnowledgeModel) -> Figure:
     }
     data = _series(model, cols)
     steps = model.datacollector.model_vars["step"]
-    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    fig = _series_figure()
     ax = fig.add_subplot()
     for c, (label, color) in cols.items():
         ax.plot(
@@ -490,7 +498,7 @@ def draw_knowledge(model: CRMKnowledgeModel) -> Figure:
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("share of items")
     _time_axes(ax, model)
-    fig.legend(loc="outside lower center", fontsize=8, ncol=2, frameon=False)
+    fig.legend(loc="lower center", fontsize=8, ncol=2, frameon=False)
     ax.set_title("Knowledge per level and the knowledge gap", fontsize=10)
     return fig
 
@@ -501,33 +509,13 @@ def channel_label(channel) -> str:
     return f"{channel.name.replace('_', ' ').capitalize()}: {arrows}"
 
 
-def draw_flows(model: CRMKnowledgeModel) -> Figure:
-    """This week's transfers per channel on a linear axis, coloured by SECI mode, in Xie's groups."""
-    values = [model.stats[f"transfers_{c.name}"] for c in CHANNELS]
-    fig = Figure(figsize=(7.5, 5.0))
-    fig.subplots_adjust(left=0.43, right=0.97, top=0.93, bottom=0.1)  # fixed: constrained layout is slow
-    ax = fig.add_subplot()
-    y = np.arange(len(CHANNELS))[::-1]
-    ax.barh(y, values, color=[SECI_COLORS[c.seci] for c in CHANNELS])
-    ax.set_yticks(y, [channel_label(c) for c in CHANNELS], fontsize=7.5)
-    for i in range(1, len(CHANNELS)):  # a rule between Xie's groups, named in the margin
-        if CHANNELS[i].group != CHANNELS[i - 1].group:
-            ax.axhline(y[i] + 0.5, color="#888888", lw=0.6)
-    for i, c in enumerate(CHANNELS):
-        if i == 0 or c.group != CHANNELS[i - 1].group:
-            ax.text(1.0, y[i] + 0.4, c.group, transform=ax.get_yaxis_transform(), ha="right", va="top", fontsize=7)
-    ax.set_xlim(0, max(max(values, default=0) * 1.05, 1))
-    ax.set_xlabel("beliefs changed this week")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(handles=[Patch(color=SECI_COLORS[m], label=m) for m in SECI_MODES], fontsize=7, loc="lower right")
-    ax.set_title(f"Knowledge flows at week {model.steps} by channel and SECI mode", fontsize=10)
-    return fig
-
-
 # --- the page -----------------------------------------------------------------------------------
 
 PLAY_INTERVAL_MS = 50  # pause between weeks on Play; drawing takes longer than the model's ~5 ms step
-REDRAW_EVERY = 4  # weeks between redraws of the organization and customer pictures (the costly ones)
+# Weeks between redraws: each matplotlib picture costs 50-120 ms to draw (mostly its text), the model's
+# step ~5 ms, so the pictures take turns; the flows and the summary are HTML, new every week.
+SERIES_EVERY = 2
+REDRAW_EVERY = 4  # the organization and the customers
 
 
 def _png(fig: Figure) -> bytes:
@@ -537,25 +525,67 @@ def _png(fig: Figure) -> bytes:
 
 
 @solara.component
-def Chart(model, draw, every: int = 1):
-    """A picture of ``model`` redrawn every ``every`` weeks (and at the horizon); PNG, not SVG: smaller
-    and quicker to make."""
+def Chart(model, draw, every: int = 1, phase: int = 0):
+    """A picture of ``model``, redrawn every ``every`` weeks (offset by ``phase`` so the costly pictures
+    take turns) and at the horizon. PNG, not SVG: smaller and quicker to make."""
     update_counter.get()
-    at = model.steps if model.steps >= getattr(model, "horizon", model.steps + 1) else model.steps // every
+    week = model.steps
+    at = week if week >= getattr(model, "horizon", week + 1) else (week + phase) // every
     png = solara.use_memo(lambda: _png(draw(model)), [model, at])
     solara.Image(png, width="100%")
 
 
+def flow_rows(model) -> list[tuple[str, str, str, int]]:
+    """(Xie's group, readable channel name, SECI mode, beliefs changed this week) per channel, in registry order."""
+    return [(c.group, channel_label(c), c.seci, int(model.stats[f"transfers_{c.name}"])) for c in CHANNELS]
+
+
+def flows_html(model) -> str:
+    """This week's transfers per channel as HTML bars on a linear scale, coloured by SECI mode, in Xie's
+    groups: the browser draws them, so they cost the server almost nothing each week."""
+    from html import escape
+
+    rows = flow_rows(model)
+    top = max(max(v for *_, v in rows), 1)
+    cell = "padding: 0 6px; white-space: nowrap"
+    out, group = [], None
+    for g, label, seci, value in rows:
+        if g != group:
+            group = g
+            out.append(
+                f"<tr><td colspan=2 style='{cell}; border-top: 1px solid #ccc; color: #666'>{escape(g)}</td></tr>"
+            )
+        bar = f"<div style='width: {100 * value / top:.1f}%; background: {SECI_COLORS[seci]}; height: 0.9em'></div>"
+        out.append(
+            f"<tr title='{escape(seci)}'><td style='{cell}; text-align: right'>{escape(label)}</td>"
+            f"<td style='width: 55%'><div style='display: flex; align-items: center; gap: 4px'>{bar}"
+            f"<span>{value:,}</span></div></td></tr>"
+        )
+    legend = " ".join(
+        f"<span style='white-space: nowrap'><span style='background: {SECI_COLORS[m]}'>&emsp;</span> {m}</span>"
+        for m in SECI_MODES
+    )
+    return (
+        f"<div style='font-weight: bold'>Knowledge flows at week {model.steps}: beliefs changed this week by "
+        f"channel (bars on one linear scale, 0 to {top:,})</div><div>{legend}</div>"
+        f"<table style='width: 100%; font-size: 0.85em; border-collapse: collapse'>{''.join(out)}</table>"
+    )
+
+
 @solara.component
-def Summary(model):
-    """Headline numbers of the current week, and the settings of the running model.
+def Flows(model):
+    update_counter.get()
+    solara.HTML(tag="div", unsafe_innerHTML=flows_html(model), style="padding: 8px")
+
+
+def summary_lines(model) -> list[str]:
+    """Headline numbers of the current week, and the settings of the running model (HTML lines).
 
     Plain HTML rather than ``solara.Markdown``: Markdown loads KaTeX from a CDN, which an offline
     machine cannot reach.
     """
     from html import escape
 
-    update_counter.get()
     s = model.stats
     sc = model.scenario
     levers = ", ".join(
@@ -564,7 +594,7 @@ def Summary(model):
         if key.startswith("policy.") and name not in ("crm_maturity", "customer_role")
     )
     horizon = getattr(model, "horizon", sc.steps)
-    lines = [
+    return [
         f"<b>Scenario {escape(sc.name)}</b>, week {model.steps} of {horizon}"
         + (f" — <b>horizon reached: week {horizon}</b> (Reset to start again)" if model.steps >= horizon else ""),
         *(f"<span style='color:#b00'>{escape(e)}</span>" for e in getattr(model, "input_errors", [])),
@@ -580,7 +610,12 @@ def Summary(model):
         f"{sc.get('organization.employee_turnover'):g} a year, competition now {model.competition:.2f}, "
         f"{model.initial_customers} initial customers</small>",
     ]
-    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(lines), style="padding: 8px; line-height: 1.5")
+
+
+@solara.component
+def Summary(model):
+    update_counter.get()
+    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(summary_lines(model)), style="padding: 8px; line-height: 1.5")
 
 
 # What can be inspected: label -> the model's list of agent views (row order).
@@ -633,18 +668,18 @@ def Inspect(model):
 
 @solara.component
 def Dashboard(model):
-    """The pictures, this week's flows and the summary first; the slow pictures redrawn every few weeks."""
+    """This week's flows and the summary first, then the pictures (redrawn in turns, see SERIES_EVERY)."""
     with solara.Columns([3, 2]):
-        Chart(model, draw_flows)
+        Flows(model)
         with solara.Column():
             Summary(model)
             Inspect(model)
     with solara.Columns([1, 1]):
-        Chart(model, draw_organization, REDRAW_EVERY)
-        Chart(model, draw_customers, REDRAW_EVERY)
+        Chart(model, draw_customer_kpis, SERIES_EVERY, 0)
+        Chart(model, draw_knowledge, SERIES_EVERY, 1)
     with solara.Columns([1, 1]):
-        Chart(model, draw_customer_kpis)
-        Chart(model, draw_knowledge)
+        Chart(model, draw_organization, REDRAW_EVERY, 0)
+        Chart(model, draw_customers, REDRAW_EVERY, 2)
 
 
 @solara.component
@@ -667,6 +702,7 @@ def ParameterInputs(values: solara.Reactive[dict]):
         value = values.value.get(name)
         if isinstance(p, Slider):
             slider = solara.SliderFloat if p.is_float_slider else solara.SliderInt
+            solara.Div(style={"height": "18px"})  # room for the value shown above the thumb
             slider(p.label, value=value, on_value=setter(name), min=p.min, max=p.max, step=p.step, thumb_label="always")
         elif p["type"] == "Select":
             solara.Select(
@@ -695,7 +731,9 @@ def Page():
         solara.AppBarTitle(title)
     with solara.Sidebar(), solara.Column():
         with solara.Card("Controls"):
+            solara.Div(style={"height": "18px"})  # room for the value shown above the thumb
             solara.SliderInt("Play interval (ms)", value=play_interval, min=0, max=500, step=10, thumb_label="always")
+            solara.Div(style={"height": "18px"})
             solara.SliderInt("Weeks per redraw", value=render_interval, min=1, max=26, thumb_label="always")
             ModelController(
                 model,
