@@ -328,6 +328,7 @@ def test_app_in_headless_chromium(server, tmp_path):
                     n = int(page.get_by_text("Step:", exact=False).first.inner_text().split(":")[1])
                     page.get_by_role("button", name="Step").click()
                     page.get_by_text(f"Step: {n + 1}", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+                page.evaluate("document.querySelectorAll('*').forEach(e => e.scrollTop = 0)")  # the flows first
                 page.wait_for_timeout(2000)
                 page.screenshot(path=str(ROOT / "docs" / "app.png"), full_page=True)
         finally:

@@ -1,4 +1,4 @@
-"""The browser app: watch knowledge move through the firm and customers answer (Mesa SolaraViz).
+"""The browser app: watch knowledge move through the firm and customers answer (Solara and Mesa).
 
     python run.py app [--port 8765] [--host 127.0.0.1] [--scenario baseline]
 
@@ -12,12 +12,17 @@ shows, live and step by step:
 * customers: a sample coloured by satisfaction (churned ones as grey crosses) and counts by status;
 * the customer KPIs (retention, satisfaction, relational capital), knowledge per level and the
   knowledge gap over time;
-* this step's knowledge flows, one bar per channel, coloured by its SECI mode.
+* first, this week's knowledge flows: one bar per channel (readable names, one linear scale),
+  coloured by its SECI mode, in HTML; the summary (profit with its margin, the horizon) and an
+  inspector of any agent's state beside them.
 
-The sliders set the policy levers and the main environment parameters of the scenario given with
-``--scenario``; press *Reset* to start a new model with them. ``AppModel`` is the thin subclass of
-``CRMKnowledgeModel`` that takes these flat keyword arguments (SolaraViz re-creates the model with
-them). The app uses the matplotlib backend throughout.
+The sidebar holds Mesa's ModelController (Reset, Play, Step) and the controls: a scenario chooser,
+the seed, every policy lever and the main environment parameters, each slider's value always shown
+and each control explained by its declaration's text. Every value is checked on the server
+(:func:`check_inputs`): a refused one is a message in the page, never a traceback. Reset starts a new
+``AppModel`` -- the thin subclass of ``CRMKnowledgeModel`` that takes these flat keyword arguments
+and stops Play at the scenario's horizon. The matplotlib pictures take turns to be redrawn, so Play
+runs at about 5 weeks a second (``SERIES_EVERY``).
 """
 
 from __future__ import annotations
@@ -397,7 +402,7 @@ def draw_customers(model: CRMKnowledgeModel) -> Figure:
     churned = rows[status == int(CustomerStatus.CHURNED)]
     fig = Figure(figsize=(7.5, 4.2))
     ax, bx = fig.subplots(1, 2, width_ratios=[3, 1.2])
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.93, bottom=0.16, wspace=0.35)
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.16, wspace=0.4)
     ax.scatter(
         C.relationship[churned],
         C.satisfaction[churned],
