@@ -371,5 +371,12 @@ def test_app_for_class_in_headless_chromium(server):
             assert page.get_by_role("button", name="Step").is_disabled()  # and Play: running is False
             text = page.inner_text("body")
             assert "Traceback" not in text and "error in step" not in text, text[-2000:]
+
+            page.locator(".v-select").first.click()  # the scenario chooser: its values, then Reset starts it
+            page.get_by_role("option", name="ckm").click()
+            page.get_by_role("button", name="Reset").click()
+            page.get_by_text("Scenario ckm", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
+            assert "CRM maturity 3, customers active" in page.inner_text("body")
+            assert page.title() == "CRM knowledge transfer - ckm"
         finally:
             browser.close()
