@@ -1,4 +1,4 @@
-"""The browser app: watch knowledge move through the firm and customers answer (Mesa SolaraViz).
+"""The browser app: watch knowledge move through the firm and customers answer (Solara and Mesa).
 
     python run.py app [--port 8765] [--host 127.0.0.1] [--scenario baseline]
 
@@ -12,16 +12,22 @@ shows, live and step by step:
 * customers: a sample coloured by satisfaction (churned ones as grey crosses) and counts by status;
 * the customer KPIs (retention, satisfaction, relational capital), knowledge per level and the
   knowledge gap over time;
-* this step's knowledge flows, one bar per channel, coloured by its SECI mode.
+* first, this week's knowledge flows: one bar per channel (readable names, one linear scale),
+  coloured by its SECI mode, in HTML; the summary (profit with its margin, the horizon) and an
+  inspector of any agent's state beside them.
 
-The sliders set the policy levers and the main environment parameters of the scenario given with
-``--scenario``; press *Reset* to start a new model with them. ``AppModel`` is the thin subclass of
-``CRMKnowledgeModel`` that takes these flat keyword arguments (SolaraViz re-creates the model with
-them). The app uses the matplotlib backend throughout.
+The sidebar holds Mesa's ModelController (Reset, Play, Step) and the controls: a scenario chooser,
+the seed, every policy lever and the main environment parameters, each slider's value always shown
+and each control explained by its declaration's text. Every value is checked on the server
+(:func:`check_inputs`): a refused one is a message in the page, never a traceback. Reset starts a new
+``AppModel`` -- the thin subclass of ``CRMKnowledgeModel`` that takes these flat keyword arguments
+and stops Play at the scenario's horizon. The matplotlib pictures take turns to be redrawn, so Play
+runs at about 5 weeks a second (``SERIES_EVERY``).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -36,14 +42,14 @@ import solara
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 # Mesa 3.3.1's ComponentsView trips Solara's hook checker, and Solara warns about cookies on plain
 # http on every page load; neither matters for a local app.
 warnings.filterwarnings("ignore", message=r"(?s).*use_state` found despite early return", category=UserWarning)
 warnings.filterwarnings("ignore", message=r"Cookies with samesite=none require https", category=UserWarning)
 
-from mesa.visualization import Slider, SolaraViz  # noqa: E402
+from mesa.visualization import Slider  # noqa: E402
+from mesa.visualization.solara_viz import ModelController, ShowSteps  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 from sim.agents import CustomerStatus, Level  # noqa: E402
@@ -75,26 +81,83 @@ def default_scenario() -> str:
 
 
 APP_MAX_CUSTOMERS = 20_000  # the page builds no larger model, whatever a client sends (the slider's maximum)
+SEED_LIMIT = 2**63  # numpy's seeds: a whole number in [0, 2**63)
 
 
-def _seed(value) -> int:
-    """The seed box gives text: a whole number in [0, 2**63) is the seed, anything else (negative, huge,
-    words) is hashed to one -- never an error in the page."""
+def parse_seed(value) -> tuple[int, str | None]:
+    """The seed box gives text: a whole number in [0, 2**63) is the seed. Anything else (negative, huge,
+    words) is refused with a message and hashed to a seed, so the page still runs."""
     text = str(value).strip()[:1000]
     try:
         seed = int(text)
-        if 0 <= seed < 2**63:
-            return seed
+        if 0 <= seed < SEED_LIMIT:
+            return seed, None
     except ValueError:
         pass
-    return zlib.crc32(text.encode())
+    seed = zlib.crc32(text.encode())
+    return seed, f"seed {text[:40]!r}: expected a whole number in [0, 2**63); using {seed}"
+
+
+def check_controls(sc, controls: dict) -> tuple[dict, list[str]]:
+    """The scenario overrides the controls ask for, each checked on the server against the schema
+    (a client can send any value, not only what its slider offers), and one line per refused value.
+
+    ``controls`` maps names of :data:`LEVERS` (and ``initial_customers``) to values; ``None`` keeps
+    the scenario's value. A market size also scales the market potential, so the market keeps its shape.
+    """
+    from sim.config.errors import ScenarioError
+
+    params, errors = {}, []
+    for name, value in controls.items():
+        if value is None or name == "initial_customers":
+            continue
+        value = round(value, 6) if isinstance(value, float) else value  # drops slider noise (0.15000000000000002)
+        try:
+            sc.with_params({LEVERS[name]: value})
+            params[LEVERS[name]] = value
+        except ScenarioError as e:
+            errors.append(str(e))
+    wanted = controls.get("initial_customers")
+    if wanted is not None:
+        try:
+            size = int(wanted)
+        except (TypeError, ValueError, OverflowError):
+            size = APP_CUSTOMERS
+        size = min(max(size, 1), APP_MAX_CUSTOMERS)
+        if size != wanted:
+            errors.append(f"initial customers {str(wanted)[:40]!r}: expected 1..{APP_MAX_CUSTOMERS}, using {size}")
+        n0, potential = int(sc.get("market.initial_customers")), int(sc.get("market.market_potential"))
+        params["market.initial_customers"] = size
+        params["market.market_potential"] = int(round(potential * size / n0)) if n0 else potential
+    return params, errors
+
+
+def check_inputs(values: dict) -> tuple:
+    """What the page's values ask for, checked on the server: ``(scenario, overrides, seed, messages)``.
+
+    An unknown scenario falls back to the default, the levers and market size go through
+    :func:`check_controls`, the seed through :func:`parse_seed`; each refused value is one line.
+    """
+    from sim.config.loader import list_scenarios, load_scenario
+
+    values = dict(values)
+    name, seed = values.pop("scenario", None), values.pop("seed", 42)
+    errors = []
+    if name is not None and name not in list_scenarios():
+        errors.append(f"scenario {str(name)[:60]!r}: not a shipped scenario, using the default")
+        name = None
+    sc = load_scenario(name or default_scenario())
+    params, refused = check_controls(sc, values)
+    seed, bad_seed = parse_seed(seed)
+    return sc, params, seed, errors + refused + ([bad_seed] if bad_seed else [])
 
 
 class AppModel(CRMKnowledgeModel):
     """``CRMKnowledgeModel`` with the app's controls as flat keyword arguments (names in :data:`LEVERS`).
 
-    Every control left out (or ``None``) keeps the scenario's value. ``initial_customers`` sets the
-    market size; the market potential is scaled by the same factor, so the market keeps its shape.
+    Every control left out (or ``None``) keeps the scenario's value; a value the schema refuses is
+    dropped and its message kept in ``input_errors`` (shown in the page). ``initial_customers`` sets
+    the market size.
 
     >>> m = AppModel(crm_maturity=3, customer_role="active", turbulence=2.0, seed=1)
     >>> m.scenario.get("policy.crm_maturity")
@@ -104,45 +167,13 @@ class AppModel(CRMKnowledgeModel):
     def __init__(
         self, scenario: str | None = None, seed=42, rng=None, initial_customers: int | None = APP_CUSTOMERS, **kwargs
     ):  # named kwargs: Mesa's SolaraViz accepts only that name for free keywords
-        from sim.config.loader import load_scenario
-
-        controls = kwargs
-        unknown = sorted(set(controls) - set(LEVERS))
+        unknown = sorted(set(kwargs) - set(LEVERS))
         if unknown:
             raise TypeError(f"AppModel: unknown control(s) {', '.join(unknown)}; expected {', '.join(LEVERS)}")
-        from sim.config.errors import ScenarioError
-        from sim.config.loader import list_scenarios
-
-        self.input_errors: list[str] = []  # values the page refused, shown in the summary
-        if scenario is not None and scenario not in list_scenarios():
-            self.input_errors.append(f"scenario {str(scenario)[:60]!r}: not a shipped scenario, using the default")
-            scenario = None
-        sc = load_scenario(scenario or default_scenario())
-        # every value is validated on the server against the schema (not only the slider's range); a bad
-        # one is dropped with a message. Rounding drops slider noise (0.15000000000000002).
-        params = {}
-        for name, value in controls.items():
-            if value is None:
-                continue
-            value = round(value, 6) if isinstance(value, float) else value
-            try:
-                sc.with_params({LEVERS[name]: value})
-                params[LEVERS[name]] = value
-            except ScenarioError as e:
-                self.input_errors.append(str(e))
-        if initial_customers is not None:
-            n0 = int(sc.get("market.initial_customers"))
-            try:
-                wanted = int(initial_customers)
-            except (TypeError, ValueError):
-                wanted = APP_CUSTOMERS
-            size = min(max(wanted, 1), APP_MAX_CUSTOMERS)
-            if size != wanted:
-                self.input_errors.append(f"initial customers {wanted}: expected 1..{APP_MAX_CUSTOMERS}, using {size}")
-            params["market.initial_customers"] = size
-            potential = int(sc.get("market.market_potential"))
-            params["market.market_potential"] = int(round(potential * size / n0)) if n0 else potential
-        super().__init__(scenario=sc, params=params, rng=_seed(seed) if rng is None else rng)
+        values = {"scenario": scenario, "seed": seed, "initial_customers": initial_customers, **kwargs}
+        sc, params, seed, errors = check_inputs(values)
+        self.input_errors: list[str] = errors  # values the page refused, shown in the summary
+        super().__init__(scenario=sc, params=params, rng=seed if rng is None else rng)
         self.horizon = int(self.scenario.steps)
         self.layout = network_layout(self)
 
@@ -157,11 +188,11 @@ class AppModel(CRMKnowledgeModel):
             self.running = False
 
 
-# --- model_params: the sidebar controls ---------------------------------------------------------
+# --- the sidebar controls -----------------------------------------------------------------------
 
 
 def control(key: str, value):
-    """The SolaraViz control of one declared parameter, at ``value``: a choice, or a slider over its range."""
+    """The control of one declared parameter, at ``value``: a choice, or a slider over its range."""
     from sim.config.schema import SCHEMA
 
     p = SCHEMA[key]
@@ -176,14 +207,14 @@ def control(key: str, value):
 
 
 def model_params(scenario: str | None = None) -> dict:
-    """SolaraViz controls, with the scenario's values as defaults."""
-    from sim.config.loader import load_scenario
+    """The controls, with the scenario's values as defaults (in Mesa's ``model_params`` form)."""
+    from sim.config.loader import list_scenarios, load_scenario
 
     name = scenario or default_scenario()
     sc = load_scenario(name)
     n0 = int(sc.get("market.initial_customers"))
     return {
-        "scenario": name,  # fixed: chosen on the command line
+        "scenario": {"type": "Select", "value": name, "values": list_scenarios(), "label": "Scenario"},
         "seed": {"type": "InputText", "value": "42", "label": "Random seed"},
         **{control_name: control(key, sc.get(key)) for control_name, key in LEVERS.items()},
         "initial_customers": Slider(
@@ -194,10 +225,22 @@ def model_params(scenario: str | None = None) -> dict:
 
 def control_values(params: dict) -> dict:
     """The current value of every control (and the fixed entries) of ``model_params``: the keyword
-    arguments SolaraViz passes to ``AppModel``."""
+    arguments ``AppModel`` is re-created with on Reset."""
     return {
         k: v.value if isinstance(v, Slider) else v["value"] if isinstance(v, dict) else v for k, v in params.items()
     }
+
+
+def explanation(name: str) -> str:
+    """What a control means, from its declaration (one home per fact): the parameter's help and, for
+    a lever, what it does."""
+    from sim.config.schema import SCHEMA
+
+    key = LEVERS.get(name)
+    if key is None:
+        return ""
+    effect = next((lv.effect for lv in DECLARED_LEVERS if lv.key == key), "")
+    return SCHEMA[key].help + (f"; {effect}" if effect else "")
 
 
 # --- the pictures -------------------------------------------------------------------------------
@@ -243,8 +286,9 @@ def draw_organization(model: CRMKnowledgeModel) -> Figure:
 
     layout = getattr(model, "layout", None) or network_layout(model)
     reality = model.reality
-    fig = Figure(figsize=(7.5, 5.2), layout="constrained")
+    fig = Figure(figsize=(7.5, 5.2))
     ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.95, bottom=0.02)  # fixed: constrained layout is slow
     norm = Normalize(0.0, 1.0)
     emp = layout["employees"]
     ax.add_collection(LineCollection(_edges(model, emp), colors="#bbbbbb", linewidths=0.4, zorder=1))
@@ -356,8 +400,9 @@ def draw_customers(model: CRMKnowledgeModel) -> Figure:
     status = C.status[rows]
     active = rows[status == int(CustomerStatus.ACTIVE)]
     churned = rows[status == int(CustomerStatus.CHURNED)]
-    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    fig = Figure(figsize=(7.5, 4.2))
     ax, bx = fig.subplots(1, 2, width_ratios=[3, 1.2])
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.16, wspace=0.4)
     ax.scatter(
         C.relationship[churned],
         C.satisfaction[churned],
@@ -407,6 +452,13 @@ def _time_axes(ax, model):
     ax.grid(alpha=0.3)
 
 
+def _series_figure() -> Figure:
+    """A figure for one time-series panel, with room below for its legend (fixed margins: quick)."""
+    fig = Figure(figsize=(6.0, 3.6))
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.91, bottom=0.3)
+    return fig
+
+
 def draw_customer_kpis(model: CRMKnowledgeModel) -> Figure:
     """Retention (annualized), satisfaction and relational capital over time."""
     cols = {
@@ -416,13 +468,13 @@ def draw_customer_kpis(model: CRMKnowledgeModel) -> Figure:
     }
     data = _series(model, cols)
     steps = model.datacollector.model_vars["step"]
-    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    fig = _series_figure()
     ax = fig.add_subplot()
     for c, (label, color) in cols.items():
         ax.plot(steps, data[c], label=f"{label}: {data[c][-1]:.2f}", color=color)
     ax.set_ylim(min(-0.1, min(np.nanmin(data["satisfaction_mean"]), 0) - 0.05), 1.02)
     _time_axes(ax, model)
-    fig.legend(loc="outside lower center", fontsize=8, ncol=3, frameon=False)
+    fig.legend(loc="lower center", fontsize=8, ncol=3, frameon=False)
     ax.set_title("Customers: retention, satisfaction, relational capital", fontsize=10)
     return fig
 
@@ -437,7 +489,7 @@ def draw_knowledge(model: CRMKnowledgeModel) -> Figure:
     }
     data = _series(model, cols)
     steps = model.datacollector.model_vars["step"]
-    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+    fig = _series_figure()
     ax = fig.add_subplot()
     for c, (label, color) in cols.items():
         ax.plot(
@@ -451,69 +503,94 @@ def draw_knowledge(model: CRMKnowledgeModel) -> Figure:
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("share of items")
     _time_axes(ax, model)
-    fig.legend(loc="outside lower center", fontsize=8, ncol=2, frameon=False)
+    fig.legend(loc="lower center", fontsize=8, ncol=2, frameon=False)
     ax.set_title("Knowledge per level and the knowledge gap", fontsize=10)
     return fig
 
 
-def draw_flows(model: CRMKnowledgeModel) -> Figure:
-    """This step's transfers per channel, coloured by SECI mode, grouped by Xie's 3.1/3.2/3.3."""
-    names = [c.name for c in CHANNELS]
-    values = [model.stats[f"transfers_{n}"] for n in names]
-    colors = [SECI_COLORS[c.seci] for c in CHANNELS]
-    fig = Figure(figsize=(6.6, 4.4), layout="constrained")
-    ax = fig.add_subplot()
-    y = np.arange(len(names))[::-1]
-    ax.barh(y, values, color=colors)
-    ax.set_yticks(y, [f"{c.name} ({c.group.split()[0]})" for c in CHANNELS], fontsize=7)
-    ax.set_xlabel("beliefs changed this week")
-    ax.grid(axis="x", alpha=0.3)
-    if max(values, default=0) > 0:
-        ax.set_xscale("symlog", linthresh=1)
-    ax.legend(handles=[Patch(color=SECI_COLORS[m], label=m) for m in SECI_MODES], fontsize=7, loc="lower right")
-    ax.set_title(f"Knowledge flows at week {model.steps} by channel (SECI mode)", fontsize=10)
-    return fig
+def channel_label(channel) -> str:
+    """A channel's readable name: its words and what it connects (both from its declaration)."""
+    arrows = channel.mechanism.replace("<->", "↔").replace("->", "→")
+    return f"{channel.name.replace('_', ' ').capitalize()}: {arrows}"
 
 
-def _figure(fig: Figure):
-    # no dependencies: the PNG is made on every render, and a render happens once per step or reset
-    solara.FigureMatplotlib(fig, format="png")
+# --- the page -----------------------------------------------------------------------------------
+
+PLAY_INTERVAL_MS = 50  # pause between weeks on Play; drawing takes longer than the model's ~5 ms step
+# Weeks between redraws: each matplotlib picture costs 50-120 ms to draw (mostly its text), the model's
+# step ~5 ms, so the pictures take turns; the flows and the summary are HTML, new every week.
+SERIES_EVERY = 2
+REDRAW_EVERY = 4  # the organization and the customers
 
 
-def Organization(model):
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+@solara.component
+def Chart(model, draw, every: int = 1, phase: int = 0):
+    """A picture of ``model``, redrawn every ``every`` weeks (offset by ``phase`` so the costly pictures
+    take turns) and at the horizon. PNG, not SVG: smaller and quicker to make."""
     update_counter.get()
-    _figure(draw_organization(model))
+    week = model.steps
+    at = week if week >= getattr(model, "horizon", week + 1) else (week + phase) // every
+    png = solara.use_memo(lambda: _png(draw(model)), [model, at])
+    solara.Image(png, width="100%")
 
 
-def Customers(model):
-    update_counter.get()
-    _figure(draw_customers(model))
+def flow_rows(model) -> list[tuple[str, str, str, int]]:
+    """(Xie's group, readable channel name, SECI mode, beliefs changed this week) per channel, in registry order."""
+    return [(c.group, channel_label(c), c.seci, int(model.stats[f"transfers_{c.name}"])) for c in CHANNELS]
 
 
-def CustomerKPIs(model):
-    update_counter.get()
-    _figure(draw_customer_kpis(model))
+def flows_html(model) -> str:
+    """This week's transfers per channel as HTML bars on a linear scale, coloured by SECI mode, in Xie's
+    groups: the browser draws them, so they cost the server almost nothing each week."""
+    from html import escape
+
+    rows = flow_rows(model)
+    top = max(max(v for *_, v in rows), 1)
+    cell = "padding: 0 6px; white-space: nowrap"
+    out, group = [], None
+    for g, label, seci, value in rows:
+        if g != group:
+            group = g
+            out.append(
+                f"<tr><td colspan=2 style='{cell}; border-top: 1px solid #ccc; color: #666'>{escape(g)}</td></tr>"
+            )
+        bar = f"<div style='width: {100 * value / top:.1f}%; background: {SECI_COLORS[seci]}; height: 0.9em'></div>"
+        out.append(
+            f"<tr title='{escape(seci)}'><td style='{cell}; text-align: right'>{escape(label)}</td>"
+            f"<td style='width: 55%'><div style='display: flex; align-items: center; gap: 4px'>{bar}"
+            f"<span>{value:,}</span></div></td></tr>"
+        )
+    legend = " ".join(
+        f"<span style='white-space: nowrap'><span style='background: {SECI_COLORS[m]}'>&emsp;</span> {m}</span>"
+        for m in SECI_MODES
+    )
+    return (
+        f"<div style='font-weight: bold'>Knowledge flows at week {model.steps}: beliefs changed this week by "
+        f"channel (bars on one linear scale, 0 to {top:,})</div><div>{legend}</div>"
+        f"<table style='width: 100%; font-size: 0.85em; border-collapse: collapse'>{''.join(out)}</table>"
+    )
 
 
-def Knowledge(model):
-    update_counter.get()
-    _figure(draw_knowledge(model))
-
-
+@solara.component
 def Flows(model):
     update_counter.get()
-    _figure(draw_flows(model))
+    solara.HTML(tag="div", unsafe_innerHTML=flows_html(model), style="padding: 8px")
 
 
-def Summary(model):
-    """Headline numbers of the current week, and the settings of the running model.
+def summary_lines(model) -> list[str]:
+    """Headline numbers of the current week, and the settings of the running model (HTML lines).
 
     Plain HTML rather than ``solara.Markdown``: Markdown loads KaTeX from a CDN, which an offline
     machine cannot reach.
     """
     from html import escape
 
-    update_counter.get()
     s = model.stats
     sc = model.scenario
     levers = ", ".join(
@@ -522,15 +599,15 @@ def Summary(model):
         if key.startswith("policy.") and name not in ("crm_maturity", "customer_role")
     )
     horizon = getattr(model, "horizon", sc.steps)
-    lines = [
+    return [
         f"<b>Scenario {escape(sc.name)}</b>, week {model.steps} of {horizon}"
-        + (" — <b>horizon reached</b>: Reset to start again" if model.steps >= horizon else ""),
+        + (f" — <b>horizon reached: week {horizon}</b> (Reset to start again)" if model.steps >= horizon else ""),
         *(f"<span style='color:#b00'>{escape(e)}</span>" for e in getattr(model, "input_errors", [])),
         f"CRM maturity {model.maturity}, customers {escape(str(model.customer_role))}",
         f"Active customers <b>{s['active_customers']}</b> (won {s['acquired_total']}, lost {s['churned_total']})",
         f"Retention {s['retention_rate']:.1%} a year, satisfaction {s['satisfaction_mean']:+.2f}",
         f"Knowledge gap {s['knowledge_gap']:.2f}, relational capital {s['relational_capital']:.2f}",
-        f"Profit this week {s['profit']:,.0f} = revenue {s['revenue']:,.0f} − cost {s['cost']:,.0f}"
+        f"Profit this week <b>{s['profit']:,.0f}</b> = revenue {s['revenue']:,.0f} − cost {s['cost']:,.0f}"
         + (f" (margin {s['profit'] / s['revenue']:.1%})" if s["revenue"] else ""),
         f"Employees who left this week: {s['employees_left']}",
         f"<small>Levers: {escape(levers)}</small>",
@@ -538,20 +615,143 @@ def Summary(model):
         f"{sc.get('organization.employee_turnover'):g} a year, competition now {model.competition:.2f}, "
         f"{model.initial_customers} initial customers</small>",
     ]
-    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(lines), style="padding: 8px; line-height: 1.5")
 
 
-COMPONENTS = [Organization, Customers, CustomerKPIs, Knowledge, Flows, Summary]
+@solara.component
+def Summary(model):
+    update_counter.get()
+    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(summary_lines(model)), style="padding: 8px; line-height: 1.5")
+
+
+# What can be inspected: label -> the model's list of agent views (row order).
+INSPECTABLE = {
+    "employee": "employee_agents",
+    "team": "team_agents",
+    "customer": "customer_agents",
+    "R&D / production": "unit_agents",
+    "supplier": "supplier_agents",
+    "university / consultancy": "source_agents",
+}
+
+
+def agent_state(model, kind: str, row: int) -> list[tuple[str, str, str]]:
+    """(name, value, meaning) of one agent's state: its knowledge and every declared column
+    (:func:`sim.agents.state_columns`, whose docs say what each means)."""
+    from sim.agents import state_columns
+
+    agents = getattr(model, INSPECTABLE[kind])
+    agent = agents[min(max(int(row), 0), len(agents) - 1)]
+    out = [("id", str(agent.unique_id), f"row {agent.row} of the model's {agent.table}")]
+    out.append(("knowledge", f"{agent.knowledge:.2f}", "share of items this holder gets right"))
+    for col in state_columns(type(agent)):
+        value = getattr(agent, col.name)
+        shown = value.name.lower() if hasattr(value, "name") else f"{value:.2f}" if isinstance(value, float) else value
+        out.append((col.name.replace("_", " "), str(shown), col.doc))
+    return out
+
+
+@solara.component
+def Inspect(model):
+    """One agent's state in a small table: choose its kind and its row."""
+    from html import escape
+
+    update_counter.get()
+    kind = solara.use_reactive("employee")
+    row = solara.use_reactive(0)
+    n = len(getattr(model, INSPECTABLE[kind.value]))
+    with solara.Card("Inspect an agent"):
+        with solara.Row():
+            solara.Select("Kind", values=list(INSPECTABLE), value=kind)
+            solara.InputInt(f"Row (0-{n - 1})", value=row)
+        if n:
+            cells = "".join(
+                f"<tr><td><b>{escape(k)}</b></td><td>{escape(v)}</td><td><small>{escape(d)}</small></td></tr>"
+                for k, v, d in agent_state(model, kind.value, row.value)
+            )
+            solara.HTML(tag="table", unsafe_innerHTML=cells, style="font-size: 0.85em")
+
+
+@solara.component
+def Dashboard(model):
+    """This week's flows and the summary first, then the pictures (redrawn in turns, see SERIES_EVERY)."""
+    with solara.Columns([3, 2]):
+        Flows(model)
+        with solara.Column():
+            Summary(model)
+            Inspect(model)
+    with solara.Columns([1, 1]):
+        Chart(model, draw_customer_kpis, SERIES_EVERY, 0)
+        Chart(model, draw_knowledge, SERIES_EVERY, 1)
+    with solara.Columns([1, 1]):
+        Chart(model, draw_organization, REDRAW_EVERY, 0)
+        Chart(model, draw_customers, REDRAW_EVERY, 2)
+
+
+@solara.component
+def ParameterInputs(values: solara.Reactive[dict]):
+    """Every control with its value always shown and its meaning beside it (from the declarations).
+    Choosing a scenario loads its values (Reset starts it); refused values are listed, never raised."""
+    scenario = values.value.get("scenario")
+    spec = solara.use_memo(lambda: model_params(scenario), [scenario])
+
+    def setter(name):
+        return lambda value: values.set({**values.value, name: value})
+
+    def choose(name):
+        from sim.config.loader import list_scenarios
+
+        if name in list_scenarios():
+            values.set({**control_values(model_params(name)), "seed": values.value.get("seed")})
+
+    for name, p in spec.items():
+        value = values.value.get(name)
+        if isinstance(p, Slider):
+            slider = solara.SliderFloat if p.is_float_slider else solara.SliderInt
+            solara.Div(style={"height": "18px"})  # room for the value shown above the thumb
+            slider(p.label, value=value, on_value=setter(name), min=p.min, max=p.max, step=p.step, thumb_label="always")
+        elif p["type"] == "Select":
+            solara.Select(
+                p["label"], values=p["values"], value=value, on_value=choose if name == "scenario" else setter(name)
+            )
+        else:
+            solara.InputText(p["label"], value=str(value), on_value=setter(name), continuous_update=False)
+        text = explanation(name)
+        if text:
+            solara.Text(text, style={"font-size": "0.75em", "color": "#666", "line-height": "1.2"})
+    for error in check_inputs(values.value)[-1]:
+        solara.Error(error, dense=True)
 
 
 @solara.component
 def Page():
-    """One model per browser session; the sliders re-create it on Reset."""
-    params = solara.use_memo(model_params, [])
-    model = solara.use_memo(lambda: AppModel(**control_values(params)), [])
-    SolaraViz(
-        model, components=list(COMPONENTS), model_params=params, name=f"CRM knowledge transfer - {model.scenario.name}"
-    )
+    """One model per browser session; the controls re-create it on Reset (Mesa's ModelController)."""
+    initial = solara.use_memo(lambda: control_values(model_params()), [])
+    values = solara.use_reactive(initial)
+    model = solara.use_reactive(solara.use_memo(lambda: AppModel(**initial), []))
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)
+    title = f"CRM knowledge transfer - {model.value.scenario.name}"
+    solara.Title(title)
+    with solara.AppBar():
+        solara.AppBarTitle(title)
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Controls"):
+            solara.Div(style={"height": "18px"})  # room for the value shown above the thumb
+            solara.SliderInt("Play interval (ms)", value=play_interval, min=0, max=500, step=10, thumb_label="always")
+            solara.Div(style={"height": "18px"})
+            solara.SliderInt("Weeks per redraw", value=render_interval, min=1, max=26, thumb_label="always")
+            ModelController(
+                model,
+                model_parameters=values,
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=solara.use_reactive(False),
+            )
+        with solara.Card("Information"):
+            ShowSteps(model.value)
+        with solara.Card("Model Parameters"):
+            ParameterInputs(values)
+    Dashboard(model.value)
 
 
 # --- serving ------------------------------------------------------------------------------------
