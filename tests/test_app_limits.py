@@ -4,13 +4,14 @@ capped, any seed text is a seed, and Play stops at the scenario's horizon."""
 
 from __future__ import annotations
 
-from sim.present.app import APP_MAX_CUSTOMERS, AppModel, _seed
+from sim.present.app import APP_MAX_CUSTOMERS, AppModel, parse_seed
 
 
-def test_any_seed_text_is_a_seed():
-    for text in ("-5", "2" * 40, "hello", "", "  7 ", "1e9", "\x00"):
-        assert 0 <= _seed(text) < 2**63
-    assert _seed("7") == 7 and _seed("-5") != _seed("5")
+def test_any_seed_text_is_a_seed_with_a_message():
+    for text in ("-5", "2" * 40, "hello", "", "1e9", "\x00"):
+        seed, message = parse_seed(text)
+        assert 0 <= seed < 2**63 and message and "\n" not in message
+    assert parse_seed("  7 ") == (7, None) and parse_seed("-5")[0] != parse_seed("5")[0]
 
 
 def test_bad_values_from_a_client_are_refused_on_the_server():
@@ -18,7 +19,7 @@ def test_bad_values_from_a_client_are_refused_on_the_server():
     assert m.initial_customers == APP_MAX_CUSTOMERS  # not the 200,000 a client asked for
     assert m.scenario.get("policy.crm_maturity") == 1 and m.scenario.get("environment.turbulence") == 1.0
     assert m.scenario.get("policy.loyalty_scheme") == 0.4  # a good value next to bad ones still counts
-    assert len(m.input_errors) == 3 and all("\n" not in e for e in m.input_errors)
+    assert len(m.input_errors) == 4 and all("\n" not in e for e in m.input_errors)  # seed, maturity, turbulence, size
 
 
 def test_an_unknown_scenario_falls_back_with_a_message():
