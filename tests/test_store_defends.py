@@ -7,6 +7,7 @@ query leaves out what fails, resume moves it into quarantine/ and reruns its run
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -53,19 +54,39 @@ def test_every_chunk_has_its_checks(reference):
     assert store.verify(reference, repair=False).clean
 
 
-def test_a_truncated_part_is_left_out_then_rerun_identically(folder, reference, capsys):
-    part = folder / store.RUNS / store.part_name(1)
+def _truncate(part: Path) -> None:
     part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
-    with pytest.warns(UserWarning, match=r"1 chunk\(s\) failed their checks: runs/part-00001.parquet"):
-        assert len(store.query(folder, "SELECT * FROM runs")) == 4  # the damaged chunk's 2 runs left out
+
+
+def test_a_truncated_part_is_quarantined_by_query_then_rerun_identically(folder, reference, capsys):
+    _truncate(folder / store.RUNS / store.part_name(1))
+    with pytest.warns(UserWarning, match=r"1 damaged part \(runs/part-00001.parquet: checksum differs\) left out"):
+        assert len(store.query(folder, "SELECT * FROM runs")) == 4  # without repair: left out, not moved
     assert main(["verify", str(folder)]) == 1
     out = capsys.readouterr().out
-    assert "6 runs planned, 4 complete, 2 missing" in out and "damaged: runs/part-00001.parquet" in out
-    with pytest.warns(UserWarning, match="moved to quarantine"):
-        _sweep(folder)  # resume: quarantines and reruns only chunk 1
+    assert "runs 6 planned, 4 complete, 2 missing" in out and "damaged: runs/part-00001.parquet" in out
+    assert main(["query", str(folder), "SELECT count(*) AS n FROM runs"]) == 0
+    out, err = capsys.readouterr()
+    assert out.split() == ["n", "4"] and err.count("\n") == 1
+    assert "moved to quarantine/; their 2 runs count as missing until the command is resumed" in err
     assert (folder / store.QUARANTINE / store.RUNS / store.part_name(1)).exists()
+    assert main(["verify", str(folder)]) == 0  # what is left passes; the 2 runs are missing
+    others = {p.name: p.stat().st_mtime_ns for p in (folder / store.RUNS).iterdir()}
+    _sweep(folder)  # resume: reruns only chunk 1
+    assert {p.name: p.stat().st_mtime_ns for p in (folder / store.RUNS).iterdir() if p.name in others} == others
     pd.testing.assert_frame_equal(_runs(folder), _runs(reference))
     assert main(["verify", str(folder)]) == 0
+
+
+def test_resume_quarantines_a_truncated_part_and_reruns_its_runs(folder, reference):
+    _truncate(folder / store.STEPS / store.part_name(2))
+    with pytest.warns(
+        UserWarning, match=r"steps/part-00002.parquet: .* moved to quarantine/; their 2 runs will be rerun now"
+    ):
+        _sweep(folder)
+    pd.testing.assert_frame_equal(_runs(folder), _runs(reference))
+    steps = "SELECT * FROM steps ORDER BY run_id, step"
+    pd.testing.assert_frame_equal(store.query(folder, steps), store.query(reference, steps))
 
 
 def test_a_flipped_bit_is_detected(folder, capsys):
@@ -74,39 +95,79 @@ def test_a_flipped_bit_is_detected(folder, capsys):
     data[len(data) // 2] ^= 0x01
     part.write_bytes(bytes(data))
     assert main(["verify", str(folder)]) == 1
-    assert "steps part: checksum differs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "parts: 4 ok, 1 damaged, 0 stray" in out and "steps/part-00002.parquet: checksum differs" in out
     assert main(["verify", str(folder), "--repair"]) == 1
     assert main(["verify", str(folder)]) == 0  # quarantined: what is left passes
+    assert "(2 in quarantine/)" in capsys.readouterr().out  # both parts of the chunk
 
 
-def test_a_duplicated_chunk_is_not_counted_twice(folder, reference):
+def test_a_duplicated_chunk_is_not_counted_twice(folder):
     for table, name in (
         (store.RUNS, store.part_name),
         (store.STEPS, store.part_name),
         (store.CHECKS, store.check_name),
     ):
         shutil.copy(folder / table / name(0), folder / table / name(7))
-    with pytest.warns(UserWarning, match="repeats 2 run"):
+    with pytest.warns(UserWarning, match="runs/part-00007.parquet: holds other runs than its chunk's"):
         runs = store.query(folder, "SELECT run_id FROM runs")
     assert sorted(runs["run_id"]) == list(range(6))
 
 
-def test_a_stray_part_without_checks_is_not_counted(folder):
+def test_a_chunk_repeating_runs_is_caught_by_its_run_ids(folder):
+    checks = folder / store.CHECKS / store.check_name(2)
+    c = json.loads(checks.read_text())
+    checks.write_text(json.dumps({**c, "run_ids": [1]}))  # checksums right, a run of chunk 0 claimed
+    report = store.verify(folder, repair=False)
+    assert report.damaged == {"runs/part-00002.parquet": "holds other runs than its chunk's"}
+
+
+def test_a_stray_part_is_not_counted_and_is_quarantined(folder, capsys):
     shutil.copy(folder / store.RUNS / store.part_name(0), folder / store.RUNS / store.part_name(9))
     shutil.copy(folder / store.STEPS / store.part_name(0), folder / store.STEPS / store.part_name(9))
     assert sorted(store.query(folder, "SELECT run_id FROM runs")["run_id"]) == list(range(6))
-    report = store.verify(folder, repair=False)
-    assert report.clean and "runs/part-00009.parquet" in report.incomplete
+    assert main(["verify", str(folder)]) == 1
+    assert "stray: runs/part-00009.parquet" in capsys.readouterr().out
+    assert main(["query", str(folder), "SELECT count(*) FROM runs"]) == 0
+    assert re.search(r"2 stray parts .* moved to quarantine/; no planned run lost", capsys.readouterr().err)
+    assert main(["verify", str(folder)]) == 0
+
+
+def test_verify_repair_waits_for_a_running_sweep(folder, capsys):
+    _truncate(folder / store.RUNS / store.part_name(1))
+    with store.writer_lock(folder, "held by this test"):
+        assert main(["verify", str(folder), "--repair"]) == 2
+        assert "a sweep is writing into this folder" in capsys.readouterr().err
+        with pytest.warns(UserWarning, match="left out"):
+            store.query(folder, "SELECT 1", repair=True)  # the lock is taken: nothing moved
+    assert not (folder / store.QUARANTINE).exists()
+
+
+def test_an_older_store_without_checks_is_accepted_then_checked(folder, reference, capsys):
+    shutil.rmtree(folder / store.CHECKS)
+    _truncate(folder / store.RUNS / store.part_name(2))
+    assert main(["verify", str(folder)]) == 1
+    assert "damaged: runs/part-00002.parquet: unreadable" in capsys.readouterr().out
+    assert main(["verify", str(folder), "--repair"]) == 1
+    assert "2 chunks from before checks existed now checked" in capsys.readouterr().out
+    assert len(list((folder / store.CHECKS).iterdir())) == 2
+    _sweep(folder)  # resume: reruns chunk 2's runs
+    pd.testing.assert_frame_equal(_runs(folder), _runs(reference))
+    assert store.verify(folder, repair=False).clean
 
 
 @pytest.mark.parametrize(
     "sql, expected",
     [
         ("SELECT * FROM read_text('/etc/passwd')", "Permission Error"),
-        ("SELECT * FROM read_csv('/etc/hostname')", "Permission Error"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "Permission Error"),
+        ("SELECT * FROM glob('/*')", "Permission Error"),
         ("COPY (SELECT 1) TO 'x.csv'", "COPY statements are refused"),
+        ("COPY (SELECT 1) TO '/tmp/x.csv'", "COPY statements are refused"),
+        ("EXPLAIN ANALYZE COPY (SELECT 1) TO 'x.csv'", "EXPLAIN ANALYZE COPY statements are refused"),
+        ("/* a comment */ EXPLAIN (FORMAT json) COPY (SELECT 1) TO 'x.csv'", "EXPLAIN COPY statements are refused"),
         ("ATTACH 'x.db'", "ATTACH statements are refused"),
-        ("INSTALL httpfs", "LOAD statements are refused"),
+        ("INSTALL httpfs", "INSTALL statements are refused"),
         ("LOAD httpfs", "LOAD statements are refused"),
         ("SET enable_external_access = true", "SET statements are refused"),
         ("CREATE TABLE t AS SELECT 1", "CREATE statements are refused"),
@@ -120,6 +181,13 @@ def test_query_is_sandboxed(reference, sql, expected, capsys, tmp_path, monkeypa
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_query_reads_only_the_files_behind_its_tables(reference, capsys):
+    assert main(["query", str(reference), f"SELECT * FROM read_text('{reference / store.MANIFEST}')"]) == 2
+    assert "Permission Error" in capsys.readouterr().err
+    assert main(["query", str(reference), "SELECT count(*) AS n FROM design"]) == 0
+    assert capsys.readouterr().out.split() == ["n", "6"]
 
 
 def test_query_reads_its_folder_and_prints_formats(reference, capsys):

@@ -335,7 +335,7 @@ def cli_query(args) -> int:
     """`python run.py query DIR "SQL" [--format table|csv|json] [--unsafe]`: print the result."""
     from sim.experiments.store import query
 
-    df = query(args.folder, args.sql, unsafe=args.unsafe)
+    df = query(args.folder, args.sql, unsafe=args.unsafe, repair=True)
     if args.format == "csv":
         df.to_csv(sys.stdout, index=False)
         return 0
@@ -358,7 +358,7 @@ def cli_query(args) -> int:
 
 def cli_verify(args) -> int:
     """`python run.py verify DIR [--repair]`: check a results folder's parts against their checksums.
-    Exit 0 when every part passes, 1 when something failed (moved to quarantine/ with --repair)."""
+    Exit 0 when every part passes, 1 when one is damaged or stray (moved to quarantine/ with --repair)."""
     import pyarrow.parquet as pq
 
     from sim.experiments import store
@@ -368,21 +368,37 @@ def cli_verify(args) -> int:
         raise InputError(
             f"{folder}: not a results folder (no {store.MANIFEST}); expected a sweep, sensitivity or robust folder"
         )
-    report = store.verify(folder, repair=args.repair)
+    busy = f"{folder}: a sweep is writing into this folder; run verify --repair when it has finished"
+    try:
+        with store.writer_lock(folder, busy):
+            report = store.verify(folder, repair=args.repair)
+        writing = False
+    except store.Busy:
+        if args.repair:
+            raise
+        report, writing = store.verify(folder, repair=False), True
+    except OSError:  # a folder this user cannot write: look only
+        report, writing = store.verify(folder, repair=False), False
     design = folder / store.DESIGN
     expected = pq.ParquetFile(design).metadata.num_rows if design.is_file() else 0
     complete = sum(pq.ParquetFile(folder / store.RUNS / store.part_name(c)).metadata.num_rows for c in report.ok)
-    print(f"{folder}: {expected} runs planned, {complete} complete, {expected - complete} missing")
-    print(f"chunks: {len(report.ok)} pass their checks, {len(report.damaged)} damaged, "
-          f"{len(report.incomplete)} part(s) without checks (unfinished or foreign)")  # fmt: skip
+    aside = (
+        sum(1 for p in (folder / store.QUARANTINE).rglob("*.parquet*")) if (folder / store.QUARANTINE).is_dir() else 0
+    )
+    print(f"{folder}: runs {expected} planned, {complete} complete, {expected - complete} missing")
+    print(f"parts: {2 * len(report.ok)} ok, {len(report.damaged)} damaged, {len(report.stray)} stray"
+          + (f" ({aside} in {store.QUARANTINE}/)" if aside else ""))  # fmt: skip
     for part, why in report.damaged.items():
         print(f"  damaged: {part}: {why}")
-    for part in report.incomplete:
-        print(f"  without checks: {part}")
-    if report.quarantined:
-        print(f"moved to {store.QUARANTINE}/: {', '.join(report.quarantined)}; resume the command to rerun their runs")
-    elif not report.clean or report.incomplete:
-        print("run again with --repair to move them aside (resuming the command then reruns their runs)")
+    for part in report.stray:
+        print(f"  stray: {part} (no checks file commits it)")
+    if report.line():
+        print(report.line())
+    if writing:
+        print("a sweep is writing into this folder: stray parts may be chunks in progress")
+        return 0 if not report.damaged else 1
+    if not report.clean and not report.quarantined:
+        print("run again with --repair to move them into quarantine/ (resuming the command then reruns their runs)")
     return 0 if report.clean else 1
 
 

@@ -21,7 +21,6 @@ import os
 import platform
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +40,7 @@ from sim.io.outputs import atomic_write_text, default_dir, prepare, write_json
 FORMAT = 1
 MAX_CHUNK = 50  # runs per chunk, at most (guided chunks)
 CHUNKS_PER_WORKER = 4  # guided chunks: a chunk takes 1 / (4 * workers) of the runs still left
-LOCK = ".sweep.lock"
+LOCK = storage.LOCK
 
 
 class SweepIncomplete(RuntimeError):
@@ -133,24 +132,6 @@ def chunk_starts(n_runs: int, workers: int, size: int | None = None) -> list[int
 
 
 # --- the folder: lock, manifest, resume ----------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _lock(folder: Path) -> Iterator[int | None]:
-    try:
-        import fcntl
-    except ImportError:  # no advisory locks on this platform
-        yield None
-        return
-    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise InputError(f"--out {folder}: another sweep is writing into this folder") from None
-        yield fd
-    finally:
-        os.close(fd)
 
 
 def _short(v) -> str:
@@ -313,7 +294,7 @@ def execute(
         _refuse_foreign(folder, plan)
     locked = False
     try:
-        with _lock(folder) as lock_fd:
+        with storage.writer_lock(folder, f"--out {folder}: another sweep is writing into this folder") as lock_fd:
             locked = True
             return _run_locked(plan, folder, lock_fd, executor, workers, dask_address, progress, chunk_size,
                                retry_failed, n_runs)  # fmt: skip
@@ -332,7 +313,7 @@ def _run_locked(plan, folder, lock_fd, executor, workers, dask_address, progress
     storage.clean_temporaries(folder)
     checked = storage.verify(folder, repair=True)  # damaged or unfinished chunks: quarantined, rerun
     if checked.line():
-        warnings.warn(checked.line(), UserWarning, stacklevel=caller_level())
+        warnings.warn(checked.line(resuming=True), UserWarning, stacklevel=caller_level())
     done = set(checked.ok)
     if stored is not None:
         parts = chunks(plan.table, stored["chunk_starts"], plan.names)
