@@ -1,8 +1,8 @@
 """A store that checks itself and a query that reads only its folder (issue 14).
 
 Every chunk's parts carry their SHA-256 and row counts (checks/part-NNNNN.json, the chunk's commit mark);
-query leaves out what fails, resume moves it into quarantine/ and reruns its runs, `verify` reports.
-`query` runs one read-only statement, with DuckDB's file access limited to the folder."""
+query and resume move what fails (or strays) into quarantine/, resume reruns its runs, `verify` reports.
+`query` runs one read-only statement, with DuckDB's file access limited to the files behind its tables."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_a_truncated_part_is_quarantined_by_query_then_rerun_identically(folder,
     assert main(["query", str(folder), "SELECT count(*) AS n FROM runs"]) == 0
     out, err = capsys.readouterr()
     assert out.split() == ["n", "4"] and err.count("\n") == 1
-    assert "moved to quarantine/; their 2 runs count as missing until the command is resumed" in err
+    assert "moved to quarantine/; 2 runs missing until the command is resumed" in err
     assert (folder / store.QUARANTINE / store.RUNS / store.part_name(1)).exists()
     assert main(["verify", str(folder)]) == 0  # what is left passes; the 2 runs are missing
     others = {p.name: p.stat().st_mtime_ns for p in (folder / store.RUNS).iterdir()}
@@ -80,9 +80,7 @@ def test_a_truncated_part_is_quarantined_by_query_then_rerun_identically(folder,
 
 def test_resume_quarantines_a_truncated_part_and_reruns_its_runs(folder, reference):
     _truncate(folder / store.STEPS / store.part_name(2))
-    with pytest.warns(
-        UserWarning, match=r"steps/part-00002.parquet: .* moved to quarantine/; their 2 runs will be rerun now"
-    ):
+    with pytest.warns(UserWarning, match=r"steps/part-00002.parquet: .* moved to quarantine/; 2 runs rerun now"):
         _sweep(folder)
     pd.testing.assert_frame_equal(_runs(folder), _runs(reference))
     steps = "SELECT * FROM steps ORDER BY run_id, step"

@@ -392,7 +392,7 @@ def cli_verify(args) -> int:
         print(f"  damaged: {part}: {why}")
     for part in report.stray:
         print(f"  stray: {part} (no checks file commits it)")
-    if report.line():
+    if report.quarantined or report.adopted:
         print(report.line())
     if writing:
         print("a sweep is writing into this folder: stray parts may be chunks in progress")

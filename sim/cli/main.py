@@ -286,7 +286,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("query", help="SQL (DuckDB) over a sweep's results store: tables runs and steps")
     p.add_argument("folder", help="a results folder (sweep, sensitivity, robust)")
-    p.add_argument("sql", help="one SQL statement over the tables design, runs and steps")
+    p.add_argument(
+        "sql", help="one read-only SQL statement over the tables design, runs and steps (no other file is readable)"
+    )
     p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="how the rows are printed")
     p.add_argument(
         "--unsafe",
@@ -297,7 +299,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check a results folder's parts against their checksums")
     p.add_argument("folder", help="a results folder (sweep, sensitivity, robust)")
-    p.add_argument("--repair", action="store_true", help="move parts that fail into quarantine/ (resume reruns them)")
+    p.add_argument(
+        "--repair", action="store_true", help="move damaged and stray parts into quarantine/ (resume reruns their runs)"
+    )
 
     p = sub.add_parser("validate", help="reproduce March (1991) on the knowledge engine: pass/fail with figures")
     p.add_argument(

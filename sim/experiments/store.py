@@ -244,12 +244,12 @@ class Verification:
             found.append(_count(len(self.stray), "stray part") + f" ({', '.join(self.stray)})")
         bits = []
         if found:
-            then = "will be rerun now" if resuming else "count as missing until the command is resumed"
+            then = "rerun now" if resuming else "missing until the command is resumed"
             if self.quarantined:
-                runs = f"their {_count(self.lost_runs, 'run')} {then}" if self.lost_runs else "no planned run lost"
+                runs = f"{_count(self.lost_runs, 'run')} {then}" if self.lost_runs else "no planned run lost"
                 bits.append(f"{' and '.join(found)} moved to {QUARANTINE}/; {runs}")
             else:
-                bits.append(f"{' and '.join(found)} left out; their {_count(self.lost_runs, 'run')} missing "
+                bits.append(f"{' and '.join(found)} left out; {_count(self.lost_runs, 'run')} missing "
                             "(resuming the command or verify --repair moves them aside)")  # fmt: skip
         if self.adopted:
             bits.append(f"{_count(len(self.adopted), 'chunk')} from before checks existed now checked")
