@@ -130,7 +130,9 @@ def test_robust_refuses_bad_input_in_one_line(tmp_path, capsys):
 
 
 def test_parse_lever_and_objective():
-    assert parse_lever("policy.co_creation=0:1") == ("policy.co_creation", ("range", 0, 1))
+    assert parse_lever("policy.co_creation=0:1") == ("policy.co_creation", (0, 1))  # parsed as a sweep's --param
+    with pytest.raises(InputError, match=r"^--lever policy.co_creation: expected NAME=LOW:HIGH"):
+        parse_lever("policy.co_creation")
     assert parse_lever("policy.customer_role=passive,active") == (
         "policy.customer_role",
         ("choices", "passive", "active"),

@@ -87,7 +87,6 @@ def cli_run(args) -> int:
     from tqdm.auto import tqdm
 
     from sim.experiments.folders import write_run
-    from sim.experiments.seeds import MAX_SEED
     from sim.experiments.simulate import run
     from sim.present.report import scorecard_text
 
@@ -95,10 +94,7 @@ def cli_run(args) -> int:
     overrides = _overrides(args)
     if overrides:
         sc = sc.with_params(overrides)
-    check_int(args.seed, "--seed", 0, "random seed")
-    if args.seed > MAX_SEED:
-        raise InputError(f"--seed {args.seed}: expected an integer <= {MAX_SEED}")
-    steps = sc.steps if args.steps is None else check_int(args.steps, "--steps", 0, "weeks to simulate")
+    steps = sc.steps if args.steps is None else args.steps  # the parser bounds --seed and --steps
     out = target(args.out, "run", [sc.name])
     with staged(out) as tmp:
         with tqdm(
@@ -235,7 +231,7 @@ def cli_robust(args) -> int:
     from sim.experiments.execute import SweepIncomplete, execute
     from sim.experiments.robust import RobustResult, plan_robust
 
-    uncertain = parse_params(args.uncertain)
+    uncertain = parse_params(args.uncertain, "--uncertain")
     out = args.out
     try:
         with printed_warnings():

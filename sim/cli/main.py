@@ -10,6 +10,8 @@ import argparse
 import sys
 from importlib import import_module
 
+from sim.config.limits import MAX_REPS, MAX_SAMPLES, MAX_SEED, MAX_STEPS, MAX_TRIALS
+
 HANDLERS = {
     command: ("sim.cli.commands", f"cli_{command}")
     for command in (
@@ -27,14 +29,6 @@ HANDLERS = {
         "scenarios",
     )
 }
-
-
-#: Upper bounds of the options that size the work (one home; the schema bounds the scenario's own sizes).
-MAX_STEPS = 5200  # a hundred years of weeks, as scenario.steps
-MAX_REPS = 1000
-MAX_SAMPLES = 100_000
-MAX_TRIALS = 10_000
-MAX_SEED = 2**63 - 1
 
 
 def bounded(lo: int, hi: int, what: str):

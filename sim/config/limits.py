@@ -32,6 +32,13 @@ SIZE_LIMITS: dict[str, tuple[int, str]] = {
     "market.winback_weeks": (5200, "a hundred years of weeks"),
 }
 
+#: Options that size the work on the command line (the scenario's own sizes are bounded above).
+MAX_STEPS = SIZE_LIMITS["scenario.steps"][0]
+MAX_REPS = 1000
+MAX_SAMPLES = 100_000  # design points, base samples, futures
+MAX_TRIALS = 10_000
+MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
+
 #: Money (costs) and scorecard targets stay within this, so sums over customers and weeks stay finite.
 MONEY_LIMIT = 1e12
 #: Any other unbounded number (a rate, a multiplier such as turbulence).

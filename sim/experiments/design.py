@@ -57,66 +57,66 @@ def is_number(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def check_params(base, params: Mapping[str, Any], steps=None) -> list[ParamRange]:
+def check_params(base, params: Mapping[str, Any], steps=None, flag: str = "--param") -> list[ParamRange]:
     """Validate ``{dotted.name: (low, high)}`` against the scenario schema; a list of ParamRange."""
     from sim.config.schema import SCHEMA
 
     if not isinstance(params, Mapping) or not params:
         raise InputError(
             "params: expected at least one parameter range, e.g. "
-            "{'market.base_churn': (0.002, 0.01)} or --param market.base_churn=0.002:0.01"
+            f"{{'market.base_churn': (0.002, 0.01)}} or {flag} market.base_churn=0.002:0.01"
         )
     out = []
     for name, bounds in params.items():
         if not isinstance(name, str):
-            raise InputError(f"--param {name!r}: a parameter name must be a dotted string")
+            raise InputError(f"{flag} {name!r}: a parameter name must be a dotted string")
         name = name.strip()
         if name not in SCHEMA:
             base.with_params({name: 0})  # raises the ScenarioError naming the closest valid name
         spec = SCHEMA[name]
         if name in ("scenario.name", "scenario.extends", "scenario.description"):
-            raise InputError(f"--param {name}: cannot be swept")
+            raise InputError(f"{flag} {name}: cannot be swept")
         if isinstance(bounds, (tuple, list)) and bounds and bounds[0] == "choices":
-            out.append(_choices(base, name, tuple(bounds[1:]), out))
+            out.append(_choices(base, name, tuple(bounds[1:]), out, flag))
             continue
         if spec.type not in (int, float):
             raise InputError(
-                f"--param {name}: {spec.expected()} cannot be swept over a range; "
-                f"expected a list of values, e.g. --param {name}=a,b"
+                f"{flag} {name}: {spec.expected()} cannot be swept over a range; "
+                f"expected a list of values, e.g. {flag} {name}=a,b"
             )
         if name == "scenario.steps" and steps is not None:
-            raise InputError("--param scenario.steps: has no effect with --steps; drop --steps to sweep the run length")
+            raise InputError(f"{flag} scenario.steps: has no effect with --steps; drop --steps to sweep the run length")
         if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 or not all(is_number(b) for b in bounds):
-            raise InputError(f"--param {name}={bounds!r}: expected a (low, high) pair of numbers")
+            raise InputError(f"{flag} {name}={bounds!r}: expected a (low, high) pair of numbers")
         low, high = bounds
         if not all(math.isfinite(float(b)) for b in bounds):
-            raise InputError(f"--param {name}={low}:{high}: expected finite bounds")
+            raise InputError(f"{flag} {name}={low}:{high}: expected finite bounds")
         if spec.type is int:
             if float(low) != int(low) or float(high) != int(high):
-                raise InputError(f"--param {name}={low}:{high}: integer parameter, expected integer bounds")
+                raise InputError(f"{flag} {name}={low}:{high}: integer parameter, expected integer bounds")
             low, high = int(low), int(high)
         else:
             low, high = float(low), float(high)
         if not low < high:
-            raise InputError(f"--param {name}={low}:{high}: expected LOW < HIGH")
+            raise InputError(f"{flag} {name}={low}:{high}: expected LOW < HIGH")
         base.with_params({name: low})  # range checks: ScenarioError with the expected range
         base.with_params({name: high})
         if any(p.name == name for p in out):
-            raise InputError(f"--param {name}: given twice")
+            raise InputError(f"{flag} {name}: given twice")
         out.append(ParamRange(name, low, high, spec.type is int))
     return out
 
 
-def _choices(base, name: str, values: tuple, seen: list) -> ParamRange:
+def _choices(base, name: str, values: tuple, seen: list, flag: str = "--param") -> ParamRange:
     """A list of values to sweep over, each a valid value of the parameter."""
     if len(values) < 2:
-        raise InputError(f"--param {name}: expected at least two values, e.g. {name}=a,b")
+        raise InputError(f"{flag} {name}: expected at least two values, e.g. {name}=a,b")
     if len(set(map(str, values))) != len(values):
-        raise InputError(f"--param {name}: a value is listed twice")
+        raise InputError(f"{flag} {name}: a value is listed twice")
     for v in values:
         base.with_params({name: v})  # a ScenarioError naming what is expected
     if any(p.name == name for p in seen):
-        raise InputError(f"--param {name}: given twice")
+        raise InputError(f"{flag} {name}: given twice")
     return ParamRange(name, 0, len(values) - 1, True, tuple(values))
 
 
@@ -186,35 +186,35 @@ def _number(text: str):
     return value if is_number(value) else None
 
 
-def parse_param(text: str) -> tuple[str, tuple]:
+def parse_param(text: str, flag: str = "--param") -> tuple[str, tuple]:
     """``"market.base_churn=0.002:0.01"`` -> ``("market.base_churn", (0.002, 0.01))``;
     ``"policy.customer_role=passive,active"`` -> ``("policy.customer_role", ("choices", "passive", "active"))``."""
     from sim.config.toml_io import parse_value
 
-    example = "e.g. --param market.base_churn=0.002:0.01 or --param policy.customer_role=passive,active"
+    example = f"e.g. {flag} market.base_churn=0.002:0.01 or {flag} policy.customer_role=passive,active"
     if "=" not in text:
-        raise InputError(f"--param {text}: expected NAME=LOW:HIGH or NAME=a,b,c, {example}")
+        raise InputError(f"{flag} {text}: expected NAME=LOW:HIGH or NAME=a,b,c, {example}")
     name, rng = (s.strip() for s in text.split("=", 1))
     if "," in rng and ":" not in rng:
         values = tuple(parse_value(v.strip()) for v in rng.split(","))
         if not name or any(v == "" for v in values):
-            raise InputError(f"--param {text}: expected NAME=a,b,c with no empty value, {example}")
+            raise InputError(f"{flag} {text}: expected NAME=a,b,c with no empty value, {example}")
         return name, ("choices", *values)
     parts = rng.split(":")
     if not name or len(parts) != 2:
-        raise InputError(f"--param {text}: expected NAME=LOW:HIGH or NAME=a,b,c, {example}")
+        raise InputError(f"{flag} {text}: expected NAME=LOW:HIGH or NAME=a,b,c, {example}")
     low, high = (_number(p) for p in parts)
     if low is None or high is None:
-        raise InputError(f"--param {text}: LOW and HIGH must be numbers, {example}")
+        raise InputError(f"{flag} {text}: LOW and HIGH must be numbers, {example}")
     return name, (low, high)
 
 
-def parse_params(texts) -> dict[str, tuple]:
+def parse_params(texts, flag: str = "--param") -> dict[str, tuple]:
     """Several ``--param`` texts -> ``{name: (low, high)}``; a name given twice is refused."""
     out: dict[str, tuple] = {}
     for t in texts:
-        name, bounds = parse_param(t)
+        name, bounds = parse_param(t, flag)
         if name in out:
-            raise InputError(f"--param {name}: given twice")
+            raise InputError(f"{flag} {name}: given twice")
         out[name] = bounds
     return out

@@ -24,13 +24,15 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.kpis import KPIS
 from sim.config import variants
+from sim.config.limits import MAX_TRIALS
+from sim.experiments.design import ParamRange, check_params, parse_param
+from sim.experiments.plan import native
 from sim.experiments.seeds import replication_seed
 from sim.io.errors import InputError, check_int
 
@@ -38,76 +40,23 @@ STUDY = "study.db"
 ARGS = "optimize.json"
 CONFIRM = 4  # re-evaluate the best trials with this many times the replications
 MAX_BEST = 5  # best trials re-evaluated and written as scenario files, at most
-MAX_TRIALS = 10_000
 
 
-@dataclass(frozen=True)
-class LeverRange:
-    """A searched lever: a float or int range, or a list of choices."""
+FLAG = "--lever"
 
-    key: str
-    low: Any = None
-    high: Any = None
-    choices: tuple | None = None
-    integer: bool = False
 
-    def suggest(self, trial):
-        if self.choices is not None:
-            return trial.suggest_categorical(self.key, list(self.choices))
-        if self.integer:
-            return trial.suggest_int(self.key, int(self.low), int(self.high))
-        return trial.suggest_float(self.key, float(self.low), float(self.high))
+def suggest(r: ParamRange, trial):
+    """Optuna's suggestion for one lever: one of its choices, an integer or a float in its range."""
+    if r.choices is not None:
+        return trial.suggest_categorical(r.name, list(r.choices))
+    if r.integer:
+        return trial.suggest_int(r.name, int(r.low), int(r.high))
+    return trial.suggest_float(r.name, float(r.low), float(r.high))
 
 
 def parse_lever(text: str) -> tuple[str, tuple]:
-    """``KEY=LOW:HIGH`` -> (key, (low, high)); ``KEY=a,b,c`` -> (key, (a, b, c)) choices."""
-    from sim.config.toml_io import parse_value
-
-    if "=" not in text:
-        raise InputError(f"--lever {text}: expected KEY=LOW:HIGH or KEY=a,b,c, e.g. policy.co_creation=0:1")
-    key, _, spec = (s.strip() for s in text.partition("="))
-    if ":" in spec:
-        parts = spec.split(":")
-        if len(parts) != 2:
-            raise InputError(f"--lever {text}: expected KEY=LOW:HIGH, e.g. policy.co_creation=0:1")
-        return key, ("range", parse_value(parts[0]), parse_value(parts[1]))
-    values = tuple(parse_value(v.strip()) for v in spec.split(",") if v.strip())
-    if len(values) < 2:
-        raise InputError(f"--lever {text}: expected KEY=LOW:HIGH or at least two choices KEY=a,b")
-    return key, ("choices", *values)
-
-
-def lever_ranges(base, levers: dict) -> list[LeverRange]:
-    """Check every lever against the scenario schema: a numeric range inside the parameter's range, or
-    choices that are valid values."""
-    from sim.config.schema import SCHEMA
-
-    if not levers:
-        raise InputError("no levers: expected at least one --lever KEY=LOW:HIGH")
-    out = []
-    for key, spec in levers.items():
-        if key not in SCHEMA:
-            base.with_params({key: 0})  # the ScenarioError naming the closest valid name
-        p = SCHEMA[key]
-        if not isinstance(spec, tuple) or not spec:
-            raise InputError(f"--lever {key}: expected (low, high) or ('choices', a, b, ...)")
-        if spec[0] == "choices":
-            choices = spec[1:]
-            for c in choices:
-                base.with_params({key: c})  # valid values only
-            out.append(LeverRange(key, choices=tuple(choices)))
-            continue
-        low, high = spec[1:] if spec[0] == "range" else spec
-        if p.type not in (int, float):
-            raise InputError(f"--lever {key}: {p.expected()}; give its choices as KEY=a,b,c")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)) or not low < high:
-            raise InputError(f"--lever {key}={low}:{high}: expected numbers with LOW < HIGH")
-        base.with_params({key: low})  # inside the parameter's own range
-        base.with_params({key: high})
-        if p.type is int and (low != int(low) or high != int(high)):
-            raise InputError(f"--lever {key}={low}:{high}: integer lever, expected integer bounds")
-        out.append(LeverRange(key, low, high, integer=p.type is int))
-    return out
+    """``KEY=LOW:HIGH`` or ``KEY=a,b,c``, parsed as a sweep's ``--param`` is."""
+    return parse_param(text, FLAG)
 
 
 def parse_objective(text: str) -> tuple[str, str]:
@@ -216,7 +165,7 @@ def optimize(
 
     Args:
         scenario: the base scenario (name, file or ``NAME:key=value,...``).
-        levers: ``{key: (low, high)}`` or ``{key: ("choices", a, b, ...)}``.
+        levers: ``{key: (low, high)}`` or ``{key: ("choices", a, b, ...)}``, checked as a sweep's ranges.
         objectives: KPI names, optionally ``"kpi:max"`` / ``"kpi:min"``; several: a Pareto front.
         budget: at most this yearly knowledge and policy spend (an Optuna constraint).
         trials: trials in the study in all (a resumed study runs only the missing ones).
@@ -233,7 +182,7 @@ def optimize(
     base = variants.load_variant(scenario)
     if params:
         base = base.with_params(dict(params))
-    ranges = lever_ranges(base, levers)
+    ranges = check_params(base, levers, steps, FLAG)
     objs = [parse_objective(o) if isinstance(o, str) else tuple(o) for o in objectives] or [("value", "maximize")]
     trials = check_int(trials, "--trials", 1, "trials in the study")
     if trials > MAX_TRIALS:
@@ -248,7 +197,7 @@ def optimize(
     folder = prepare(out if out is not None else default_dir("optimize", [base.name]), "optimize").resolve()
     arguments = {
         "scenario": base.name,
-        "levers": {r.key: list(r.choices) if r.choices else [r.low, r.high] for r in ranges},
+        "levers": {r.name: r.spec() for r in ranges},
         "objectives": [list(o) for o in objs],
         "budget": budget,
         "reps": reps,
@@ -272,20 +221,17 @@ def optimize(
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):  # left by a killed run
         study.tell(t.number, state=TrialState.FAIL)
     seeds = [replication_seed(r) for r in range(reps)]
-    batch = max(1, workers or 1) if executor not in ("none", None) else 1
-    if executor == "process" and workers is None:
-        from sim.experiments.executors import cpus
+    from sim.experiments.executors import cpus
 
-        batch = cpus()
+    batch = 1 if executor in ("none", None) else (workers or cpus())  # one trial per worker at a time
     while (done := len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))) < trials:
         asked = [study.ask() for _ in range(min(batch, trials - done))]
-        settings = [{r.key: r.suggest(t) for r in ranges} for t in asked]
+        settings = [{r.name: suggest(r, t) for r in ranges} for t in asked]
         tasks = [(base.with_params(s), seeds, steps) for s in settings]
         results = run_many(tasks, executor=executor, workers=workers, progress=False, fn=evaluate,
                            dask_address=dask_address)  # fmt: skip
         for trial, res in zip(asked, results):
             trial.set_user_attr("spend", res["spend"])
-            trial.set_user_attr("constraint", 0.0 if budget is None else res["spend"] - budget)
             if budget is not None:
                 trial.set_constraint("budget", res["spend"] - budget)
             for k in KPIS:
@@ -295,12 +241,12 @@ def optimize(
             import sys
 
             print(f"optimize: {done + len(asked)}/{trials} trials", file=sys.stderr, flush=True)
-    table = trials_table(study, objs)
+    table = trials_table(study, objs, budget)
     best = _confirm(base, table, objs, ranges, reps, steps, executor, workers, dask_address, folder)
     return OptimizeResult(folder, objs, table, best, budget)
 
 
-def trials_table(study, objs) -> pd.DataFrame:
+def trials_table(study, objs, budget: float | None = None) -> pd.DataFrame:
     """One row per complete trial: its levers, objectives, spend, feasibility and whether it is best."""
     from optuna.trial import TrialState
 
@@ -313,7 +259,8 @@ def trials_table(study, objs) -> pd.DataFrame:
     for t in done:
         row = {"trial": t.number, **t.params}
         row.update({k: v for k, v in zip((k for k, _ in objs), t.values)})
-        row.update(spend=t.user_attrs.get("spend"), feasible=t.user_attrs.get("constraint", 0.0) <= 0.0)
+        spend = t.user_attrs.get("spend")
+        row.update(spend=spend, feasible=budget is None or spend <= budget)
         row["best"] = t.number in best and row["feasible"]
         rows.append(row)
     return pd.DataFrame(rows)
@@ -332,7 +279,7 @@ def _confirm(base, table, objs, ranges, reps, steps, executor, workers, dask_add
     if best.empty:
         return best.assign(scenario_file=pd.Series(dtype=str))
     seeds = [replication_seed(r) for r in range(reps * CONFIRM)]
-    settings = [{r.key: _native(row[r.key]) for r in ranges} for _, row in best.iterrows()]
+    settings = [{r.name: native(row[r.name]) for r in ranges} for _, row in best.iterrows()]
     results = run_many([(base.with_params(s), seeds, steps) for s in settings], executor=executor, workers=workers,
                        progress=False, fn=evaluate, dask_address=dask_address)  # fmt: skip
     out = best.copy()
@@ -349,7 +296,3 @@ def _confirm(base, table, objs, ranges, reps, steps, executor, workers, dask_add
         files.append(path.name)
     out["scenario_file"] = files
     return out
-
-
-def _native(v):
-    return v.item() if isinstance(v, np.generic) else v

@@ -133,9 +133,9 @@ def plan_robust(policies, uncertain, futures=16, reps=1, steps=None, params=None
     names = [sc.name for sc in loaded]
     if len(set(names)) != len(names):
         raise InputError(f"policies {', '.join(names)}: a policy is named twice; expected distinct names")
-    ranges = check_params(loaded[0], uncertain, steps)
+    ranges = check_params(loaded[0], uncertain, steps, "--uncertain")
     for sc in loaded[1:]:
-        check_params(sc, uncertain, steps)
+        check_params(sc, uncertain, steps, "--uncertain")
     n_runs = len(loaded) * futures * reps
     if n_runs > MAX_RUNS:
         raise InputError(

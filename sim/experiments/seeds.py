@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.config.limits import MAX_SEED  # noqa: F401 -- the one home; imported from here too
 from sim.io.errors import check_int
-
-MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
 
 
 def replication_seed(rep: int, base: int = 0) -> int:
