@@ -119,7 +119,7 @@ def test_a_finished_run_is_moved_into_place(tmp_path, capsys):
     assert main(["run", "baseline", "--steps", "2", *TINY, "--out", str(out), "--no-progress"]) == 0
     assert (out / "report.html").exists() and (out / "steps.csv").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["done"]
-    assert f"wrote {out}" in capsys.readouterr().out or "report.html" in capsys.readouterr().out
+    assert f"wrote {out / 'report.html'}" in capsys.readouterr().out  # the final place, not the staging folder
 
 
 def test_a_sweep_over_listed_values(tmp_path, capsys):
