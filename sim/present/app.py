@@ -3,31 +3,31 @@
     python run.py app [--port 8765] [--host 127.0.0.1] [--scenario baseline]
 
 serves this module with Solara (``solara run sim.present.app:Page``) and prints its address. The page
-shows, live and step by step:
+shows, live and every week:
 
-* the organization as a network: employees grouped by team (managers in the middle of their
-  team), coloured by knowledge (share of items right); the stores -- each team's repository, the
-  knowledge base and the CRM database -- as extra nodes; R&D and production, suppliers,
-  universities and consultancies around it;
-* customers: a sample coloured by satisfaction (churned ones as grey crosses) and counts by status;
+* first, this week's knowledge flows: one bar per channel (readable names, one linear scale),
+  coloured by its SECI mode; the summary (profit with its margin, the horizon) and an inspector of
+  any agent's state -- what it knows, overall and by domain, and every declared column;
 * the customer KPIs (retention, satisfaction, relational capital), knowledge per level and the
   knowledge gap over time;
-* first, this week's knowledge flows: one bar per channel (readable names, one linear scale),
-  coloured by its SECI mode, in HTML; the summary (profit with its margin, the horizon) and an
-  inspector of any agent's state beside them.
+* the organization: employees grouped by team (managers in the middle of their team), each team's
+  repository, the knowledge base and the CRM database, R&D and production, suppliers, universities
+  and consultancies, all coloured by knowledge; and a sample of customers by relationship and
+  satisfaction. Hover any of them for a tip, click it to inspect it.
+
+Everything is drawn by the browser (HTML and SVG, :mod:`sim.present.app_pictures`), so a week costs
+the server the model's step and a few milliseconds: Play runs at ~8 weeks a second.
 
 The sidebar holds Mesa's ModelController (Reset, Play, Step) and the controls: a scenario chooser,
-the seed, every policy lever and the main environment parameters, each slider's value always shown
-and each control explained by its declaration's text. Every value is checked on the server
-(:func:`check_inputs`): a refused one is a message in the page, never a traceback. Reset starts a new
-``AppModel`` -- the thin subclass of ``CRMKnowledgeModel`` that takes these flat keyword arguments
-and stops Play at the scenario's horizon. The matplotlib pictures take turns to be redrawn, so Play
-runs at about 5 weeks a second (``SERIES_EVERY``).
+the seed, every policy lever and the main environment parameters, each slider's value always shown,
+each control explained by its declaration's text and marked *pending* once changed until Reset
+applies it. Every value is checked on the server (:func:`check_inputs`): a refused one is a message
+in the page, never a traceback. Reset starts a new ``AppModel`` -- the thin subclass of
+``CRMKnowledgeModel`` that takes these flat keyword arguments and stops Play at the scenario's horizon.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import socket
@@ -35,13 +35,11 @@ import subprocess
 import sys
 import warnings
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import solara
-from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 # Mesa 3.3.1's ComponentsView trips Solara's hook checker, and Solara warns about cookies on plain
 # http on every page load; neither matters for a local app.
@@ -52,12 +50,19 @@ from mesa.visualization import Slider  # noqa: E402
 from mesa.visualization.solara_viz import ModelController, ShowSteps  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
-from sim.agents import CustomerStatus, Level  # noqa: E402
 from sim.engine.channels import CHANNELS, SECI_MODES  # noqa: E402
-from sim.engine.knowledge import proportion_correct  # noqa: E402
 from sim.engine.levers import LEVERS as DECLARED_LEVERS  # noqa: E402
 from sim.engine.levers import UNCERTAINTIES  # noqa: E402
 from sim.model import CRMKnowledgeModel  # noqa: E402
+from sim.present.app_pictures import (  # noqa: E402
+    STORE_NAMES,
+    customer_map,
+    known_by_domain,
+    line_chart,
+    network_layout,
+    organization_lines,
+    organization_map,
+)
 
 SCENARIO_ENV = "CRM_APP_SCENARIO"  # how `run.py app --scenario` reaches the served module
 APP_CUSTOMERS = 2000  # default market size in the app: small, so each step is quick
@@ -72,8 +77,6 @@ SECI_COLORS = {
     "combination": "#7570b3",
     "internalization": "#e7298a",
 }
-KNOWLEDGE_CMAP = "viridis"
-SATISFACTION_CMAP = "RdYlGn"
 
 
 def default_scenario() -> str:
@@ -174,8 +177,10 @@ class AppModel(CRMKnowledgeModel):
         sc, params, seed, errors = check_inputs(values)
         self.input_errors: list[str] = errors  # values the page refused, shown in the summary
         super().__init__(scenario=sc, params=params, rng=seed if rng is None else rng)
+        self.controls = values  # what the page asked for: a control that differs is pending until Reset
         self.horizon = int(self.scenario.steps)
         self.layout = network_layout(self)
+        self.layout_lines = organization_lines(self, self.layout)  # the ties do not move
 
     def step(self):
         """One week; Play stops at the scenario's horizon (Mesa's play loop stops when ``running`` is False)."""
@@ -243,301 +248,48 @@ def explanation(name: str) -> str:
     return SCHEMA[key].help + (f"; {effect}" if effect else "")
 
 
-# --- the pictures -------------------------------------------------------------------------------
+# --- the pictures (drawn by the browser: sim/present/app_pictures.py) ---------------------------
 
 
-def network_layout(model: CRMKnowledgeModel) -> dict[str, np.ndarray]:
-    """Fixed positions: teams on a circle (manager in the middle, members around it), each team's
-    repository outside its team, the knowledge base and CRM database in the centre, R&D and
-    production on the left, suppliers and outside sources on the right."""
-    E = model.employees
-    n_teams = model.teams.beliefs.shape[0]
-    angle = 2 * np.pi * np.arange(n_teams) / max(n_teams, 1) + np.pi / 2
-    centre = np.column_stack([np.cos(angle), np.sin(angle)])
-    radius = 0.2 + 0.05 * min(1.0, E.team.size / max(n_teams, 1) / 40)
-    pos = np.zeros((E.team.size, 2))
-    for t in range(n_teams):
-        rows = np.flatnonzero(E.team == t)
-        managers = rows[E.level[rows] == int(Level.MANAGER)]
-        others = rows[E.level[rows] != int(Level.MANAGER)]
-        pos[managers] = centre[t]
-        a = 2 * np.pi * np.arange(others.size) / max(others.size, 1)
-        pos[others] = centre[t] + radius * np.column_stack([np.cos(a), np.sin(a)])
-    n_sup, n_src = model.suppliers.beliefs.shape[0], model.sources.beliefs.shape[0]
-    right = np.linspace(1.0, -1.0, n_sup + n_src) if n_sup + n_src > 1 else np.zeros(n_sup + n_src)
-    return {
-        "employees": pos,
-        "repositories": 1.5 * centre,
-        "stores": np.array([[0.0, 0.15], [0.0, -0.15]]),  # knowledge base, CRM database
-        "units": np.array([[-2.2, 0.35], [-2.2, -0.35]]),  # R&D, production
-        "suppliers": np.column_stack([np.full(n_sup, 2.2), right[:n_sup]]),
-        "sources": np.column_stack([np.full(n_src, 2.2), right[n_sup:]]),
-    }
+@solara.component_vue("agent_map.vue")
+def AgentMap(picture: dict, event_pick: Callable[[list], None] = None):  # noqa: RUF013 -- solara's callback
+    """A map of agents drawn as SVG in the browser: hover a point for its tip, click an agent to pick it."""
 
 
-def _edges(model, pos) -> np.ndarray:
-    """Segments of the social network's ties (its nodes are employee rows)."""
-    return pos[np.array(model.network.edges(), dtype=np.int64).reshape(-1, 2)]
-
-
-def draw_organization(model: CRMKnowledgeModel) -> Figure:
-    """The organization as a network, every knowledge holder coloured by its share of items right."""
-    from matplotlib.collections import LineCollection
-
-    layout = getattr(model, "layout", None) or network_layout(model)
-    reality = model.reality
-    fig = Figure(figsize=(7.5, 5.2))
-    ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.95, bottom=0.02)  # fixed: constrained layout is slow
-    norm = Normalize(0.0, 1.0)
-    emp = layout["employees"]
-    ax.add_collection(LineCollection(_edges(model, emp), colors="#bbbbbb", linewidths=0.4, zorder=1))
-    E = model.employees
-    know = proportion_correct(E.beliefs, reality)
-    manager = E.level == int(Level.MANAGER)
-    # store links: team -> repository, repositories -> knowledge base, CRM database -> knowledge base
-    links = [
-        [
-            emp[np.flatnonzero(manager & (E.team == t))[0]]
-            if (manager & (E.team == t)).any()
-            else layout["repositories"][t],
-            layout["repositories"][t],
-        ]
-        for t in range(layout["repositories"].shape[0])
-    ]
-    links += [[layout["stores"][1], layout["stores"][0]]]
-    links += [[u, layout["stores"][0]] for u in layout["units"]]
-    links += [[s, layout["units"][1]] for s in layout["suppliers"]]
-    links += [[s, layout["stores"][0]] for s in layout["sources"]]
-    ax.add_collection(LineCollection(np.array(links), colors="#999999", linewidths=0.6, linestyles="dashed", zorder=1))
-    sc = ax.scatter(
-        emp[~manager, 0],
-        emp[~manager, 1],
-        c=know[~manager],
-        cmap=KNOWLEDGE_CMAP,
-        norm=norm,
-        s=22,
-        edgecolors="white",
-        linewidths=0.3,
-        zorder=3,
-    )
-    ax.scatter(
-        emp[manager, 0],
-        emp[manager, 1],
-        c=know[manager],
-        cmap=KNOWLEDGE_CMAP,
-        norm=norm,
-        s=70,
-        edgecolors="black",
-        linewidths=0.8,
-        zorder=4,
-    )
-    holders = [
-        ("repositories", proportion_correct(model.teams.beliefs, reality), "s", 80),
-        (
-            "stores",
-            np.array([proportion_correct(model.kb, reality), proportion_correct(model.crm_db, reality)]),
-            "D",
-            140,
-        ),
-        ("units", proportion_correct(model.units.beliefs, reality), "p", 160),
-        ("suppliers", proportion_correct(model.suppliers.beliefs, reality), "^", 90),
-        ("sources", proportion_correct(model.sources.beliefs, reality), "*", 220),
-    ]
-    for key, values, marker, size in holders:
-        xy = layout[key]
-        if xy.shape[0]:
-            ax.scatter(
-                xy[:, 0],
-                xy[:, 1],
-                c=values,
-                cmap=KNOWLEDGE_CMAP,
-                norm=norm,
-                marker=marker,
-                s=size,
-                edgecolors="black",
-                linewidths=0.8,
-                zorder=5,
-            )
-    label = dict(fontsize=7, ha="center", zorder=6)
-    ax.text(0, 0.28, "knowledge base", va="bottom", **label)
-    ax.text(0, -0.28, "CRM database", va="top", **label)
-    for (x, y), name in zip(layout["units"], ["R&D", "production"]):
-        ax.text(x, y - 0.14, name, va="top", **label)
-    if layout["suppliers"].shape[0]:
-        ax.text(2.2, layout["suppliers"][:, 1].max() + 0.14, "suppliers", va="bottom", **label)
-    for (x, y), kind in zip(layout["sources"], model.sources.kind):
-        ax.text(x, y - 0.14, str(kind), va="top", **label)
-    legend = [
-        Line2D([], [], marker="o", ls="", color="grey", label="employee"),
-        Line2D([], [], marker="o", ls="", color="grey", mec="black", ms=9, label="manager"),
-        Line2D([], [], marker="s", ls="", color="grey", mec="black", label="team repository"),
-        Line2D([], [], marker="D", ls="", color="grey", mec="black", label="KB / CRM database"),
-        Line2D([], [], marker="p", ls="", color="grey", mec="black", ms=9, label="R&D / production"),
-        Line2D([], [], marker="^", ls="", color="grey", mec="black", label="supplier"),
-        Line2D([], [], marker="*", ls="", color="grey", mec="black", ms=11, label="university / consultancy"),
-    ]
-    ax.legend(handles=legend, loc="lower center", bbox_to_anchor=(0.5, -0.02), ncol=4, fontsize=7, frameon=False)
-    fig.colorbar(sc, ax=ax, shrink=0.7, label="knowledge (share of items right)")
-    ax.set_xlim(-2.6, 2.6)
-    ax.set_ylim(-1.95, 1.75)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.set_title(f"Organization at week {model.steps}: employees by team, stores and partners", fontsize=10)
-    return fig
-
-
-def customer_sample(model: CRMKnowledgeModel, size: int = 400) -> np.ndarray:
-    """Rows of an evenly spread sample of the customers won so far (no random draws)."""
-    n = model.n_customers
-    return np.arange(0, n, max(1, n // size)) if n else np.empty(0, dtype=np.int64)
-
-
-def draw_customers(model: CRMKnowledgeModel) -> Figure:
-    """A sample of customers by relationship strength and satisfaction, and counts by status."""
-    C = model.customers
-    rows = customer_sample(model)
-    status = C.status[rows]
-    active = rows[status == int(CustomerStatus.ACTIVE)]
-    churned = rows[status == int(CustomerStatus.CHURNED)]
-    fig = Figure(figsize=(7.5, 4.2))
-    ax, bx = fig.subplots(1, 2, width_ratios=[3, 1.2])
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.16, wspace=0.4)
-    ax.scatter(
-        C.relationship[churned],
-        C.satisfaction[churned],
-        marker="x",
-        s=14,
-        color="#9e9e9e",
-        linewidths=0.8,
-        label="churned",
-    )
-    sc = ax.scatter(
-        C.relationship[active],
-        C.satisfaction[active],
-        c=C.satisfaction[active],
-        cmap=SATISFACTION_CMAP,
-        norm=Normalize(-1.0, 1.0),
-        s=14,
-        edgecolors="none",
-        label="active",
-    )
-    fig.colorbar(sc, ax=ax, label="satisfaction", shrink=0.8)
-    # half of a customer at this satisfaction refers others (the referral propensity's midpoint)
-    ax.axhline(float(model.scenario.get("market.referral_midpoint")), color="#555555", lw=0.6, ls=":")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_xlabel("relationship strength")
-    ax.set_ylabel("satisfaction")
-    ax.legend(loc="lower right", fontsize=7)
-    ax.set_title(f"Customers (sample of {rows.size})", fontsize=10)
-    s = model.stats
-    prospects = s["prospects"]
-    counts = [s["active_customers"], s["churned_total"], prospects]
-    bars = bx.bar(["active", "churned", "prospects"], counts, color=["#1a9850", "#9e9e9e", "#74add1"])
-    bx.bar_label(bars, fontsize=7)
-    bx.tick_params(axis="x", labelsize=8, rotation=30)
-    bx.set_title("by status", fontsize=10)
-    return fig
-
-
-def _series(model, columns) -> dict[str, list]:
+def customer_kpi_chart(model) -> str:
+    """Retention (annualized), satisfaction and relational capital over the weeks (SVG)."""
     data = model.datacollector.model_vars
-    return {c: data[c] for c in columns}
+    series = [
+        ("retention (annual)", data["retention_rate"], "#1a9850", False),
+        ("satisfaction", data["satisfaction_mean"], "#d73027", False),
+        ("relational capital", data["relational_capital"], "#4575b4", False),
+    ]
+    low = min(-0.1, float(np.nanmin(data["satisfaction_mean"])) - 0.05)
+    return line_chart("Customers: retention, satisfaction, relational capital", data["step"], series, (low, 1.02))
 
 
-def _time_axes(ax, model):
-    ax.set_xlabel("week")
-    ax.set_xlim(0, max(10, model.steps))
-    ax.grid(alpha=0.3)
-
-
-def _series_figure() -> Figure:
-    """A figure for one time-series panel, with room below for its legend (fixed margins: quick)."""
-    fig = Figure(figsize=(6.0, 3.6))
-    fig.subplots_adjust(left=0.1, right=0.97, top=0.91, bottom=0.3)
-    return fig
-
-
-def draw_customer_kpis(model: CRMKnowledgeModel) -> Figure:
-    """Retention (annualized), satisfaction and relational capital over time."""
-    cols = {
-        "retention_rate": ("retention (annual)", "#1a9850"),
-        "satisfaction_mean": ("satisfaction", "#d73027"),
-        "relational_capital": ("relational capital", "#4575b4"),
-    }
-    data = _series(model, cols)
-    steps = model.datacollector.model_vars["step"]
-    fig = _series_figure()
-    ax = fig.add_subplot()
-    for c, (label, color) in cols.items():
-        ax.plot(steps, data[c], label=f"{label}: {data[c][-1]:.2f}", color=color)
-    ax.set_ylim(min(-0.1, min(np.nanmin(data["satisfaction_mean"]), 0) - 0.05), 1.02)
-    _time_axes(ax, model)
-    fig.legend(loc="lower center", fontsize=8, ncol=3, frameon=False)
-    ax.set_title("Customers: retention, satisfaction, relational capital", fontsize=10)
-    return fig
-
-
-def draw_knowledge(model: CRMKnowledgeModel) -> Figure:
-    """Knowledge per level (share of items right) and the front line's knowledge gap."""
-    cols = {
-        "knowledge_individual": ("individuals", "#440154"),
-        "knowledge_team": ("team repositories", "#21918c"),
-        "knowledge_org": ("knowledge base", "#fde725"),
-        "knowledge_gap": ("knowledge gap", "#d62728"),
-    }
-    data = _series(model, cols)
-    steps = model.datacollector.model_vars["step"]
-    fig = _series_figure()
-    ax = fig.add_subplot()
-    for c, (label, color) in cols.items():
-        ax.plot(
-            steps,
-            data[c],
-            label=f"{label}: {data[c][-1]:.2f}",
-            color=color,
-            ls="--" if c == "knowledge_gap" else "-",
-            lw=1.6,
-        )
-    ax.set_ylim(0, 1.02)
-    ax.set_ylabel("share of items")
-    _time_axes(ax, model)
-    fig.legend(loc="lower center", fontsize=8, ncol=2, frameon=False)
-    ax.set_title("Knowledge per level and the knowledge gap", fontsize=10)
-    return fig
+def knowledge_chart(model) -> str:
+    """Knowledge per level (share of items right) and the front line's knowledge gap (SVG)."""
+    data = model.datacollector.model_vars
+    series = [
+        ("individuals", data["knowledge_individual"], "#440154", False),
+        ("team repositories", data["knowledge_team"], "#21918c", False),
+        ("knowledge base", data["knowledge_org"], "#d4b000", False),
+        ("knowledge gap", data["knowledge_gap"], "#d62728", True),
+    ]
+    return line_chart("Knowledge per level and the knowledge gap", data["step"], series, (0.0, 1.02), "share of items")
 
 
 def channel_label(channel) -> str:
     """A channel's readable name: its words and what it connects (both from its declaration)."""
     arrows = channel.mechanism.replace("<->", "↔").replace("->", "→")
-    return f"{channel.name.replace('_', ' ').capitalize()}: {arrows}"
+    words = channel.name.replace("_", " ").replace("crm", "CRM")
+    return f"{words[0].upper()}{words[1:]}: {arrows}"
 
 
 # --- the page -----------------------------------------------------------------------------------
 
-PLAY_INTERVAL_MS = 50  # pause between weeks on Play; drawing takes longer than the model's ~5 ms step
-# Weeks between redraws: each matplotlib picture costs 50-120 ms to draw (mostly its text), the model's
-# step ~5 ms, so the pictures take turns; the flows and the summary are HTML, new every week.
-SERIES_EVERY = 2
-REDRAW_EVERY = 4  # the organization and the customers
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-@solara.component
-def Chart(model, draw, every: int = 1, phase: int = 0):
-    """A picture of ``model``, redrawn every ``every`` weeks (offset by ``phase`` so the costly pictures
-    take turns) and at the horizon. PNG, not SVG: smaller and quicker to make."""
-    update_counter.get()
-    week = model.steps
-    at = week if week >= getattr(model, "horizon", week + 1) else (week + phase) // every
-    png = solara.use_memo(lambda: _png(draw(model)), [model, at])
-    solara.Image(png, width="100%")
+PLAY_INTERVAL_MS = 50  # pause between weeks on Play (the model steps in ~5 ms, the page draws the rest)
 
 
 def flow_rows(model) -> list[tuple[str, str, str, int]]:
@@ -623,10 +375,12 @@ def Summary(model):
     solara.HTML(tag="div", unsafe_innerHTML="<br>".join(summary_lines(model)), style="padding: 8px; line-height: 1.5")
 
 
-# What can be inspected: label -> the model's list of agent views (row order).
+# What can be inspected: label -> the model's list of agent views (row order); the knowledge base and
+# the CRM database are stores, not agents, and are read from the model's arrays (STORE_NAMES).
 INSPECTABLE = {
     "employee": "employee_agents",
     "team": "team_agents",
+    "knowledge store": None,
     "customer": "customer_agents",
     "R&D / production": "unit_agents",
     "supplier": "supplier_agents",
@@ -634,63 +388,130 @@ INSPECTABLE = {
 }
 
 
+def inspectable_count(model, kind: str) -> int:
+    return len(STORE_NAMES) if INSPECTABLE[kind] is None else len(getattr(model, INSPECTABLE[kind]))
+
+
+def picked_agent(value) -> tuple[str, int] | None:
+    """``[kind, row]`` as a page sent it (a click on a map), checked: None unless ``kind`` is inspectable
+    and ``row`` a whole number (the row is clipped to the model's rows when shown)."""
+    try:
+        kind, row = value
+        if kind in INSPECTABLE and not isinstance(row, bool) and float(row) == int(row):
+            return str(kind), int(row)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return None
+
+
 def agent_state(model, kind: str, row: int) -> list[tuple[str, str, str]]:
-    """(name, value, meaning) of one agent's state: its knowledge and every declared column
-    (:func:`sim.agents.state_columns`, whose docs say what each means)."""
+    """(name, value, meaning) of one agent's state: what it knows (overall and by domain) and every
+    declared column (:func:`sim.agents.state_columns`, whose docs say what each means). ``row`` is
+    clipped to the agents there are."""
     from sim.agents import state_columns
 
-    agents = getattr(model, INSPECTABLE[kind])
-    agent = agents[min(max(int(row), 0), len(agents) - 1)]
+    row = min(max(int(row), 0), inspectable_count(model, kind) - 1)
+    if INSPECTABLE[kind] is None:
+        beliefs = (model.kb, model.crm_db)[row]
+        return [
+            ("store", STORE_NAMES[row], "explicit knowledge the whole firm can look up"),
+            ("knowledge", f"{known_share(model, beliefs):.2f}", "share of items this store gets right"),
+            ("knows", known_by_domain(model, beliefs), "share right per knowledge domain"),
+            ("recorded", f"{np.mean(beliefs != 0):.2f}", "share of items it holds any record of"),
+        ]
+    agent = getattr(model, INSPECTABLE[kind])[row]
     out = [("id", str(agent.unique_id), f"row {agent.row} of the model's {agent.table}")]
     out.append(("knowledge", f"{agent.knowledge:.2f}", "share of items this holder gets right"))
+    out.append(("knows", known_by_domain(model, agent.beliefs), "share right per knowledge domain"))
     for col in state_columns(type(agent)):
         value = getattr(agent, col.name)
-        shown = value.name.lower() if hasattr(value, "name") else f"{value:.2f}" if isinstance(value, float) else value
+        shown = (
+            value.name.lower().replace("_", " ")
+            if hasattr(value, "name")
+            else f"{value:.2f}"
+            if isinstance(value, float)
+            else value
+        )
         out.append((col.name.replace("_", " "), str(shown), col.doc))
     return out
 
 
+def known_share(model, beliefs) -> float:
+    from sim.engine.knowledge import proportion_correct
+
+    return float(proportion_correct(beliefs, model.reality))
+
+
 @solara.component
-def Inspect(model):
-    """One agent's state in a small table: choose its kind and its row."""
+def Inspect(model, picked: solara.Reactive[tuple[str, int]]):
+    """One agent's state in a small table: the one clicked on a map, or chosen by kind and row."""
     from html import escape
 
     update_counter.get()
-    kind = solara.use_reactive("employee")
-    row = solara.use_reactive(0)
-    n = len(getattr(model, INSPECTABLE[kind.value]))
-    with solara.Card("Inspect an agent"):
+    kind, row = picked.value
+    n = inspectable_count(model, kind)
+    with solara.Card("Inspect an agent (or click one on a map)"):
         with solara.Row():
-            solara.Select("Kind", values=list(INSPECTABLE), value=kind)
-            solara.InputInt(f"Row (0-{n - 1})", value=row)
+            solara.Select("Kind", values=list(INSPECTABLE), value=kind, on_value=lambda k: picked.set((k, 0)))
+            solara.InputInt(f"Row (0-{n - 1})", value=row, on_value=lambda r: picked.set((kind, int(r or 0))))
         if n:
             cells = "".join(
                 f"<tr><td><b>{escape(k)}</b></td><td>{escape(v)}</td><td><small>{escape(d)}</small></td></tr>"
-                for k, v, d in agent_state(model, kind.value, row.value)
+                for k, v, d in agent_state(model, kind, row)
             )
-            solara.HTML(tag="table", unsafe_innerHTML=cells, style="font-size: 0.85em")
+            solara.HTML(tag="table", unsafe_innerHTML=cells, style="font-size: 0.85em", classes=["crm-inspector"])
 
 
 @solara.component
 def Dashboard(model):
-    """This week's flows and the summary first, then the pictures (redrawn in turns, see SERIES_EVERY)."""
-    with solara.Columns([3, 2]):
+    """This week's flows, the summary and the inspector first, then the pictures -- all drawn by the
+    browser, so all are new every week. Side by side on a wide screen, stacked below ~1260 px."""
+    update_counter.get()
+    picked = solara.use_reactive(("employee", 0))
+
+    def pick(value):
+        agent = picked_agent(value)
+        if agent is not None:
+            picked.set(agent)
+
+    with solara.ColumnsResponsive(12, large=[7, 5]):
         Flows(model)
         with solara.Column():
             Summary(model)
-            Inspect(model)
-    with solara.Columns([1, 1]):
-        Chart(model, draw_customer_kpis, SERIES_EVERY, 0)
-        Chart(model, draw_knowledge, SERIES_EVERY, 1)
-    with solara.Columns([1, 1]):
-        Chart(model, draw_organization, REDRAW_EVERY, 0)
-        Chart(model, draw_customers, REDRAW_EVERY, 2)
+            Inspect(model, picked)
+    with solara.ColumnsResponsive(12, large=[6, 6]):
+        solara.HTML(tag="div", unsafe_innerHTML=customer_kpi_chart(model), classes=["crm-chart"])
+        solara.HTML(tag="div", unsafe_innerHTML=knowledge_chart(model), classes=["crm-chart"])
+    with solara.ColumnsResponsive(12, large=[6, 6]):
+        org = organization_map(model, model.layout, picked.value)
+        AgentMap(picture={**org, "lines": model.layout_lines}, event_pick=pick)
+        AgentMap(picture=customer_map(model, picked.value), event_pick=pick)
+
+
+def pending_changes(values: dict, running: dict) -> dict:
+    """Controls whose value differs from the one the running model was made with (name -> that
+    value): Reset applies them. Slider noise (0.30000000000000004) is not a change."""
+
+    def same(a, b):
+        if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+            return round(float(a), 6) == round(float(b), 6)
+        return str(a).strip() == str(b).strip()
+
+    return {name: running.get(name) for name, value in values.items() if not same(value, running.get(name))}
 
 
 @solara.component
-def ParameterInputs(values: solara.Reactive[dict]):
-    """Every control with its value always shown and its meaning beside it (from the declarations).
-    Choosing a scenario loads its values (Reset starts it); refused values are listed, never raised."""
+def ParameterInputs(values: solara.Reactive[dict], running: dict):
+    """Every control with its value always shown and its meaning beside it (from the declarations);
+    a control changed since the last Reset is marked pending. Choosing a scenario loads its values
+    (Reset starts it); refused values are listed, never raised."""
+    pending = pending_changes(values.value, running)
+    if pending:
+        solara.Warning(
+            f"{len(pending)} change{'s' * (len(pending) > 1)} pending: Reset starts a model with them",
+            dense=True,
+            classes=["crm-pending"],
+        )
     scenario = values.value.get("scenario")
     spec = solara.use_memo(lambda: model_params(scenario), [scenario])
 
@@ -715,6 +536,12 @@ def ParameterInputs(values: solara.Reactive[dict]):
             )
         else:
             solara.InputText(p["label"], value=str(value), on_value=setter(name), continuous_update=False)
+        if name in pending:
+            solara.Text(
+                f"pending until Reset (the running model has {pending[name]})",
+                style={"font-size": "0.8em", "color": "#e65100", "font-weight": "bold"},
+                classes=["crm-pending-control"],
+            )
         text = explanation(name)
         if text:
             solara.Text(text, style={"font-size": "0.75em", "color": "#666", "line-height": "1.2"})
@@ -750,7 +577,7 @@ def Page():
         with solara.Card("Information"):
             ShowSteps(model.value)
         with solara.Card("Model Parameters"):
-            ParameterInputs(values)
+            ParameterInputs(values, model.value.controls)
     Dashboard(model.value)
 
 
