@@ -245,6 +245,21 @@ def test_cli_refuses_bad_scenario_and_busy_port(capsys):
 # --- the real thing in a browser -------------------------------------------------------------
 
 
+SERVER: dict[str, int] = {}  # the app command's pid, for the tests that watch the server's CPU
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process (all its threads, ended ones too) and its children (Linux
+    /proc; the app command serves from a child)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += _cpu_seconds(int(child))
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -260,7 +275,7 @@ def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("app") / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "run.py", "app", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "run.py", "app", "--host", "127.0.0.1", "--port", str(port), "--max-sessions", "3"],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -282,6 +297,7 @@ def server(tmp_path_factory):
                 pytest.fail(f"the app server did not answer within {SERVER_START_TIMEOUT} s:\n{log.read_text()}")
             time.sleep(0.5)
         assert url in log.read_text()  # the command prints where it serves
+        SERVER["pid"] = proc.pid
         yield url
     finally:
         try:
@@ -476,5 +492,70 @@ def test_app_inspect_by_clicking_at_1024_px(server):
             page.get_by_text("Step: 1", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
             assert f"row {row} of the model's customers" in inspector.inner_text()
             assert "Traceback" not in page.inner_text("body")
+        finally:
+            browser.close()
+
+
+def test_play_stops_when_the_page_goes_away(server):
+    """A closed tab stops its model (issue 14): the server's CPU goes quiet at once, not at the horizon.
+    Played at the largest market (20,000 customers) with the default pause, the model would go on for
+    another ~10 s (to its horizon, week 104) if nothing stopped it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(server, timeout=PAGE_TIMEOUT_MS)
+            page.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
+            sliders = page.get_by_role("slider")
+            sliders.nth(sliders.count() - 1).focus()  # the largest market
+            sliders.nth(sliders.count() - 1).press("End")
+            page.get_by_role("button", name="Reset").click()
+            page.get_by_text("20000 initial customers", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
+            page.get_by_role("button", name="▶").click()
+            page.wait_for_function(
+                "parseInt(document.body.innerText.split('Step: ')[1]) >= 26", timeout=STEP_TIMEOUT_MS
+            )
+            before = _cpu_seconds(SERVER["pid"])
+            page.wait_for_timeout(1000)
+            playing = _cpu_seconds(SERVER["pid"]) - before  # 1 s of Play, weeks far from the horizon (104)
+            step = int(page.inner_text("body").split("Step: ")[1].split()[0])
+            assert step < 60, step
+            page.close()
+            time.sleep(0.5)
+            before = _cpu_seconds(SERVER["pid"])
+            time.sleep(3.0)
+            after_close = _cpu_seconds(SERVER["pid"]) - before
+        finally:
+            browser.close()
+    print(f"server CPU: {playing:.2f} s in 1 s of Play (week {step}), {after_close:.2f} s in 3 s after the tab closed")
+    assert after_close < 0.2, (playing, after_close)  # were Play going on: ~0.6 s (measured)
+
+
+def test_the_server_serves_a_limited_number_of_sessions(server):
+    """Beyond --max-sessions (3 here) a new tab gets a one-line message and no model; a tab that closes
+    makes room."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS)
+        try:
+            pages = []
+            for _ in range(3):
+                page = browser.new_context().new_page()
+                page.goto(server, timeout=PAGE_TIMEOUT_MS)
+                page.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
+                pages.append(page)
+            extra = browser.new_context().new_page()
+            extra.goto(server, timeout=PAGE_TIMEOUT_MS)
+            busy = extra.locator(".crm-busy")
+            busy.wait_for(timeout=PAGE_TIMEOUT_MS)
+            assert "its limit of 3" in busy.inner_text() and extra.get_by_text("Step: 0").count() == 0
+            assert extra.title() == "CRM knowledge transfer - busy"
+            pages[0].close()
+            time.sleep(1.0)
+            extra.reload()
+            extra.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
         finally:
             browser.close()

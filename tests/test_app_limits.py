@@ -42,3 +42,63 @@ def test_serving_beyond_this_machine_needs_an_explicit_flag(capsys):
     assert main(["app", "--host", "0.0.0.0", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "--public" in err and err.count("\n") == 1
+
+
+# --- sessions: the page gone, the work allowance, the number of sessions (sim/present/app_sessions.py) ---
+
+
+def test_play_stops_when_the_page_has_gone():
+    from sim.present.app_sessions import Session
+
+    page_there = [True]
+    m = AppModel(seed="1", initial_customers=500)
+    m.session = Session(connected=lambda: page_there[0])
+    m.step()
+    m.step()
+    page_there[0] = False
+    m.step()
+    assert m.steps == 2 and m.running is False and m.stopped == "the page has gone"
+    assert len(m.datacollector.get_model_vars_dataframe()) == 3  # rows 0..2: the refused week left no row
+
+
+def test_a_session_stops_at_its_work_allowance_with_a_message():
+    from sim.present.app import summary_lines
+    from sim.present.app_sessions import Session
+
+    session = Session(work_limit=10_000)
+    m = AppModel(seed="1", initial_customers=1000)
+    m.session = session
+    while m.running:
+        m.step()
+    assert 1 <= m.steps < 10 and session.work <= 10_000 and session.work + m.n_customers > 10_000
+    assert "allowance" in m.stopped and "reload the page" in m.stopped
+    assert any(line.startswith("<b style='color:#b00'>Stopped: this session") for line in summary_lines(m))
+    again = AppModel(seed="2", initial_customers=1000)  # Reset makes a new model; the session's allowance stays used
+    again.session = session
+    again.step()
+    assert again.steps == 0 and not again.running
+
+
+def test_the_server_admits_a_limited_number_of_sessions():
+    from sim.present.app_sessions import KERNELS_PER_SESSION, Sessions
+
+    sessions = Sessions(limit=2)
+    alive = {"a": True, "b": True, "c": True}
+    assert sessions.admit("a", lambda: alive["a"]) is None and sessions.admit("b", lambda: alive["b"]) is None
+    assert sessions.admit("a", lambda: True) is None  # the same tab again (a re-render) is not a new session
+    refusal = sessions.admit("c", lambda: alive["c"])
+    assert refusal and "limit of 2" in refusal and "\n" not in refusal
+    alive["a"] = False  # a closed tab no longer counts toward the sessions at once ...
+    assert sessions.admit("c", lambda: alive["c"]) is None
+    alive["b"] = alive["c"] = False
+    refused = [sessions.admit(str(i), lambda: False) for i in range(3 * KERNELS_PER_SESSION)]  # tabs that closed
+    assert len(sessions) == 2 * KERNELS_PER_SESSION and refused.count(None) == 2 * KERNELS_PER_SESSION - 3
+    sessions.release("a")
+    assert len(sessions) == 2 * KERNELS_PER_SESSION - 1
+
+
+def test_the_server_is_started_with_its_limits():
+    from sim.present.app import server_env
+
+    env = server_env("baseline", 5)
+    assert env["CRM_APP_MAX_SESSIONS"] == "5" and env["SOLARA_KERNEL_CULL_TIMEOUT"] == "2m"

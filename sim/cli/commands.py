@@ -442,7 +442,7 @@ def cli_app(args) -> int:
     print(
         f"Serving the CRM knowledge app (scenario {sc.name!r}) at http://{host}:{port}/  (Ctrl+C to stop)", flush=True
     )
-    return app.serve(args.scenario, args.host, port)
+    return app.serve(args.scenario, args.host, port, args.max_sessions)
 
 
 def cli_scenarios(args) -> int:

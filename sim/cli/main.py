@@ -309,6 +309,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
     p.add_argument("--scenario", default="baseline", help="the scenario the page starts with")
     p.add_argument("--public", action="store_true", help="allow a --host other than this machine (127.0.0.1)")
+    p.add_argument(
+        "--max-sessions",
+        type=bounded(1, 1000, "sessions"),
+        default=16,
+        help="browser tabs served at once; another tab gets a message (default 16)",
+    )
 
     p = sub.add_parser("scenarios", help="list the scenarios with their descriptions")
     p.add_argument(

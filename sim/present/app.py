@@ -63,6 +63,13 @@ from sim.present.app_pictures import (  # noqa: E402
     organization_lines,
     organization_map,
 )
+from sim.present.app_sessions import (  # noqa: E402
+    CULL_AFTER,
+    DEFAULT_MAX_SESSIONS,
+    MAX_SESSIONS_ENV,
+    Session,
+    open_session,
+)
 
 SCENARIO_ENV = "CRM_APP_SCENARIO"  # how `run.py app --scenario` reaches the served module
 APP_CUSTOMERS = 2000  # default market size in the app: small, so each step is quick
@@ -181,11 +188,19 @@ class AppModel(CRMKnowledgeModel):
         self.horizon = int(self.scenario.steps)
         self.layout = network_layout(self)
         self.layout_lines = organization_lines(self, self.layout)  # the ties do not move
+        self.session = Session()  # the page's session replaces it (app_sessions): page gone, work allowance
+        self.stopped: str | None = None  # why the model stopped before its horizon
 
     def step(self):
-        """One week; Play stops at the scenario's horizon (Mesa's play loop stops when ``running`` is False)."""
+        """One week; Play stops at the scenario's horizon, when the page has gone and when the session has
+        used its work allowance (Mesa's play loop stops when ``running`` is False)."""
         if self.steps > self.horizon:  # Mesa counted this step before calling: take it back
             self.steps = self.horizon
+            self.running = False
+            return
+        self.stopped = self.session.stop_reason(self.n_customers)
+        if self.stopped:
+            self.steps -= 1
             self.running = False
             return
         super().step()
@@ -355,6 +370,7 @@ def summary_lines(model) -> list[str]:
         f"<b>Scenario {escape(sc.name)}</b>, week {model.steps} of {horizon}"
         + (f" — <b>horizon reached: week {horizon}</b> (Reset to start again)" if model.steps >= horizon else ""),
         *(f"<span style='color:#b00'>{escape(e)}</span>" for e in getattr(model, "input_errors", [])),
+        *([f"<b style='color:#b00'>Stopped: {escape(model.stopped)}</b>"] if getattr(model, "stopped", None) else []),
         f"CRM maturity {model.maturity}, customers {escape(str(model.customer_role))}",
         f"Active customers <b>{s['active_customers']}</b> (won {s['acquired_total']}, lost {s['churned_total']})",
         f"Retention {s['retention_rate']:.1%} a year, satisfaction {s['satisfaction_mean']:+.2f}",
@@ -551,10 +567,22 @@ def ParameterInputs(values: solara.Reactive[dict], running: dict):
 
 @solara.component
 def Page():
-    """One model per browser session; the controls re-create it on Reset (Mesa's ModelController)."""
+    """One model per browser session, if the server has room for another (app_sessions)."""
+    session, refusal = solara.use_memo(open_session, [])
+    if refusal:
+        solara.Title("CRM knowledge transfer - busy")
+        solara.Error(refusal, classes=["crm-busy"])
+        return
+    Simulation(session)
+
+
+@solara.component
+def Simulation(session: Session):
+    """The page of one session; the controls re-create the model on Reset (Mesa's ModelController)."""
     initial = solara.use_memo(lambda: control_values(model_params()), [])
     values = solara.use_reactive(initial)
     model = solara.use_reactive(solara.use_memo(lambda: AppModel(**initial), []))
+    model.value.session = session  # every model of this session (Reset makes a new one) shares its allowance
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
     render_interval = solara.use_reactive(1)
     title = f"CRM knowledge transfer - {model.value.scenario.name}"
@@ -604,9 +632,11 @@ def server_command(host: str, port: int) -> list[str]:
     ]
 
 
-def server_env(scenario: str) -> dict[str, str]:
+def server_env(scenario: str, max_sessions: int = DEFAULT_MAX_SESSIONS) -> dict[str, str]:
     env = dict(os.environ)
     env[SCENARIO_ENV] = scenario
+    env[MAX_SESSIONS_ENV] = str(int(max_sessions))
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_AFTER)  # a closed tab's kernel goes after minutes, not 24 h
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home
     env.setdefault("MPLBACKEND", "Agg")
     return env
@@ -671,10 +701,10 @@ def check_address(host: str, port: int) -> int:
     return port or _free_port(host)
 
 
-def serve(scenario: str, host: str, port: int) -> int:
+def serve(scenario: str, host: str, port: int, max_sessions: int = DEFAULT_MAX_SESSIONS) -> int:
     """Run the Solara server of ``scenario`` until it exits; on Ctrl+C or SIGTERM stop it and raise
     KeyboardInterrupt. Returns the server's exit code."""
-    proc = subprocess.Popen(server_command(host, port), env=server_env(scenario))
+    proc = subprocess.Popen(server_command(host, port), env=server_env(scenario, max_sessions))
 
     def stop(signum, frame):  # a SIGTERM to `run.py app` stops the server too
         raise KeyboardInterrupt
