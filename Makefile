@@ -60,7 +60,7 @@ notebooks-html: $(LAB)
 	$(VENV)/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=1800 \
 		--ExecutePreprocessor.kernel_name=python3 --output-dir docs/notebooks notebooks/*.ipynb
 
-# Longer fuzzing than `make test` runs: 500 generated scenario files and option sets (FUZZ_EXAMPLES=N for more).
+# Longer fuzzing than `make test` runs: 500 generated scenario files, option sets and page events (FUZZ_EXAMPLES=N for more).
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py --hypothesis-show-statistics
 

@@ -1,5 +1,6 @@
 """Fuzzing (issue 14): generated scenario files and command-line options either work or are refused in one
-line with exit code 2 and nothing written -- never a traceback, never a runaway run.
+line with exit code 2 and nothing written -- never a traceback, never a runaway run; generated page events
+(controls, clicks, Play settings) never break the app's server.
 
 `make test` runs a small number of cases; `make fuzz` runs many more (FUZZ_EXAMPLES, default 500).
 The memory limit is lowered for these tests (CRM_SIM_MAX_MEMORY_GIB=0.25) so an accepted size stays small.
@@ -134,3 +135,64 @@ def test_generated_options_work_or_are_refused_in_one_line(tmp_path_factory, cap
         assert (out / "report.html").exists()
     else:
         assert not out.exists() or not any(out.iterdir()), argv
+
+
+# --- page events: whatever a browser sends the app's server (issue 14) ----------------------------------
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        huge,
+        st.integers(-(10**30), 10**30),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=200),
+    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@st.composite
+def page_controls(draw):
+    """The controls a page sends on Reset: any of them, each with any JSON value (a client is not bound by
+    its sliders), or a value near the declared range."""
+    from sim.present import app
+
+    names = draw(st.lists(st.sampled_from([*app.LEVERS, "initial_customers", "scenario", "seed"]), max_size=4))
+    out = {}
+    for name in names:
+        near = edges(app.LEVERS[name]) if name in app.LEVERS else st.sampled_from(["ckm", "km", 500, "7"])
+        out[name] = draw(st.one_of(near, json_values))
+    return out
+
+
+@settings(max_examples=EXAMPLES or 40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    page_controls(),
+    st.sampled_from(["employee", "knowledge store", "customer", "supplier"]),
+    json_values,
+    json_values,
+    json_values,
+)
+def test_generated_page_events_never_break_the_server(controls, kind, clicked, interval, redraw):
+    """A Reset with generated controls builds a model (refusals are one-line messages in the page), it
+    steps, the summary and the pending marks render; a generated click inspects an agent or nothing; the
+    Play interval and weeks per redraw stay within their sliders."""
+    from sim.present import app
+
+    m = app.AppModel(**{**controls, "initial_customers": controls.get("initial_customers", 300)})
+    event(f"{len(m.input_errors)} refused")
+    assert m.initial_customers <= app.APP_MAX_CUSTOMERS
+    assert all(isinstance(e, str) and e and "\n" not in e and len(e) < 400 for e in m.input_errors)
+    m.step()
+    lines = app.summary_lines(m)
+    assert lines[0].startswith("<b>Scenario ") and all("\n" not in line for line in lines)
+    app.pending_changes({**app.control_values(app.model_params()), **controls}, m.controls)
+    for value in (clicked, [clicked, clicked], [kind, clicked], [clicked, 0], [kind, -1], [kind, 10**30]):
+        agent = app.picked_agent(value)
+        if agent is not None:
+            event("a click inspects an agent")
+            assert app.agent_state(m, *agent)
+    assert 0 <= app.bounded_int(interval, 0, app.MAX_PLAY_INTERVAL_MS, 50) <= app.MAX_PLAY_INTERVAL_MS
+    assert 1 <= app.bounded_int(redraw, 1, app.MAX_WEEKS_PER_REDRAW, 1) <= app.MAX_WEEKS_PER_REDRAW

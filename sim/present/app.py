@@ -304,6 +304,8 @@ def channel_label(channel) -> str:
 
 # --- the page -----------------------------------------------------------------------------------
 
+MAX_PLAY_INTERVAL_MS = 500  # the sliders' ranges, enforced on the server (Mesa sleeps and loops on them)
+MAX_WEEKS_PER_REDRAW = 26
 PLAY_INTERVAL_MS = 50  # pause between weeks on Play (the model steps in ~5 ms, the page draws the rest)
 
 
@@ -420,6 +422,24 @@ def picked_agent(value) -> tuple[str, int] | None:
     return None
 
 
+def pick(picked: solara.Reactive, value) -> None:
+    """Inspect what the page picked (a click on a map, the kind or row boxes), if it is an agent."""
+    agent = picked_agent(value)
+    if agent is not None:
+        picked.set(agent)
+
+
+def bounded_int(value, lo: int, hi: int, default: int) -> int:
+    """A whole number a page sent, within ``[lo, hi]`` (``default`` if it is not a number at all)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    if number != number:  # NaN
+        return default
+    return int(min(max(number, lo), hi))
+
+
 def agent_state(model, kind: str, row: int) -> list[tuple[str, str, str]]:
     """(name, value, meaning) of one agent's state: what it knows (overall and by domain) and every
     declared column (:func:`sim.agents.state_columns`, whose docs say what each means). ``row`` is
@@ -468,8 +488,8 @@ def Inspect(model, picked: solara.Reactive[tuple[str, int]]):
     n = inspectable_count(model, kind)
     with solara.Card("Inspect an agent (or click one on a map)"):
         with solara.Row():
-            solara.Select("Kind", values=list(INSPECTABLE), value=kind, on_value=lambda k: picked.set((k, 0)))
-            solara.InputInt(f"Row (0-{n - 1})", value=row, on_value=lambda r: picked.set((kind, int(r or 0))))
+            solara.Select("Kind", values=list(INSPECTABLE), value=kind, on_value=lambda k: pick(picked, [k, 0]))
+            solara.InputInt(f"Row (0-{n - 1})", value=row, on_value=lambda r: pick(picked, [kind, r]))
         if n:
             cells = "".join(
                 f"<tr><td><b>{escape(k)}</b></td><td>{escape(v)}</td><td><small>{escape(d)}</small></td></tr>"
@@ -484,12 +504,6 @@ def Dashboard(model):
     browser, so all are new every week. Side by side on a wide screen, stacked below ~1260 px."""
     update_counter.get()
     picked = solara.use_reactive(("employee", 0))
-
-    def pick(value):
-        agent = picked_agent(value)
-        if agent is not None:
-            picked.set(agent)
-
     with solara.ColumnsResponsive(12, large=[7, 5]):
         Flows(model)
         with solara.Column():
@@ -500,8 +514,8 @@ def Dashboard(model):
         solara.HTML(tag="div", unsafe_innerHTML=knowledge_chart(model), classes=["crm-chart"])
     with solara.ColumnsResponsive(12, large=[6, 6]):
         org = organization_map(model, model.layout, picked.value)
-        AgentMap(picture={**org, "lines": model.layout_lines}, event_pick=pick)
-        AgentMap(picture=customer_map(model, picked.value), event_pick=pick)
+        AgentMap(picture={**org, "lines": model.layout_lines}, event_pick=lambda value: pick(picked, value))
+        AgentMap(picture=customer_map(model, picked.value), event_pick=lambda value: pick(picked, value))
 
 
 def pending_changes(values: dict, running: dict) -> dict:
@@ -592,9 +606,24 @@ def Simulation(session: Session):
     with solara.Sidebar(), solara.Column():
         with solara.Card("Controls"):
             solara.Div(style={"height": "18px"})  # room for the value shown above the thumb
-            solara.SliderInt("Play interval (ms)", value=play_interval, min=0, max=500, step=10, thumb_label="always")
+            solara.SliderInt(
+                "Play interval (ms)",
+                value=play_interval.value,
+                on_value=lambda v: play_interval.set(bounded_int(v, 0, MAX_PLAY_INTERVAL_MS, PLAY_INTERVAL_MS)),
+                min=0,
+                max=MAX_PLAY_INTERVAL_MS,
+                step=10,
+                thumb_label="always",
+            )
             solara.Div(style={"height": "18px"})
-            solara.SliderInt("Weeks per redraw", value=render_interval, min=1, max=26, thumb_label="always")
+            solara.SliderInt(
+                "Weeks per redraw",
+                value=render_interval.value,
+                on_value=lambda v: render_interval.set(bounded_int(v, 1, MAX_WEEKS_PER_REDRAW, 1)),
+                min=1,
+                max=MAX_WEEKS_PER_REDRAW,
+                thumb_label="always",
+            )
             ModelController(
                 model,
                 model_parameters=values,
