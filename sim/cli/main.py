@@ -340,6 +340,25 @@ def one_line(exc: BaseException) -> str:
     return " ".join(text[0].split()) if text else type(exc).__name__  # no control characters either
 
 
+def failed_write(exc: OSError) -> str:
+    """What a failed write means, in one line: a full disk, a file-size limit, no permission, or else."""
+    import errno
+    import re
+
+    code = exc.errno
+    if code is None:  # Arrow's write errors carry the errno only in their text
+        found = re.search(r"\[errno (\d+)\]", str(exc), re.IGNORECASE)
+        code = int(found.group(1)) if found else None
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return "cannot write: the disk is full; free some space or choose another --out"
+    if code == errno.EFBIG:
+        return f"cannot write: a file would pass this system's file-size limit (ulimit -f){where}"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write: permission denied{where}; choose another --out"
+    return f"cannot write: {one_line(exc)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command. Input errors: one line, exit 2. Unexpected errors and failed writes: one line, exit 1
     (``--debug`` shows the traceback). A closed pipe (``| head``) ends quietly."""
@@ -371,8 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 -- the one place that turns any fault into one line
         if args.debug:
             raise
-        what = "cannot write" if isinstance(exc, OSError) else f"unexpected {type(exc).__name__}"
-        print(f"error: {what}: {one_line(exc)} (run with --debug for the traceback)", file=sys.stderr)
+        what = failed_write(exc) if isinstance(exc, OSError) else f"unexpected {type(exc).__name__}: {one_line(exc)}"
+        print(f"error: {what} (run with --debug for the traceback)", file=sys.stderr)
         return 1
 
 
