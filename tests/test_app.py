@@ -154,6 +154,33 @@ def test_pictures_draw_every_holder_and_channel():
         assert seci == c.seci and app.SECI_COLORS[seci] in html
 
 
+def test_this_weeks_flows_are_drawn_on_the_organization():
+    """Every channel has a route on the map; a channel that moved beliefs this week is an arrow whose width
+    grows linearly with its count, coloured by its SECI mode, two-headed when it runs both ways; a quiet
+    channel draws nothing."""
+    from sim.present.app_pictures import FLOW_ROUTES, flow_arrows
+
+    assert set(FLOW_ROUTES) == {c.name for c in app.CHANNELS}
+    m = app.AppModel(scenario="ckm", initial_customers=500, seed=1)
+    for _ in range(3):
+        m.step()
+    arrows, labels = flow_arrows(m, m.layout, app.CHANNELS)
+    counts = {c.name: m.stats[f"transfers_{c.name}"] for c in app.CHANNELS}
+    assert [a["channel"] for a in arrows] == [c.name for c in app.CHANNELS if counts[c.name] > 0]
+    assert len(arrows) >= 5 and len(labels) == len(arrows)
+    top = max(counts.values())
+    seci = {c.name: c.seci for c in app.CHANNELS}
+    for a in arrows:
+        assert a["width"] == round(1.5 + 7.5 * counts[a["channel"]] / top, 1)
+        assert a["stroke"] == app.SECI_COLORS[seci[a["channel"]]] and a["both"] == FLOW_ROUTES[a["channel"]][2]
+        assert f"{counts[a['channel']]:,} beliefs changed this week" in a["tip"]
+    org = app.organization_map(m, m.layout, None, app.CHANNELS)
+    assert org["arrows"] == arrows and len(org["arrow_colors"]) == 4
+    for name in counts:  # a quiet week draws no arrows
+        m.stats[f"transfers_{name}"] = 0
+    assert flow_arrows(m, m.layout, app.CHANNELS) == ([], [])
+
+
 def test_a_click_from_the_page_is_checked_and_every_kind_inspectable():
     """What a page sends when an agent is clicked is checked on the server; every kind shows what it
     knows, overall and by domain."""
@@ -347,6 +374,12 @@ def test_app_in_headless_chromium(server, tmp_path):
             page.get_by_text("Customers at week 1", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
             after = [charts.nth(i).inner_html() for i in range(4)]
             assert all(a != b for a, b in zip(before, after)), "every picture is redrawn every week"
+            flows = page.locator("path.flow")  # this week's flows on the organization
+            assert flows.count() >= 3, flows.count()
+            flows.first.dispatch_event("mouseenter")
+            tip = page.locator(".crm-agent-tip")
+            tip.wait_for(timeout=STEP_TIMEOUT_MS)
+            assert "beliefs changed this week" in tip.inner_text()
             page.get_by_text("Knowledge flows at week 1", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
             assert "error in step" not in page.inner_text("body")
 
@@ -366,8 +399,8 @@ def test_app_in_headless_chromium(server, tmp_path):
                 page.evaluate("document.querySelectorAll('*').forEach(e => e.scrollTop = 0)")  # the flows first
                 page.wait_for_timeout(2000)
                 page.screenshot(path=str(ROOT / "docs" / "app.png"), full_page=True)
-                page.locator("path.agent[data-kind='employee'][data-row='12']").click()
-                maps = page.locator(".crm-agent-map").first
+                page.locator("path.agent[data-kind='customer']").last.click()
+                maps = page.locator(".crm-agent-map").last  # the customers, below the organization
                 maps.scroll_into_view_if_needed()
                 page.wait_for_timeout(1500)
                 page.screenshot(path=str(ROOT / "docs" / "app_maps.png"), full_page=True)
@@ -404,7 +437,7 @@ def test_app_for_class_in_headless_chromium(server):
             assert "the running model has 1" in page.locator(".crm-pending-control").first.inner_text()
             page.get_by_role("button", name="Reset").click()
             page.get_by_text("CRM maturity 2", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
-            assert page.locator(".crm-pending").count() == 0
+            page.locator(".crm-pending").wait_for(state="detached", timeout=STEP_TIMEOUT_MS)
 
             seed = page.get_by_label("Random seed")
             seed.fill("-5")
@@ -417,8 +450,7 @@ def test_app_for_class_in_headless_chromium(server):
             sliders.nth(1).press("End")
             page.get_by_role("button", name="▶").click()
             page.get_by_text("horizon reached: week 104", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
-            page.wait_for_timeout(1000)
-            assert "Step: 104" in page.inner_text("body")
+            page.get_by_text("Step: 104", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
             flows = page.get_by_text("Knowledge flows at week 104", exact=False)
             assert flows.count() == 1 and "Socialization" in page.inner_text("body")  # readable channel names
             assert page.get_by_role("button", name="Step").is_disabled()  # and Play: running is False

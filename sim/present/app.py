@@ -55,7 +55,9 @@ from sim.engine.levers import LEVERS as DECLARED_LEVERS  # noqa: E402
 from sim.engine.levers import UNCERTAINTIES  # noqa: E402
 from sim.model import CRMKnowledgeModel  # noqa: E402
 from sim.present.app_pictures import (  # noqa: E402
+    SECI_COLORS,
     STORE_NAMES,
+    channel_name,
     customer_map,
     known_by_domain,
     line_chart,
@@ -77,13 +79,6 @@ APP_CUSTOMERS = 2000  # default market size in the app: small, so each step is q
 # Control name -> dotted scenario key: every declared lever, then the environment (sim.engine.levers).
 LEVERS: dict[str, str] = {key.rsplit(".", 1)[-1]: key for key in (*(lv.key for lv in DECLARED_LEVERS), *UNCERTAINTIES)}
 SLIDER_MAX = {"environment.turbulence": (5.0, 0.1), "organization.employee_turnover": (0.6, 0.01)}  # (max, step)
-
-SECI_COLORS = {
-    "socialization": "#1b9e77",
-    "externalization": "#d95f02",
-    "combination": "#7570b3",
-    "internalization": "#e7298a",
-}
 
 
 def default_scenario() -> str:
@@ -298,8 +293,7 @@ def knowledge_chart(model) -> str:
 def channel_label(channel) -> str:
     """A channel's readable name: its words and what it connects (both from its declaration)."""
     arrows = channel.mechanism.replace("<->", "↔").replace("->", "→")
-    words = channel.name.replace("_", " ").replace("crm", "CRM")
-    return f"{words[0].upper()}{words[1:]}: {arrows}"
+    return f"{channel_name(channel)}: {arrows}"
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -500,22 +494,24 @@ def Inspect(model, picked: solara.Reactive[tuple[str, int]]):
 
 @solara.component
 def Dashboard(model):
-    """This week's flows, the summary and the inspector first, then the pictures -- all drawn by the
-    browser, so all are new every week. Side by side on a wide screen, stacked below ~1260 px."""
+    """This week's flows and the summary first; then the organization with this week's flows on it beside
+    the inspector (click an agent on a map) and the customer KPIs; then the customers beside knowledge
+    per level. All drawn by the browser, so all are new every week. Side by side on a wide screen,
+    stacked below ~1260 px."""
     update_counter.get()
     picked = solara.use_reactive(("employee", 0))
     with solara.ColumnsResponsive(12, large=[7, 5]):
         Flows(model)
-        with solara.Column():
-            Summary(model)
-            Inspect(model, picked)
-    with solara.ColumnsResponsive(12, large=[6, 6]):
-        solara.HTML(tag="div", unsafe_innerHTML=customer_kpi_chart(model), classes=["crm-chart"])
-        solara.HTML(tag="div", unsafe_innerHTML=knowledge_chart(model), classes=["crm-chart"])
-    with solara.ColumnsResponsive(12, large=[6, 6]):
-        org = organization_map(model, model.layout, picked.value)
+        Summary(model)
+    with solara.ColumnsResponsive(12, large=[7, 5]):
+        org = organization_map(model, model.layout, picked.value, CHANNELS)
         AgentMap(picture={**org, "lines": model.layout_lines}, event_pick=lambda value: pick(picked, value))
+        with solara.Column():
+            Inspect(model, picked)
+            solara.HTML(tag="div", unsafe_innerHTML=customer_kpi_chart(model), classes=["crm-chart"])
+    with solara.ColumnsResponsive(12, large=[7, 5]):
         AgentMap(picture=customer_map(model, picked.value), event_pick=lambda value: pick(picked, value))
+        solara.HTML(tag="div", unsafe_innerHTML=knowledge_chart(model), classes=["crm-chart"])
 
 
 def pending_changes(values: dict, running: dict) -> dict:

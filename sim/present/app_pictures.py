@@ -2,9 +2,11 @@
 is new every week and Play is limited by the model, not by drawing.
 
 * :func:`organization_map` and :func:`customer_map` return a *map* -- points (an SVG path each, with
-  a fill, a tip and, for an agent, its kind and row), lines, labels and a colour scale -- that the
-  page's ``AgentMap`` Vue component (``agent_map.vue``) draws as SVG. Hovering a point shows its tip;
-  clicking an agent opens it in the inspector.
+  a fill, a tip and, for an agent, its kind and row), lines, arrows, labels and a colour scale -- that
+  the page's ``AgentMap`` Vue component (``agent_map.vue``) draws as SVG. Hovering a point or an arrow
+  shows its tip; clicking an agent opens it in the inspector. This week's flows are arrows on the
+  organization (:func:`flow_arrows`, routed by :data:`FLOW_ROUTES`): width on one linear scale,
+  colour by SECI mode, named with their counts.
 * :func:`line_chart` returns a small SVG line chart (text) of series over the weeks.
 
 Coordinates are pixels of the SVG's view box (y grows downwards), rounded to 0.1 px to keep the
@@ -21,6 +23,12 @@ from matplotlib.ticker import MaxNLocator
 from sim.agents import CustomerStatus, Level
 from sim.engine.knowledge import proportion_correct
 
+SECI_COLORS = {  # one colour per SECI mode (Nonaka), in the flows' bars and arrows
+    "socialization": "#1b9e77",
+    "externalization": "#d95f02",
+    "combination": "#7570b3",
+    "internalization": "#e7298a",
+}
 KNOWLEDGE_CMAP = "viridis"
 SATISFACTION_CMAP = "RdYlGn"
 CHURNED_GREY = "#9e9e9e"
@@ -94,7 +102,7 @@ def known_by_domain(model, beliefs: np.ndarray) -> str:
 
 # --- the organization -----------------------------------------------------------------------------
 
-ORG_SIZE = (780, 600)  # view box (px): the layout's units times ORG_SCALE, with room for the legend
+ORG_SIZE = (780, 630)  # view box (px): the layout's units times ORG_SCALE, with room for the legend
 ORG_SCALE = 150.0  # px per layout unit
 ORG_ORIGIN = (2.6, 1.75)  # layout point drawn at (0, 0): x to the right, y upwards
 
@@ -102,7 +110,8 @@ ORG_ORIGIN = (2.6, 1.75)  # layout point drawn at (0, 0): x to the right, y upwa
 def network_layout(model) -> dict[str, np.ndarray]:
     """Fixed positions (layout units): teams on a circle (manager in the middle, members around it),
     each team's repository outside its team, the knowledge base and CRM database in the centre, R&D
-    and production on the left, suppliers and outside sources on the right."""
+    and production on the left with the suppliers below them, universities and consultancies on the
+    right above the customers."""
     E = model.employees
     n_teams = model.teams.beliefs.shape[0]
     angle = 2 * np.pi * np.arange(n_teams) / max(n_teams, 1) + np.pi / 2
@@ -117,14 +126,14 @@ def network_layout(model) -> dict[str, np.ndarray]:
         a = 2 * np.pi * np.arange(others.size) / max(others.size, 1)
         pos[others] = centre[t] + radius * np.column_stack([np.cos(a), np.sin(a)])
     n_sup, n_src = model.suppliers.beliefs.shape[0], model.sources.beliefs.shape[0]
-    right = np.linspace(1.0, -1.0, n_sup + n_src) if n_sup + n_src > 1 else np.zeros(n_sup + n_src)
     return {
         "employees": pos,
         "repositories": 1.5 * centre,
         "stores": np.array([[0.0, 0.15], [0.0, -0.15]]),  # knowledge base, CRM database
-        "units": np.array([[-2.2, 0.35], [-2.2, -0.35]]),  # R&D, production
-        "suppliers": np.column_stack([np.full(n_sup, 2.2), right[:n_sup]]),
-        "sources": np.column_stack([np.full(n_src, 2.2), right[n_sup:]]),
+        "units": np.array([[-2.25, 0.75], [-2.25, 0.1]]),  # R&D, production
+        "suppliers": np.column_stack([np.full(n_sup, -2.25), np.linspace(-0.45, -1.3, n_sup)]),  # by production
+        "sources": np.column_stack([np.full(n_src, 2.2), np.linspace(1.0, 0.35, n_src)]),
+        "customers": np.array([[2.2, -0.85]]),
     }
 
 
@@ -154,10 +163,13 @@ def organization_lines(model, layout: dict[str, np.ndarray]) -> list[dict]:
     ]
 
 
-def organization_map(model, layout: dict[str, np.ndarray], selected: tuple[str, int] | None = None) -> dict:
+def organization_map(
+    model, layout: dict[str, np.ndarray], selected: tuple[str, int] | None = None, channels=()
+) -> dict:
     """Every knowledge holder of the firm and its partners, coloured by its share of items right;
     employees, teams' repositories, the stores, R&D and production, suppliers and outside sources
-    can each be hovered (tip) and clicked (inspector)."""
+    can each be hovered (tip) and clicked (inspector). This week's flows of ``channels`` are drawn on
+    it as arrows (:func:`flow_arrows`)."""
     reality = model.reality
     E = model.employees
     points: list[dict] = []
@@ -216,14 +228,25 @@ def organization_map(model, layout: dict[str, np.ndarray], selected: tuple[str, 
     labels += [_label(x, y + 26, name) for (x, y), name in zip(to_px(layout["units"]), ["R&D", "production"])]
     sup = to_px(layout["suppliers"])
     if sup.shape[0]:
-        labels.append(_label(sup[0, 0], sup[:, 1].min() - 16, "suppliers"))
+        labels.append(_label(sup[0, 0], sup[:, 1].max() + 24, "suppliers"))
     labels += [_label(x, y + 24, kind) for (x, y), kind in zip(to_px(layout["sources"]), kinds)]
+    (cx, cy), stats = to_px(layout["customers"])[0], model.stats
+    customers_tip = f"customers: {stats['active_customers']:,} active, satisfaction {stats['satisfaction_mean']:+.2f}"
+    points.insert(0, point(marker("circle", cx, cy, 16), "#fee08b", customers_tip, stroke="#666666", sw=1.0))
+    labels.append(_label(cx, cy + 32, "customers"))
     labels.append(
-        _label(
-            ORG_SIZE[0] / 2, 18, f"Organization at week {model.steps}: employees by team, stores and partners", 15, True
-        )
+        _label(ORG_SIZE[0] / 2, 18, f"Organization at week {model.steps}: this week's knowledge flows", 15, True)
     )
-    legend_y = ORG_SIZE[1] - 40
+    arrows, arrow_labels = flow_arrows(model, layout, channels)
+    labels += arrow_labels
+    legend_y = ORG_SIZE[1] - 70
+    labels.append(_label(20, legend_y + 4, "flows this week (width: beliefs changed):", anchor="start"))
+    x = 270.0
+    for mode, colour in SECI_COLORS.items():
+        points.append(point(f"M{x},{legend_y}h22", "none", "", stroke=colour, sw=4))
+        labels.append(_label(x + 27, legend_y + 4, mode, anchor="start"))
+        x += 40 + 6.6 * len(mode)
+    legend_y = ORG_SIZE[1] - 42
     legend = [
         ("circle", 4.2, "employee"),
         ("circle", 7.0, "manager"),
@@ -242,6 +265,8 @@ def organization_map(model, layout: dict[str, np.ndarray], selected: tuple[str, 
         "width": ORG_SIZE[0],
         "height": ORG_SIZE[1],
         "points": points,
+        "arrows": arrows,
+        "arrow_colors": list(SECI_COLORS.values()),
         "labels": labels,
         "scale": {
             "x": 240,
@@ -268,6 +293,104 @@ def _label(x, y, text, size=12, bold=False, anchor="middle") -> dict:
         "bold": bold,
         "anchor": anchor,
     }
+
+
+# --- this week's flows, drawn on the organization -----------------------------------------------------
+
+# Where each channel's arrow runs on the organization map: (from, to, both ways, bend). An end is an
+# anchor of the layout: "team@A" / "repo@A" / "member@A:B" are the team, its repository, or a member
+# (at angle B inside the team) nearest angle A (degrees) of the circle of teams; the rest are the stores,
+# R&D and production, suppliers, sources and customers. Bends (share of the length) keep arrows apart.
+FLOW_ROUTES: dict[str, tuple[str, str, bool, float]] = {
+    "working_together": ("member@162:100", "member@162:260", True, 0.5),
+    "mentoring": ("member@198:100", "member@198:260", True, -0.5),
+    "team_guidance": ("team@126", "repo@126", False, 0.25),
+    "team_practice": ("repo@90", "team@90", False, 0.25),
+    "codification": ("team@234", "kb", False, 0.12),
+    "task_summaries": ("repo@54", "kb", False, 0.1),
+    "briefings": ("repo@18", "kb", True, -0.1),
+    "manuals": ("kb", "team@306", False, 0.12),
+    "staff_exchange": ("team@342", "team@306", True, 0.3),
+    "team_communication": ("repo@270", "repo@234", True, 0.3),
+    "customer_insight": ("team@162", "rnd", False, 0.15),
+    "product_briefing": ("production", "team@198", False, 0.15),
+    "customer_voice": ("customers", "team@342", False, 0.15),
+    "customer_education": ("team@342", "customers", False, 0.15),
+    "crm_records": ("team@270", "crm_db", False, 0.2),
+    "supplier_seminars": ("supplier@0", "production", True, 0.3),
+    "supplier_dispatch": ("supplier@-1", "production", True, 0.45),
+    "buy_knowhow": ("consultancy", "kb", False, 0.12),
+    "conferences": ("university", "team@18", True, 0.15),
+    "giving_back": ("kb", "university", False, -0.15),
+}
+
+
+def channel_name(channel) -> str:
+    """A channel's name as words: 'CRM records', 'Working together'."""
+    words = channel.name.replace("_", " ").replace("crm", "CRM")
+    return words[0].upper() + words[1:]
+
+
+def anchor(model, layout: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """The layout point (units) an end of a flow's arrow is drawn at (see FLOW_ROUTES)."""
+    fixed = {"kb": layout["stores"][0], "crm_db": layout["stores"][1], "rnd": layout["units"][0]}
+    fixed |= {"production": layout["units"][1], "customers": layout["customers"][0]}
+    if name in fixed:
+        return fixed[name]
+    kind, _, where = name.partition("@")
+    if kind in ("university", "consultancy"):
+        rows = np.flatnonzero(np.asarray(model.sources.kind).astype(str) == kind)
+        return layout["sources"][rows[0]] if rows.size else layout["stores"][0]
+    if kind == "supplier":
+        return layout["suppliers"][int(where)] if len(layout["suppliers"]) else layout["units"][1]
+    angle, _, inner = where.partition(":")
+    centres = layout["repositories"] / 1.5
+    theta = np.deg2rad(float(angle))
+    t = int(np.argmax(centres @ np.array([np.cos(theta), np.sin(theta)])))  # the team nearest the angle
+    if kind == "repo":
+        return layout["repositories"][t]
+    if kind == "member":
+        b = np.deg2rad(float(inner))
+        return centres[t] + 0.22 * np.array([np.cos(b), np.sin(b)])
+    return centres[t]
+
+
+def flow_arrows(model, layout: dict[str, np.ndarray], channels) -> tuple[list[dict], list[dict]]:
+    """This week's transfers as arrows on the organization map, one per channel that moved anything:
+    width on one linear scale, colour by SECI mode, both heads for a two-way channel, and a label with
+    the channel's name and count. Returns (arrows, labels)."""
+    counts = {c.name: int(model.stats[f"transfers_{c.name}"]) for c in channels}
+    top = max(max(counts.values(), default=0), 1)
+    arrows, labels = [], []
+    for c in channels:
+        if c.name not in FLOW_ROUTES or counts[c.name] <= 0:
+            continue
+        start, end, both, bend = FLOW_ROUTES[c.name]
+        p0, p2 = to_px(anchor(model, layout, start))[0], to_px(anchor(model, layout, end))[0]
+        normal = np.array([p0[1] - p2[1], p2[0] - p0[0]])  # the chord turned by 90 degrees
+        ctrl = (p0 + p2) / 2 + bend * normal
+        p0 = p0 + 9 * _unit(ctrl - p0) if both else p0 + 5 * _unit(ctrl - p0)  # stop short of the nodes
+        p2 = p2 + 11 * _unit(ctrl - p2)
+        mid = 0.25 * p0 + 0.5 * ctrl + 0.25 * p2
+        name = channel_name(c)
+        arrows.append(
+            {
+                "d": f"M{p0[0]:.1f},{p0[1]:.1f}Q{ctrl[0]:.1f},{ctrl[1]:.1f} {p2[0]:.1f},{p2[1]:.1f}",
+                "stroke": SECI_COLORS[c.seci],
+                "width": round(1.5 + 7.5 * counts[c.name] / top, 1),
+                "head": list(SECI_COLORS).index(c.seci),
+                "both": both,
+                "tip": f"{name}: {c.mechanism}, {counts[c.name]:,} beliefs changed this week ({c.seci})",
+                "channel": c.name,
+            }
+        )
+        labels.append({**_label(mid[0], mid[1] + 4, f"{name} {counts[c.name]:,}", 10), "halo": True})
+    return arrows, labels
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.hypot(*v))
+    return v / n if n else v
 
 
 # --- the customers --------------------------------------------------------------------------------
