@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -337,6 +338,30 @@ def server(tmp_path_factory):
             proc.wait(timeout=10)
 
 
+@contextmanager
+def open_browser():
+    """Headless Chromium (Debian's package), closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def open_page(url: str, width: int, height: int):
+    """A page of the app at ``url`` in a ``width`` x ``height`` window, loaded (its model at week 0)."""
+    with open_browser() as browser:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(url, timeout=PAGE_TIMEOUT_MS)
+        page.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
+        yield page
+
+
 def _not_blank(png: bytes) -> tuple[int, float]:
     from PIL import Image
 
@@ -347,220 +372,179 @@ def _not_blank(png: bytes) -> tuple[int, float]:
 
 
 def test_app_in_headless_chromium(server, tmp_path):
-    from playwright.sync_api import sync_playwright
+    with open_page(server, 1600, 1400) as page:
+        page.wait_for_selector("path.agent", timeout=PAGE_TIMEOUT_MS)  # the maps, drawn by the browser
+        charts = page.locator(".crm-chart svg, .crm-agent-map svg")
+        assert charts.count() == 4, charts.count()
+        for label in ("Model Parameters", "Codification", "Turbulence (x drift)", "Loyalty scheme"):
+            assert page.get_by_text(label, exact=False).count() >= 1, label
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1400})
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.goto(server, timeout=PAGE_TIMEOUT_MS)
-            page.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
-            page.wait_for_selector("path.agent", timeout=PAGE_TIMEOUT_MS)  # the maps, drawn by the browser
-            charts = page.locator(".crm-chart svg, .crm-agent-map svg")
-            assert charts.count() == 4, charts.count()
-            for label in ("Model Parameters", "Codification", "Turbulence (x drift)", "Loyalty scheme"):
-                assert page.get_by_text(label, exact=False).count() >= 1, label
+        shot = page.screenshot(full_page=True)
+        (tmp_path / "app.png").write_bytes(shot)
+        colours, non_white = _not_blank(shot)
+        assert colours > 200 and non_white > 0.05, (colours, non_white)
 
-            shot = page.screenshot(full_page=True)
-            (tmp_path / "app.png").write_bytes(shot)
-            colours, non_white = _not_blank(shot)
-            assert colours > 200 and non_white > 0.05, (colours, non_white)
+        before = [charts.nth(i).inner_html() for i in range(4)]
+        page.get_by_role("button", name="Step").click()
+        page.get_by_text("Step: 1", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+        page.get_by_text("Organization at week 1", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
+        page.get_by_text("Customers at week 1", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
+        after = [charts.nth(i).inner_html() for i in range(4)]
+        assert all(a != b for a, b in zip(before, after)), "every picture is redrawn every week"
+        flows = page.locator("path.flow")  # this week's flows on the organization
+        assert flows.count() >= 3, flows.count()
+        flows.first.dispatch_event("mouseenter")
+        tip = page.locator(".crm-agent-tip")
+        tip.wait_for(timeout=STEP_TIMEOUT_MS)
+        assert "beliefs changed this week" in tip.inner_text()
+        page.get_by_text("Knowledge flows at week 1", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
+        assert "error in step" not in page.inner_text("body")
 
-            before = [charts.nth(i).inner_html() for i in range(4)]
-            page.get_by_role("button", name="Step").click()
-            page.get_by_text("Step: 1", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
-            page.get_by_text("Organization at week 1", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
-            page.get_by_text("Customers at week 1", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
-            after = [charts.nth(i).inner_html() for i in range(4)]
-            assert all(a != b for a, b in zip(before, after)), "every picture is redrawn every week"
-            flows = page.locator("path.flow")  # this week's flows on the organization
-            assert flows.count() >= 3, flows.count()
-            flows.first.dispatch_event("mouseenter")
-            tip = page.locator(".crm-agent-tip")
-            tip.wait_for(timeout=STEP_TIMEOUT_MS)
-            assert "beliefs changed this week" in tip.inner_text()
-            page.get_by_text("Knowledge flows at week 1", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
-            assert "error in step" not in page.inner_text("body")
+        # Reset re-creates the model from every control's value (AppModel's keyword arguments)
+        page.get_by_role("button", name="Reset").click()
+        page.get_by_text("Step: 0", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+        page.get_by_role("button", name="Step").click()
+        page.get_by_text("Step: 1", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+        text = page.inner_text("body")
+        assert "Traceback" not in text and "Error" not in text, text[-2000:]
 
-            # Reset re-creates the model from every control's value (AppModel's keyword arguments)
-            page.get_by_role("button", name="Reset").click()
-            page.get_by_text("Step: 0", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
-            page.get_by_role("button", name="Step").click()
-            page.get_by_text("Step: 1", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
-            text = page.inner_text("body")
-            assert "Traceback" not in text and "Error" not in text, text[-2000:]
-
-            if os.environ.get("UPDATE_APP_SCREENSHOT"):
-                for _ in range(25):
-                    n = int(page.get_by_text("Step:", exact=False).first.inner_text().split(":")[1])
-                    page.get_by_role("button", name="Step").click()
-                    page.get_by_text(f"Step: {n + 1}", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
-                page.evaluate("document.querySelectorAll('*').forEach(e => e.scrollTop = 0)")  # the flows first
-                page.wait_for_timeout(2000)
-                page.screenshot(path=str(ROOT / "docs" / "app.png"), full_page=True)
-                page.locator("path.agent[data-kind='customer']").last.click()
-                maps = page.locator(".crm-agent-map").last  # the customers, below the organization
-                maps.scroll_into_view_if_needed()
-                page.wait_for_timeout(1500)
-                page.screenshot(path=str(ROOT / "docs" / "app_maps.png"), full_page=True)
-        finally:
-            browser.close()
+        if os.environ.get("UPDATE_APP_SCREENSHOT"):
+            for _ in range(25):
+                n = int(page.get_by_text("Step:", exact=False).first.inner_text().split(":")[1])
+                page.get_by_role("button", name="Step").click()
+                page.get_by_text(f"Step: {n + 1}", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+            page.evaluate("document.querySelectorAll('*').forEach(e => e.scrollTop = 0)")  # the flows first
+            page.wait_for_timeout(2000)
+            page.screenshot(path=str(ROOT / "docs" / "app.png"), full_page=True)
+            page.locator("path.agent[data-kind='customer']").last.click()
+            maps = page.locator(".crm-agent-map").last  # the customers, below the organization
+            maps.scroll_into_view_if_needed()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ROOT / "docs" / "app_maps.png"), full_page=True)
 
 
 def test_app_for_class_in_headless_chromium(server):
     """What a teacher needs (issue 13): a tab title, a scenario chooser, every slider's value on show,
     a bad seed answered with a message (never a traceback), and Play that stops at the horizon."""
-    from playwright.sync_api import sync_playwright
+    with open_page(server, 1600, 1400) as page:
+        assert page.title() == "CRM knowledge transfer - baseline"
+        assert page.get_by_text("Scenario", exact=True).count() >= 1
+        sliders = page.get_by_role("slider")
+        labels = page.locator(".v-slider__thumb-label")
+        assert sliders.count() >= len(app.LEVERS) and labels.count() == sliders.count()
+        assert all(labels.nth(i).is_visible() for i in range(labels.count()))
+        assert page.get_by_text("Effort on writing knowledge down", exact=False).count() >= 1  # explained
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1400})
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.goto(server, timeout=PAGE_TIMEOUT_MS)
-            page.get_by_text("Step: 0", exact=True).wait_for()
-            assert page.title() == "CRM knowledge transfer - baseline"
-            assert page.get_by_text("Scenario", exact=True).count() >= 1
-            sliders = page.get_by_role("slider")
-            labels = page.locator(".v-slider__thumb-label")
-            assert sliders.count() >= len(app.LEVERS) and labels.count() == sliders.count()
-            assert all(labels.nth(i).is_visible() for i in range(labels.count()))
-            assert page.get_by_text("Effort on writing knowledge down", exact=False).count() >= 1  # explained
+        # a changed slider is marked pending until Reset
+        assert page.locator(".crm-pending").count() == 0
+        sliders.nth(2).focus()  # CRM maturity
+        sliders.nth(2).press("ArrowRight")
+        page.locator(".crm-pending").first.wait_for(timeout=STEP_TIMEOUT_MS)
+        assert "1 change pending" in page.locator(".crm-pending").first.inner_text()
+        assert "the running model has 1" in page.locator(".crm-pending-control").first.inner_text()
+        page.get_by_role("button", name="Reset").click()
+        page.get_by_text("CRM maturity 2", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
+        page.locator(".crm-pending").wait_for(state="detached", timeout=STEP_TIMEOUT_MS)
 
-            # a changed slider is marked pending until Reset
-            assert page.locator(".crm-pending").count() == 0
-            sliders.nth(2).focus()  # CRM maturity
-            sliders.nth(2).press("ArrowRight")
-            page.locator(".crm-pending").first.wait_for(timeout=STEP_TIMEOUT_MS)
-            assert "1 change pending" in page.locator(".crm-pending").first.inner_text()
-            assert "the running model has 1" in page.locator(".crm-pending-control").first.inner_text()
-            page.get_by_role("button", name="Reset").click()
-            page.get_by_text("CRM maturity 2", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
-            page.locator(".crm-pending").wait_for(state="detached", timeout=STEP_TIMEOUT_MS)
+        seed = page.get_by_label("Random seed")
+        seed.fill("-5")
+        seed.press("Enter")
+        page.get_by_text("expected a whole number", exact=False).first.wait_for(timeout=STEP_TIMEOUT_MS)
+        page.get_by_role("button", name="Reset").click()
+        page.get_by_text("Step: 0", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
 
-            seed = page.get_by_label("Random seed")
-            seed.fill("-5")
-            seed.press("Enter")
-            page.get_by_text("expected a whole number", exact=False).first.wait_for(timeout=STEP_TIMEOUT_MS)
-            page.get_by_role("button", name="Reset").click()
-            page.get_by_text("Step: 0", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+        sliders.nth(1).focus()  # weeks per redraw: 26, so Play reaches the horizon in a few redraws
+        sliders.nth(1).press("End")
+        page.get_by_role("button", name="▶").click()
+        page.get_by_text("horizon reached: week 104", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
+        page.get_by_text("Step: 104", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+        flows = page.get_by_text("Knowledge flows at week 104", exact=False)
+        assert flows.count() == 1 and "Socialization" in page.inner_text("body")  # readable channel names
+        assert page.get_by_role("button", name="Step").is_disabled()  # and Play: running is False
+        text = page.inner_text("body")
+        assert "Traceback" not in text and "error in step" not in text, text[-2000:]
 
-            sliders.nth(1).focus()  # weeks per redraw: 26, so Play reaches the horizon in a few redraws
-            sliders.nth(1).press("End")
-            page.get_by_role("button", name="▶").click()
-            page.get_by_text("horizon reached: week 104", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
-            page.get_by_text("Step: 104", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
-            flows = page.get_by_text("Knowledge flows at week 104", exact=False)
-            assert flows.count() == 1 and "Socialization" in page.inner_text("body")  # readable channel names
-            assert page.get_by_role("button", name="Step").is_disabled()  # and Play: running is False
-            text = page.inner_text("body")
-            assert "Traceback" not in text and "error in step" not in text, text[-2000:]
-
-            page.locator(".v-select").first.click()  # the scenario chooser: its values, then Reset starts it
-            page.get_by_role("option", name="ckm").click()
-            page.get_by_role("button", name="Reset").click()
-            page.get_by_text("Scenario ckm", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
-            assert "CRM maturity 3, customers active" in page.inner_text("body")
-            assert page.title() == "CRM knowledge transfer - ckm"
-        finally:
-            browser.close()
+        page.locator(".v-select").first.click()  # the scenario chooser: its values, then Reset starts it
+        page.get_by_role("option", name="ckm").click()
+        page.get_by_role("button", name="Reset").click()
+        page.get_by_text("Scenario ckm", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
+        assert "CRM maturity 3, customers active" in page.inner_text("body")
+        assert page.title() == "CRM knowledge transfer - ckm"
 
 
 def test_app_inspect_by_clicking_at_1024_px(server):
     """At 1024 px wide (a classroom projector) nothing scrolls sideways and every picture is on the
     page; hovering an agent shows its tip, clicking it (an employee, a store, a customer) opens it in
     the inspector with what it knows."""
-    from playwright.sync_api import sync_playwright
+    with open_page(server, 1024, 768) as page:
+        page.wait_for_selector("path.agent")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+        maps = page.locator(".crm-agent-map svg")
+        assert maps.count() == 2 and page.locator(".crm-chart svg").count() == 2
+        for i in range(maps.count()):  # each picture fits the width and is legible (not squeezed)
+            box = maps.nth(i).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1024 and box["width"] >= 500, box
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS)
-        try:
-            page = browser.new_page(viewport={"width": 1024, "height": 768})
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.goto(server, timeout=PAGE_TIMEOUT_MS)
-            page.get_by_text("Step: 0", exact=True).wait_for()
-            page.wait_for_selector("path.agent")
-            assert page.evaluate("document.documentElement.scrollWidth") <= 1024
-            maps = page.locator(".crm-agent-map svg")
-            assert maps.count() == 2 and page.locator(".crm-chart svg").count() == 2
-            for i in range(maps.count()):  # each picture fits the width and is legible (not squeezed)
-                box = maps.nth(i).bounding_box()
-                assert box["x"] >= 0 and box["x"] + box["width"] <= 1024 and box["width"] >= 500, box
+        employee = page.locator("path.agent[data-kind='employee'][data-row='7']")
+        employee.scroll_into_view_if_needed()
+        employee.hover()
+        tip = page.locator(".crm-agent-tip")
+        tip.wait_for(timeout=STEP_TIMEOUT_MS)
+        assert tip.inner_text().startswith("employee 7,") and "knows" in tip.inner_text()
+        employee.click()
+        inspector = page.locator(".crm-inspector")
+        page.wait_for_function(
+            "document.querySelector('.crm-inspector').innerText.includes(\"row 7 of the model's employees\")",
+            timeout=STEP_TIMEOUT_MS,
+        )
+        text = inspector.inner_text()
+        assert "knows" in text and "absorptive capacity" in text
+        selected = page.locator("path.agent[stroke='#e41a1c']")
+        assert selected.count() == 1 and selected.get_attribute("data-row") == "7"
 
-            employee = page.locator("path.agent[data-kind='employee'][data-row='7']")
-            employee.scroll_into_view_if_needed()
-            employee.hover()
-            tip = page.locator(".crm-agent-tip")
-            tip.wait_for(timeout=STEP_TIMEOUT_MS)
-            assert tip.inner_text().startswith("employee 7,") and "knows" in tip.inner_text()
-            employee.click()
-            inspector = page.locator(".crm-inspector")
-            page.wait_for_function(
-                "document.querySelector('.crm-inspector').innerText.includes(\"row 7 of the model's employees\")",
-                timeout=STEP_TIMEOUT_MS,
-            )
-            text = inspector.inner_text()
-            assert "knows" in text and "absorptive capacity" in text
-            selected = page.locator("path.agent[stroke='#e41a1c']")
-            assert selected.count() == 1 and selected.get_attribute("data-row") == "7"
-
-            store = page.locator("path.agent[data-kind='knowledge store'][data-row='1']")
-            store.click()
-            page.wait_for_function(
-                "document.querySelector('.crm-inspector').innerText.includes('CRM database')", timeout=STEP_TIMEOUT_MS
-            )
-            customer = page.locator("path.agent[data-kind='customer']").last  # drawn on top: nothing covers it
-            row = customer.get_attribute("data-row")
-            customer.scroll_into_view_if_needed()
-            customer.click()
-            page.wait_for_function(
-                f"document.querySelector('.crm-inspector').innerText.includes(\"row {row} of the model's customers\")",
-                timeout=STEP_TIMEOUT_MS,
-            )
-            assert "satisfaction" in inspector.inner_text()
-            # the inspected agent follows the weeks
-            page.get_by_role("button", name="Step").click()
-            page.get_by_text("Step: 1", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
-            assert f"row {row} of the model's customers" in inspector.inner_text()
-            assert "Traceback" not in page.inner_text("body")
-        finally:
-            browser.close()
+        store = page.locator("path.agent[data-kind='knowledge store'][data-row='1']")
+        store.click()
+        page.wait_for_function(
+            "document.querySelector('.crm-inspector').innerText.includes('CRM database')", timeout=STEP_TIMEOUT_MS
+        )
+        customer = page.locator("path.agent[data-kind='customer']").last  # drawn on top: nothing covers it
+        row = customer.get_attribute("data-row")
+        customer.scroll_into_view_if_needed()
+        customer.click()
+        page.wait_for_function(
+            f"document.querySelector('.crm-inspector').innerText.includes(\"row {row} of the model's customers\")",
+            timeout=STEP_TIMEOUT_MS,
+        )
+        assert "satisfaction" in inspector.inner_text()
+        # the inspected agent follows the weeks
+        page.get_by_role("button", name="Step").click()
+        page.get_by_text("Step: 1", exact=True).wait_for(timeout=STEP_TIMEOUT_MS)
+        assert f"row {row} of the model's customers" in inspector.inner_text()
+        assert "Traceback" not in page.inner_text("body")
 
 
 def test_play_stops_when_the_page_goes_away(server):
     """A closed tab stops its model (issue 14): the server's CPU goes quiet at once, not at the horizon.
     Played at the largest market (20,000 customers) with the default pause, the model would go on for
     another ~10 s (to its horizon, week 104) if nothing stopped it."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(server, timeout=PAGE_TIMEOUT_MS)
-            page.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
-            sliders = page.get_by_role("slider")
-            sliders.nth(sliders.count() - 1).focus()  # the largest market
-            sliders.nth(sliders.count() - 1).press("End")
-            page.get_by_role("button", name="Reset").click()
-            page.get_by_text("20000 initial customers", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
-            page.get_by_role("button", name="▶").click()
-            page.wait_for_function(
-                "parseInt(document.body.innerText.split('Step: ')[1]) >= 26", timeout=STEP_TIMEOUT_MS
-            )
-            before = _cpu_seconds(SERVER["pid"])
-            page.wait_for_timeout(1000)
-            playing = _cpu_seconds(SERVER["pid"]) - before  # 1 s of Play, weeks far from the horizon (104)
-            step = int(page.inner_text("body").split("Step: ")[1].split()[0])
-            assert step < 60, step
-            page.close()
-            time.sleep(0.5)
-            before = _cpu_seconds(SERVER["pid"])
-            time.sleep(3.0)
-            after_close = _cpu_seconds(SERVER["pid"]) - before
-        finally:
-            browser.close()
+    with open_page(server, 1600, 1000) as page:
+        sliders = page.get_by_role("slider")
+        sliders.nth(sliders.count() - 1).focus()  # the largest market
+        sliders.nth(sliders.count() - 1).press("End")
+        page.get_by_role("button", name="Reset").click()
+        page.get_by_text("20000 initial customers", exact=False).wait_for(timeout=STEP_TIMEOUT_MS)
+        page.get_by_role("button", name="▶").click()
+        page.wait_for_function("parseInt(document.body.innerText.split('Step: ')[1]) >= 26", timeout=STEP_TIMEOUT_MS)
+        before = _cpu_seconds(SERVER["pid"])
+        page.wait_for_timeout(1000)
+        playing = _cpu_seconds(SERVER["pid"]) - before  # 1 s of Play, weeks far from the horizon (104)
+        step = int(page.inner_text("body").split("Step: ")[1].split()[0])
+        assert step < 60, step
+        page.close()
+        time.sleep(0.5)
+        before = _cpu_seconds(SERVER["pid"])
+        time.sleep(3.0)
+        after_close = _cpu_seconds(SERVER["pid"]) - before
     print(f"server CPU: {playing:.2f} s in 1 s of Play (week {step}), {after_close:.2f} s in 3 s after the tab closed")
     assert after_close < 0.2, (playing, after_close)  # were Play going on: ~0.6 s (measured)
 
@@ -568,26 +552,20 @@ def test_play_stops_when_the_page_goes_away(server):
 def test_the_server_serves_a_limited_number_of_sessions(server):
     """Beyond --max-sessions (3 here) a new tab gets a one-line message and no model; a tab that closes
     makes room."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=PAGE_TIMEOUT_MS)
-        try:
-            pages = []
-            for _ in range(3):
-                page = browser.new_context().new_page()
-                page.goto(server, timeout=PAGE_TIMEOUT_MS)
-                page.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
-                pages.append(page)
-            extra = browser.new_context().new_page()
-            extra.goto(server, timeout=PAGE_TIMEOUT_MS)
-            busy = extra.locator(".crm-busy")
-            busy.wait_for(timeout=PAGE_TIMEOUT_MS)
-            assert "its limit of 3" in busy.inner_text() and extra.get_by_text("Step: 0").count() == 0
-            assert extra.title() == "CRM knowledge transfer - busy"
-            pages[0].close()
-            time.sleep(1.0)
-            extra.reload()
-            extra.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
-        finally:
-            browser.close()
+    with open_browser() as browser:
+        pages = []
+        for _ in range(3):
+            page = browser.new_context().new_page()
+            page.goto(server, timeout=PAGE_TIMEOUT_MS)
+            page.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
+            pages.append(page)
+        extra = browser.new_context().new_page()
+        extra.goto(server, timeout=PAGE_TIMEOUT_MS)
+        busy = extra.locator(".crm-busy")
+        busy.wait_for(timeout=PAGE_TIMEOUT_MS)
+        assert "its limit of 3" in busy.inner_text() and extra.get_by_text("Step: 0").count() == 0
+        assert extra.title() == "CRM knowledge transfer - busy"
+        pages[0].close()
+        time.sleep(1.0)
+        extra.reload()
+        extra.get_by_text("Step: 0", exact=True).wait_for(timeout=PAGE_TIMEOUT_MS)
