@@ -142,3 +142,58 @@ def test_no_customers_is_no_retention_not_perfect_retention():
     assert math.isnan(res.summary["retention_rate"])
     row = res.scorecard.set_index("kpi").loc["retention_rate"]
     assert row["status"] != "met"
+
+
+# --- the time a command may plan (limits.work_hours, checked before any work) --------------------------
+
+
+def test_the_work_estimate_follows_customers_weeks_and_runs(monkeypatch):
+    one = limits.work_hours(10_000, 208)  # the baseline: 104 weeks after a 104-week warm-up
+    assert 1.0 < one * 3600 < 1.3  # ~1.1 s (bench/full_model.py: 0.57 s stepping + 0.53 s warm-up)
+    assert limits.work_hours([10_000] * 10, [208] * 10) == pytest.approx(10 * one)
+    assert limits.work_hours(1_000_000, 208) == pytest.approx(100 * one, rel=0.05)  # linear, but for set-up
+    assert limits.work_limit_hours() == limits.DEFAULT_WORK_HOURS
+    monkeypatch.setenv(limits.WORK_VARIABLE, "5")
+    assert limits.work_limit_hours() == 5.0
+    for bad in ("0", "-1", "lots"):
+        monkeypatch.setenv(limits.WORK_VARIABLE, bad)
+        assert limits.work_limit_hours() == limits.DEFAULT_WORK_HOURS
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sweep", "baseline", "--param", "policy.codification=0:1", "--samples", "100000", "--reps", "1000"],
+        ["sensitivity", "baseline", "--param", "policy.codification=0:1", "--samples", "100000", "--reps", "100"],
+        ["robust", "baseline", "crm", "--uncertain", "environment.turbulence=0.5:3", "--futures", "10000",
+         "--reps", "2", "--steps", "5200", "--set", "market.initial_customers=100000", "--set",
+         "market.market_potential=850000"],
+        ["optimize", "ckm", "--lever", "policy.loyalty_scheme=0:1", "--trials", "10000", "--reps", "1000"],
+        ["compare", "baseline", "km", "--reps", "1000", "--steps", "5200", "--set", "market.initial_customers=10000000",
+         "--set", "market.market_potential=10000000"],
+    ],
+    ids=["sweep", "sensitivity", "robust", "optimize", "compare"],
+)  # fmt: skip
+def test_work_beyond_the_limit_is_refused_before_anything_starts(tmp_path, argv):
+    """In a subprocess with a timeout: were the check missing, these would run for days."""
+    import os
+
+    out = tmp_path / "out"
+    env = {**os.environ, limits.MEMORY_VARIABLE: "1000"}  # the 10-million-customer market passes memory
+    r = subprocess.run([sys.executable, "run.py", *argv, "--out", str(out), "--no-progress"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    err = [line for line in r.stderr.strip().splitlines() if not line.startswith("warning: ")]
+    assert r.returncode == 2 and len(err) == 1 and "CPU-hours (estimated); the limit is 1,000" in err[0], r.stderr
+    assert f"raise it with {limits.WORK_VARIABLE}=N" in err[0] and not out.exists()
+
+
+def test_the_work_limit_can_be_raised_and_lowered(tmp_path, capsys, monkeypatch):
+    from sim.cli.main import main
+
+    small = ["compare", "baseline", "km", "--reps", "2", "--steps", "2", "--executor", "none", "--no-progress",
+             "--set", "market.initial_customers=200", "--set", "market.market_potential=800"]  # fmt: skip
+    monkeypatch.setenv(limits.WORK_VARIABLE, "0.00001")
+    assert main([*small, "--out", str(tmp_path / "a")]) == 2
+    assert "the limit is 0" in capsys.readouterr().err
+    monkeypatch.setenv(limits.WORK_VARIABLE, "0.001")
+    assert main([*small, "--out", str(tmp_path / "b")]) == 0 and (tmp_path / "b" / "report.html").exists()

@@ -108,3 +108,50 @@ def memory_problem(flat) -> str | None:
     if need <= limit:
         return None
     return f"needs ~{need:.1f} GiB; the limit is {limit:.1f} GiB (raise it with {MEMORY_VARIABLE}=N)"
+
+
+#: The CPU time one command may plan, in hours: this environment variable, else DEFAULT_WORK_HOURS. A
+#: sweep asking for more is refused before any work, with its estimate (a cluster user raises it).
+WORK_VARIABLE = "CRM_SIM_MAX_CPU_HOURS"
+DEFAULT_WORK_HOURS = 1000.0
+#: CPU seconds per customer-week of a run, warm-up included (measured, bench/full_model.py: 10,000
+#: customers step 104 weeks in 0.57 s and warm up 104 weeks in 0.53 s), and per run (set-up, measures,
+#: storing its rows).
+SECONDS_PER_CUSTOMER_WEEK = 5.5e-7
+SECONDS_PER_RUN = 0.05
+
+
+def work_limit_hours() -> float:
+    """The CPU-time limit in hours (the environment variable if it is a positive number)."""
+    try:
+        value = float(os.environ.get(WORK_VARIABLE, DEFAULT_WORK_HOURS))
+        return value if value > 0 else DEFAULT_WORK_HOURS
+    except ValueError:
+        return DEFAULT_WORK_HOURS
+
+
+def work_hours(customers, weeks) -> float:
+    """Estimated CPU-hours of runs of ``customers`` initial customers over ``weeks`` weeks (warm-up
+    included); arrays give one run per element."""
+    import numpy as np
+
+    per_run = np.asarray(customers, dtype=float) * np.asarray(weeks, dtype=float) * SECONDS_PER_CUSTOMER_WEEK
+    return float(np.sum(per_run + SECONDS_PER_RUN)) / 3600
+
+
+def run_hours(scenario, steps: int | None, runs: int = 1) -> float:
+    """Estimated CPU-hours of ``runs`` runs of ``scenario`` for ``steps`` weeks (None: its own), warm-up included."""
+    weeks = (scenario.steps if steps is None else steps) + int(scenario.get("scenario.warmup"))
+    return runs * work_hours(int(scenario.get("market.initial_customers")), weeks)
+
+
+def check_work(hours: float, what: str) -> None:
+    """Refuse (InputError, one line) work estimated above the limit, naming the estimate and how to raise it."""
+    from sim.io.errors import InputError
+
+    limit = work_limit_hours()
+    if hours > limit:
+        raise InputError(
+            f"{what}: needs ~{hours:,.0f} CPU-hours (estimated); the limit is {limit:,.0f} "
+            f"(raise it with {WORK_VARIABLE}=N)"
+        )

@@ -28,6 +28,7 @@ from sim.analysis import payback
 from sim.analysis.scorecard import rescore
 from sim.analysis.stats import mean_interval, paired_difference, welch_interval
 from sim.config import variants
+from sim.config.limits import check_work, run_hours
 from sim.config.scenario import Scenario
 from sim.experiments.executors import check_executor, open_executor, run_tasks
 from sim.experiments.seeds import replication_seed
@@ -358,6 +359,8 @@ def plan_comparison(
             )
         steps = next(iter(horizons.values()))
     yardstick = loaded[names.index(reference)] if weights is None else _yardstick(weights, names, loaded, params)
+    hours = sum(run_hours(sc, steps, reps) for sc in loaded)
+    check_work(hours, f"comparing {len(loaded)} scenarios x {reps} replications")
     return _Plan(loaded, reference, reps, int(steps), params, yardstick)
 
 

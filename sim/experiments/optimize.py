@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim.analysis.kpis import KPIS
 from sim.config import variants
-from sim.config.limits import MAX_TRIALS
+from sim.config.limits import MAX_TRIALS, check_work, run_hours
 from sim.experiments.design import ParamRange, check_params, parse_param
 from sim.experiments.plan import native
 from sim.experiments.seeds import replication_seed
@@ -193,6 +193,8 @@ def optimize(
         steps = check_int(steps, "--steps", 1, "weeks per run")
     if budget is not None and not (isinstance(budget, (int, float)) and np.isfinite(budget) and budget >= 0):
         raise InputError(f"--budget {budget}: expected a finite amount >= 0")
+    runs = trials * reps + MAX_BEST * reps * CONFIRM  # the study, then the best trials confirmed
+    check_work(run_hours(base, steps, runs), f"optimize: {trials:,} trials x {reps} replications")
     workers = check_executor(executor, workers)
     folder = prepare(out if out is not None else default_dir("optimize", [base.name]), "optimize").resolve()
     arguments = {
