@@ -212,3 +212,22 @@ def test_a_budget_no_trial_meets_is_a_message_not_a_crash(tmp_path):
     assert res.best.empty and not res.trials["feasible"].any()
     assert "no trial within the budget" in res.text() and "raise --budget" in res.text()
     assert res.write_report().exists()
+
+
+def test_robust_whose_runs_all_fail_ends_in_one_line(tmp_path, capsys, monkeypatch):
+    """Like sensitivity (issue 14): nothing to analyse is an error line, not a KeyError traceback."""
+    import sim.experiments.simulate as simulate
+    from sim.cli.main import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(simulate, "run", broken)
+    argv = ["robust", "baseline", "crm", "--uncertain", "environment.turbulence=0.5:3", "--futures", "2",
+            "--steps", "2", "--executor", "none", "--no-progress", "--out", str(tmp_path / "r"), "--set",
+            "market.initial_customers=200", "--set", "market.market_potential=800"]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: all 4 runs failed") and all(
+        line.startswith(("warning:", "error:")) for line in err
+    )

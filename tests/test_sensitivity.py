@@ -149,3 +149,20 @@ def test_cli_prints_indices_warns_and_resumes(tmp_path, capsys):
     assert "Sobol indices of service_quality" in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert (out / "indices-service_quality.csv").exists() and storage.is_store(out)
+
+
+def test_runs_that_all_fail_end_in_one_line_not_a_traceback(tmp_path, capsys, monkeypatch):
+    """Issue 14: a sensitivity analysis whose runs all failed ended in a KeyError traceback."""
+    import sim.experiments.simulate as simulate
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(simulate, "run", broken)
+    args = ["sensitivity", "baseline", "--param", "market.base_churn=0.002:0.02", "--samples", "4", "--steps", "2",
+            "--executor", "none", "--no-progress", "--out", str(tmp_path / "sa"), *SMALL_ARGS]  # fmt: skip
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if line.startswith("error: ")]
+    assert len(errors) == 1 and "no successful run" in errors[0] and "Traceback" not in "\n".join(err), err
+    assert all(line.startswith(("warning: ", "error: ")) for line in err), err

@@ -244,6 +244,10 @@ def cli_robust(args) -> int:
         return 1
     except KeyboardInterrupt:
         return interrupted(out)
+    if res.n_failed >= res.n_runs:  # nothing to analyse (the warning above names the first error)
+        print(f"error: all {res.n_runs} runs failed; nothing to analyse; see the runs table in {res.folder}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     result = RobustResult(Path(res.folder), [sc.name for sc in plan.policies], [r.name for r in plan.ranges[2:]],
                           plan.policies[0])  # fmt: skip
     report = result.write_report()
