@@ -282,3 +282,13 @@ def test_fully_tacit_items_do_not_move_in_each_explicit_channel(name):
     for holder in ("employees", "kb", "crm_db", "units", "teams", "suppliers", "sources", "unit_staff"):
         assert not diff[holder].any(), f"{name} moved fully tacit items into {holder}"
     assert moved == 0
+
+
+def test_every_channel_has_a_readable_title_and_label():
+    """One home for a channel's name in words (the app's bars and arrows, the report's flow plot)."""
+    from sim.engine.channels import CHANNELS
+
+    titles = [c.title for c in CHANNELS]
+    assert len(set(titles)) == len(CHANNELS) and all("_" not in t and t[0].isupper() for t in titles)
+    assert {c.name: c.title for c in CHANNELS}["crm_records"] == "CRM records"
+    assert all(c.label.startswith(f"{c.title}: ") and "->" not in c.label for c in CHANNELS)

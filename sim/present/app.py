@@ -57,7 +57,6 @@ from sim.model import CRMKnowledgeModel  # noqa: E402
 from sim.present.app_pictures import (  # noqa: E402
     SECI_COLORS,
     STORE_NAMES,
-    channel_name,
     customer_map,
     known_by_domain,
     line_chart,
@@ -290,12 +289,6 @@ def knowledge_chart(model) -> str:
     return line_chart("Knowledge per level and the knowledge gap", data["step"], series, (0.0, 1.02), "share of items")
 
 
-def channel_label(channel) -> str:
-    """A channel's readable name: its words and what it connects (both from its declaration)."""
-    arrows = channel.mechanism.replace("<->", "↔").replace("->", "→")
-    return f"{channel_name(channel)}: {arrows}"
-
-
 # --- the page -----------------------------------------------------------------------------------
 
 MAX_PLAY_INTERVAL_MS = 500  # the sliders' ranges, enforced on the server (Mesa sleeps and loops on them)
@@ -305,7 +298,7 @@ PLAY_INTERVAL_MS = 50  # pause between weeks on Play (the model steps in ~5 ms, 
 
 def flow_rows(model) -> list[tuple[str, str, str, int]]:
     """(Xie's group, readable channel name, SECI mode, beliefs changed this week) per channel, in registry order."""
-    return [(c.group, channel_label(c), c.seci, int(model.stats[f"transfers_{c.name}"])) for c in CHANNELS]
+    return [(c.group, c.label, c.seci, int(model.stats[f"transfers_{c.name}"])) for c in CHANNELS]
 
 
 def flows_html(model) -> str:

@@ -325,12 +325,6 @@ FLOW_ROUTES: dict[str, tuple[str, str, bool, float]] = {
 }
 
 
-def channel_name(channel) -> str:
-    """A channel's name as words: 'CRM records', 'Working together'."""
-    words = channel.name.replace("_", " ").replace("crm", "CRM")
-    return words[0].upper() + words[1:]
-
-
 def anchor(model, layout: dict[str, np.ndarray], name: str) -> np.ndarray:
     """The layout point (units) an end of a flow's arrow is drawn at (see FLOW_ROUTES)."""
     fixed = {"kb": layout["stores"][0], "crm_db": layout["stores"][1], "rnd": layout["units"][0]}
@@ -372,7 +366,6 @@ def flow_arrows(model, layout: dict[str, np.ndarray], channels) -> tuple[list[di
         p0 = p0 + 9 * _unit(ctrl - p0) if both else p0 + 5 * _unit(ctrl - p0)  # stop short of the nodes
         p2 = p2 + 11 * _unit(ctrl - p2)
         mid = 0.25 * p0 + 0.5 * ctrl + 0.25 * p2
-        name = channel_name(c)
         arrows.append(
             {
                 "d": f"M{p0[0]:.1f},{p0[1]:.1f}Q{ctrl[0]:.1f},{ctrl[1]:.1f} {p2[0]:.1f},{p2[1]:.1f}",
@@ -380,11 +373,11 @@ def flow_arrows(model, layout: dict[str, np.ndarray], channels) -> tuple[list[di
                 "width": round(1.5 + 7.5 * counts[c.name] / top, 1),
                 "head": list(SECI_COLORS).index(c.seci),
                 "both": both,
-                "tip": f"{name}: {c.mechanism}, {counts[c.name]:,} beliefs changed this week ({c.seci})",
+                "tip": f"{c.label}, {counts[c.name]:,} beliefs changed this week ({c.seci})",
                 "channel": c.name,
             }
         )
-        labels.append({**_label(mid[0], mid[1] + 4, f"{name} {counts[c.name]:,}", 10), "halo": True})
+        labels.append({**_label(mid[0], mid[1] + 4, f"{c.title} {counts[c.name]:,}", 10), "halo": True})
     return arrows, labels
 
 

@@ -244,7 +244,7 @@ def flows(steps: pd.DataFrame, title: str | None = None) -> Figure:
         for c in members:
             pos[c.name] = row
             ticks.append(row)
-            labels.append(f"{c.name.replace('_', ' ')} ({SECI_SHORT[c.seci]})")
+            labels.append(f"{c.title} ({SECI_SHORT[c.seci]})")
             row += 1
     height = 0.8 / max(len(names), 1)
     y = np.array([pos[c.name] for c in channels], dtype=float)

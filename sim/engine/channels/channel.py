@@ -48,6 +48,17 @@ class Channel:
     def streams(self) -> tuple[str, ...]:
         return (self.name,)
 
+    @property
+    def title(self) -> str:
+        """The name as words, for pictures and tables: 'Working together', 'CRM records'."""
+        words = self.name.replace("_", " ").replace("crm", "CRM")
+        return words[0].upper() + words[1:]
+
+    @property
+    def label(self) -> str:
+        """The title and what the channel connects: 'Customer voice: customer → front line'."""
+        return f"{self.title}: {self.mechanism.replace('<->', '↔').replace('->', '→')}"
+
     @cached_property
     def params(self) -> tuple[Param, ...]:
         where = f"{self.mechanism}, {self.description} (Xie {self.group.split()[0]}; {self.seci})"
