@@ -197,3 +197,18 @@ def test_the_work_limit_can_be_raised_and_lowered(tmp_path, capsys, monkeypatch)
     assert "the limit is 0" in capsys.readouterr().err
     monkeypatch.setenv(limits.WORK_VARIABLE, "0.001")
     assert main([*small, "--out", str(tmp_path / "b")]) == 0 and (tmp_path / "b" / "report.html").exists()
+
+
+def test_the_work_estimate_follows_what_a_design_varies():
+    """A design that moves the market size, the run length or the warm-up is estimated point by point."""
+    import pandas as pd
+
+    sc = load_scenario("baseline")  # 10,000 customers, 104 weeks after a 104-week warm-up
+    one = limits.run_hours(sc, None)
+    assert one == pytest.approx(limits.work_hours(10_000, 208))
+    assert limits.run_hours(sc, None, 3, pd.DataFrame({"policy.codification": [0.1, 0.9]})) == pytest.approx(6 * one)
+    bigger = pd.DataFrame({"market.initial_customers": [10_000, 100_000]})
+    assert limits.run_hours(sc, None, 1, bigger) == pytest.approx(limits.work_hours([10_000, 100_000], [208, 208]))
+    longer = pd.DataFrame({"scenario.steps": [104, 1040]})
+    assert limits.run_hours(sc, None, 1, longer) == pytest.approx(limits.work_hours([10_000] * 2, [208, 1144]))
+    assert limits.run_hours(sc, 4, 1, longer) == pytest.approx(2 * limits.work_hours(10_000, 108))  # --steps wins

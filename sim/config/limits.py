@@ -58,16 +58,20 @@ BYTES_PER_CUSTOMER = 950
 BYTES_PER_EMPLOYEE = 2000
 
 
+def _positive_env(name: str) -> float | None:
+    """The environment variable ``name`` as a positive number, or None (unset, not a number, <= 0)."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
 def memory_limit_gib() -> float:
     """The memory limit in GiB (the environment variable, else half the physical memory, else 8)."""
-    given = os.environ.get(MEMORY_VARIABLE)
-    if given:
-        try:
-            value = float(given)
-            if value > 0:
-                return value
-        except ValueError:
-            pass
+    given = _positive_env(MEMORY_VARIABLE)
+    if given is not None:
+        return given
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**31
     except (ValueError, OSError, AttributeError):
@@ -123,11 +127,8 @@ SECONDS_PER_RUN = 0.05
 
 def work_limit_hours() -> float:
     """The CPU-time limit in hours (the environment variable if it is a positive number)."""
-    try:
-        value = float(os.environ.get(WORK_VARIABLE, DEFAULT_WORK_HOURS))
-        return value if value > 0 else DEFAULT_WORK_HOURS
-    except ValueError:
-        return DEFAULT_WORK_HOURS
+    given = _positive_env(WORK_VARIABLE)
+    return DEFAULT_WORK_HOURS if given is None else given
 
 
 def work_hours(customers, weeks) -> float:
@@ -139,10 +140,21 @@ def work_hours(customers, weeks) -> float:
     return float(np.sum(per_run + SECONDS_PER_RUN)) / 3600
 
 
-def run_hours(scenario, steps: int | None, runs: int = 1) -> float:
-    """Estimated CPU-hours of ``runs`` runs of ``scenario`` for ``steps`` weeks (None: its own), warm-up included."""
-    weeks = (scenario.steps if steps is None else steps) + int(scenario.get("scenario.warmup"))
-    return runs * work_hours(int(scenario.get("market.initial_customers")), weeks)
+def run_hours(scenario, steps: int | None, runs: int = 1, points=None) -> float:
+    """Estimated CPU-hours of ``runs`` runs of ``scenario`` for ``steps`` weeks (None: its own), warm-up
+    included. ``points``: a design's table (one row per point, ``runs`` runs each), whose columns may
+    move the market size, the run length or the warm-up point by point."""
+    import numpy as np
+
+    n = 1 if points is None else len(points)
+
+    def value(key, own):
+        given = points is not None and key in points
+        return np.asarray(points[key], dtype=float) if given else np.full(n, float(own))
+
+    length = value("scenario.steps", scenario.steps) if steps is None else np.full(n, float(steps))
+    weeks = length + value("scenario.warmup", scenario.get("scenario.warmup"))
+    return runs * work_hours(value("market.initial_customers", scenario.get("market.initial_customers")), weeks)
 
 
 def check_work(hours: float, what: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config.limits import check_work
+from sim.config.limits import check_work, run_hours
 from sim.experiments.design import ParamRange, check_params, custom_points, design_points
 from sim.experiments.seeds import replication_seed
 from sim.io.errors import check_int
@@ -84,18 +84,6 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def points_hours(base, points: pd.DataFrame, runs_per_point: int, steps: int | None) -> float:
-    """Estimated CPU-hours of a design's runs, from each point's market size and weeks (warm-up
-    included) when the design varies them: checked before the design is built further."""
-    from sim.config.limits import work_hours
-
-    def column(key):
-        return points[key].to_numpy() if key in points else np.full(len(points), base.get(key))
-
-    weeks = (steps if steps is not None else base.steps) + column("scenario.warmup")
-    return runs_per_point * work_hours(column("market.initial_customers"), weeks)
-
-
 def make_plan(
     scenario,
     params,
@@ -126,7 +114,7 @@ def make_plan(
         points, design_name = custom_points(ranges, design), "custom"
     else:
         points, design_name = design_points(ranges, design, samples, design_seed), design
-    check_work(points_hours(base, points, reps, steps), f"{command} of {len(points) * reps:,} runs")
+    check_work(run_hours(base, steps, reps, points), f"{command} of {len(points) * reps:,} runs")
     for values in points.itertuples(index=False):  # every point is a valid scenario
         base.with_params({r.name: native(v) for r, v in zip(ranges, values)})
     table = design_table(points, reps)

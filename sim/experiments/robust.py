@@ -29,9 +29,9 @@ import pandas as pd
 
 from sim.analysis.kpis import KPIS
 from sim.config import variants
-from sim.config.limits import check_work
+from sim.config.limits import check_work, run_hours
 from sim.experiments.design import ParamRange, check_params, design_points
-from sim.experiments.plan import Plan, _design_hash, points_hours, scenario_fingerprint
+from sim.experiments.plan import Plan, _design_hash, scenario_fingerprint
 from sim.experiments.seeds import replication_seed
 from sim.io.errors import InputError, check_int
 
@@ -143,7 +143,7 @@ def plan_robust(policies, uncertain, futures=16, reps=1, steps=None, params=None
             f"{n_runs:,} runs ({len(loaded)} policies x {futures} futures x {reps} reps): at most {MAX_RUNS:,}"
         )
     points = design_points(ranges, "lhs", futures, design_seed)
-    hours = sum(points_hours(sc, points, reps, steps) for sc in loaded)
+    hours = sum(run_hours(sc, steps, reps, points) for sc in loaded)
     check_work(hours, f"robust of {len(loaded) * len(points) * reps:,} runs")
     P, F = len(loaded), futures
     policy = np.repeat(np.arange(P), F * reps)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.limits import MAX_SEED  # noqa: F401 -- the one home; imported from here too
 from sim.io.errors import check_int
 
 
