@@ -231,3 +231,19 @@ def test_robust_whose_runs_all_fail_ends_in_one_line(tmp_path, capsys, monkeypat
     assert err[-1].startswith("error: all 4 runs failed") and all(
         line.startswith(("warning:", "error:")) for line in err
     )
+
+
+def test_robust_api_whose_runs_all_fail_says_so(tmp_path, monkeypatch):
+    import sim.experiments.simulate as simulate
+    from sim.experiments.robust import RobustError, robust
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(simulate, "run", broken)
+    with pytest.warns(RuntimeWarning, match="4 of 4 runs failed"):
+        res = robust(["baseline", "crm"], {"environment.turbulence": (0.5, 3.0)}, futures=2, steps=2,
+                     params={"market.initial_customers": 200, "market.market_potential": 800},
+                     out=tmp_path / "r", executor="none", progress=False)  # fmt: skip
+    with pytest.raises(RobustError, match="all 4 runs failed; nothing to analyse"):
+        res.outcomes  # noqa: B018

@@ -229,7 +229,7 @@ def cli_robust(args) -> int:
     """``python run.py robust POLICY... --uncertain KEY=LOW:HIGH ... [--futures N] [--reps R] ...``."""
     from sim.experiments.design import parse_params
     from sim.experiments.execute import SweepIncomplete, execute
-    from sim.experiments.robust import RobustResult, plan_robust
+    from sim.experiments.robust import RobustError, RobustResult, plan_robust
 
     uncertain = parse_params(args.uncertain, "--uncertain")
     out = args.out
@@ -244,13 +244,13 @@ def cli_robust(args) -> int:
         return 1
     except KeyboardInterrupt:
         return interrupted(out)
-    if res.n_failed >= res.n_runs:  # nothing to analyse (the warning above names the first error)
-        print(f"error: all {res.n_runs} runs failed; nothing to analyse; see the runs table in {res.folder}",
-              file=sys.stderr)  # fmt: skip
-        return 1
     result = RobustResult(Path(res.folder), [sc.name for sc in plan.policies], [r.name for r in plan.ranges[2:]],
                           plan.policies[0])  # fmt: skip
-    report = result.write_report()
+    try:
+        report = result.write_report()
+    except RobustError as exc:  # every run failed (the warning above names the first error)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(result.text())
     print(f"{res.n_done} runs, {res.n_failed} failed")
     print(f"wrote {display_path(report)}")

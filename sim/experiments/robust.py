@@ -203,6 +203,10 @@ def robust(
                         plan.policies[0])  # fmt: skip
 
 
+class RobustError(RuntimeError):
+    """The runs cannot be analysed: none of them succeeded."""
+
+
 @dataclass
 class RobustResult:
     """The stored runs of a robust analysis and what they say (tables computed on first use)."""
@@ -218,6 +222,8 @@ class RobustResult:
         from sim.experiments.results import load_sweep
 
         runs = load_sweep(self.folder).runs
+        if "status" in runs and not (runs["status"] == "ok").any():  # no KPI columns were ever written
+            raise RobustError(f"all {len(runs)} runs failed; nothing to analyse; see the runs table in {self.folder}")
         runs["policy_name"] = [self.policies[int(p)] for p in runs["policy"]]
         return runs
 
