@@ -143,9 +143,11 @@ def test_pictures_draw_every_holder_and_channel():
     churned = [p for p in clickable if "churned" in p["tip"]]
     assert all(p["fill"] == "none" for p in churned)
 
-    for chart, n_series in ((app.customer_kpi_chart(m), 3), (app.knowledge_chart(m), 4)):
-        assert chart.startswith("<svg") and chart.count("stroke-width='2'") == n_series
-    assert "retention (annual)" in app.customer_kpi_chart(m)  # week 0's retention is undefined: a gap, no crash
+    for name, (_, _, columns) in app.CHARTS.items():
+        chart = app.series_chart(m, name)
+        assert chart.startswith("<svg") and chart.count("stroke-width='2'") == len(columns)
+        assert all(label in chart for _, label, _, _ in columns)
+    assert "retention (annual)" in app.series_chart(m, "customers")  # week 0's retention is undefined: a gap
 
     rows = app.flow_rows(m)
     assert [v for *_, v in rows] == [m.stats[f"transfers_{c.name}"] for c in app.CHANNELS]

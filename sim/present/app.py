@@ -265,28 +265,39 @@ def AgentMap(picture: dict, event_pick: Callable[[list], None] = None):  # noqa:
     """A map of agents drawn as SVG in the browser: hover a point for its tip, click an agent to pick it."""
 
 
-def customer_kpi_chart(model) -> str:
-    """Retention (annualized), satisfaction and relational capital over the weeks (SVG)."""
-    data = model.datacollector.model_vars
-    series = [
-        ("retention (annual)", data["retention_rate"], "#1a9850", False),
-        ("satisfaction", data["satisfaction_mean"], "#d73027", False),
-        ("relational capital", data["relational_capital"], "#4575b4", False),
-    ]
-    low = min(-0.1, float(np.nanmin(data["satisfaction_mean"])) - 0.05)
-    return line_chart("Customers: retention, satisfaction, relational capital", data["step"], series, (low, 1.02))
+# The charts over the weeks: name -> (title, y label, series as (column, label, colour, dashed)). The y
+# axis runs from 0 (lower if a series goes below) to 1.02: every series is a share or a score in [-1, 1].
+CHARTS = {
+    "customers": (
+        "Customers: retention, satisfaction, relational capital",
+        "",
+        [
+            ("retention_rate", "retention (annual)", "#1a9850", False),
+            ("satisfaction_mean", "satisfaction", "#d73027", False),
+            ("relational_capital", "relational capital", "#4575b4", False),
+        ],
+    ),
+    "knowledge": (
+        "Knowledge per level and the knowledge gap",
+        "share of items",
+        [
+            ("knowledge_individual", "individuals", "#440154", False),
+            ("knowledge_team", "team repositories", "#21918c", False),
+            ("knowledge_org", "knowledge base", "#d4b000", False),
+            ("knowledge_gap", "knowledge gap", "#d62728", True),
+        ],
+    ),
+}
 
 
-def knowledge_chart(model) -> str:
-    """Knowledge per level (share of items right) and the front line's knowledge gap (SVG)."""
+def series_chart(model, name: str) -> str:
+    """One of :data:`CHARTS` for the weeks so far (SVG)."""
+    title, ylabel, columns = CHARTS[name]
     data = model.datacollector.model_vars
-    series = [
-        ("individuals", data["knowledge_individual"], "#440154", False),
-        ("team repositories", data["knowledge_team"], "#21918c", False),
-        ("knowledge base", data["knowledge_org"], "#d4b000", False),
-        ("knowledge gap", data["knowledge_gap"], "#d62728", True),
-    ]
-    return line_chart("Knowledge per level and the knowledge gap", data["step"], series, (0.0, 1.02), "share of items")
+    series = [(label, data[col], colour, dashed) for col, label, colour, dashed in columns]
+    lowest = np.nanmin([np.nanmin(np.asarray(data[col], dtype=float)) for col, *_ in columns])
+    low = 0.0 if not lowest < 0 else float(lowest) - 0.05
+    return line_chart(title, data["step"], series, (low, 1.02), ylabel)
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -432,13 +443,14 @@ def agent_state(model, kind: str, row: int) -> list[tuple[str, str, str]]:
     declared column (:func:`sim.agents.state_columns`, whose docs say what each means). ``row`` is
     clipped to the agents there are."""
     from sim.agents import state_columns
+    from sim.engine.knowledge import proportion_correct
 
     row = min(max(int(row), 0), inspectable_count(model, kind) - 1)
     if INSPECTABLE[kind] is None:
         beliefs = (model.kb, model.crm_db)[row]
         return [
             ("store", STORE_NAMES[row], "explicit knowledge the whole firm can look up"),
-            ("knowledge", f"{known_share(model, beliefs):.2f}", "share of items this store gets right"),
+            ("knowledge", f"{proportion_correct(beliefs, model.reality):.2f}", "share of items this store gets right"),
             ("knows", known_by_domain(model, beliefs), "share right per knowledge domain"),
             ("recorded", f"{np.mean(beliefs != 0):.2f}", "share of items it holds any record of"),
         ]
@@ -457,12 +469,6 @@ def agent_state(model, kind: str, row: int) -> list[tuple[str, str, str]]:
         )
         out.append((col.name.replace("_", " "), str(shown), col.doc))
     return out
-
-
-def known_share(model, beliefs) -> float:
-    from sim.engine.knowledge import proportion_correct
-
-    return float(proportion_correct(beliefs, model.reality))
 
 
 @solara.component
@@ -501,10 +507,10 @@ def Dashboard(model):
         AgentMap(picture={**org, "lines": model.layout_lines}, event_pick=lambda value: pick(picked, value))
         with solara.Column():
             Inspect(model, picked)
-            solara.HTML(tag="div", unsafe_innerHTML=customer_kpi_chart(model), classes=["crm-chart"])
+            solara.HTML(tag="div", unsafe_innerHTML=series_chart(model, "customers"), classes=["crm-chart"])
     with solara.ColumnsResponsive(12, large=[7, 5]):
         AgentMap(picture=customer_map(model, picked.value), event_pick=lambda value: pick(picked, value))
-        solara.HTML(tag="div", unsafe_innerHTML=knowledge_chart(model), classes=["crm-chart"])
+        solara.HTML(tag="div", unsafe_innerHTML=series_chart(model, "knowledge"), classes=["crm-chart"])
 
 
 def pending_changes(values: dict, running: dict) -> dict:
